@@ -1,0 +1,206 @@
+/**
+ * Tensor element conversion for the Open Inference Protocol v2 codec: JSON `data` arrays and binary
+ * tensor segments to serval's `TensorData`, and back. Pure functions; every malformed value is an
+ * `InvalidInputError` naming the tensor.
+ */
+import { allocateTensorData, dataTypeInfo, viewTensorData, type DataType, type TensorData } from '../dtypes.js';
+import { InvalidInputError } from '../errors.js';
+import { fromHalfBits, toHalfBits } from './fp16.js';
+
+const INTEGER_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
+  UINT8: [0, 0xff],
+  UINT16: [0, 0xffff],
+  UINT32: [0, 0xffffffff],
+  INT8: [-0x80, 0x7f],
+  INT16: [-0x8000, 0x7fff],
+  INT32: [-0x80000000, 0x7fffffff],
+};
+
+const BIGINT_RANGE: Partial<Record<DataType, readonly [bigint, bigint]>> = {
+  UINT64: [0n, 0xffffffffffffffffn],
+  INT64: [-0x8000000000000000n, 0x7fffffffffffffffn],
+};
+
+/** Number of elements a shape holds; throws on a negative or non-integer dimension. */
+export function elementCount(shape: readonly number[], what: string): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) {
+      throw new InvalidInputError(`${what}: shape ${JSON.stringify(shape)} must hold non-negative integers`);
+    }
+    n *= d;
+  }
+  return n;
+}
+
+/** Flattens nested JSON `data` (`[[1,2],[3,4]]` → `[1,2,3,4]`); flat arrays are returned as they are. */
+export function flattenJsonData(data: unknown, what: string): unknown[] {
+  if (!Array.isArray(data)) throw new InvalidInputError(`${what}: "data" must be an array`);
+  if (!data.some(Array.isArray)) return data;
+  const out: unknown[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else out.push(v);
+  };
+  walk(data);
+  return out;
+}
+
+/** Converts flat JSON values to the typed array (or string array) for `type`. */
+export function tensorDataFromJson(type: DataType, values: readonly unknown[], what: string): TensorData {
+  const n = values.length;
+  const bad = (i: number, expected: string): never => {
+    throw new InvalidInputError(
+      `${what}: element ${i} is ${JSON.stringify(values[i]) ?? String(values[i])}, expected ${expected} for ${type}`,
+    );
+  };
+  switch (type) {
+    case 'BYTES': {
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'string') bad(i, 'a string');
+        out[i] = v as string;
+      }
+      return out;
+    }
+    case 'BOOL': {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (v === true || v === 1) out[i] = 1;
+        else if (v !== false && v !== 0) bad(i, 'true or false');
+      }
+      return out;
+    }
+    case 'FP16': {
+      const out = new Uint16Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'number') bad(i, 'a number');
+        out[i] = toHalfBits(v as number);
+      }
+      return out;
+    }
+    case 'FP32':
+    case 'FP64': {
+      const out = type === 'FP32' ? new Float32Array(n) : new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'number') bad(i, 'a number');
+        out[i] = v as number;
+      }
+      return out;
+    }
+    case 'INT64':
+    case 'UINT64': {
+      const [lo, hi] = BIGINT_RANGE[type]!;
+      const out = type === 'INT64' ? new BigInt64Array(n) : new BigUint64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'number' || !Number.isInteger(v)) bad(i, 'an integer');
+        const b = BigInt(v as number);
+        if (b < lo || b > hi) bad(i, 'an integer in range');
+        out[i] = b;
+      }
+      return out;
+    }
+    default: {
+      const [lo, hi] = INTEGER_RANGE[type]!;
+      const out = allocateTensorData(type, n) as Exclude<TensorData, string[] | BigInt64Array | BigUint64Array>;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'number' || !Number.isInteger(v)) bad(i, 'an integer');
+        if ((v as number) < lo || (v as number) > hi) bad(i, `an integer in [${lo}, ${hi}]`);
+        out[i] = v as number;
+      }
+      return out;
+    }
+  }
+}
+
+/**
+ * The JSON text of `data`'s elements as a flat array. INT64/UINT64 are written digit for digit (no
+ * rounding through a double), FP16 as the numbers its bits encode, BOOL as true/false. Non-finite
+ * floats have no JSON form and become null.
+ */
+export function tensorDataToJsonText(type: DataType, data: TensorData): string {
+  switch (type) {
+    case 'BYTES':
+      return JSON.stringify(data);
+    case 'BOOL':
+      return `[${Array.from(data as Uint8Array, (v) => (v !== 0 ? 'true' : 'false')).join(',')}]`;
+    case 'FP16':
+      return JSON.stringify(Array.from(data as Uint16Array, fromHalfBits));
+    case 'INT64':
+    case 'UINT64':
+      return `[${Array.from(data as BigInt64Array, (v) => v.toString()).join(',')}]`;
+    default:
+      return JSON.stringify(Array.from(data as Float32Array));
+  }
+}
+
+/**
+ * Decodes one binary tensor segment. The bytes are copied into a fresh buffer first: a segment can
+ * start at any offset of the request body, and typed arrays need aligned offsets. Fixed-width types
+ * are little-endian, row-major; BYTES elements are a 4-byte little-endian length and then the bytes.
+ */
+export function tensorDataFromBinary(type: DataType, segment: Uint8Array, count: number, what: string): TensorData {
+  if (type === 'BYTES') return bytesFromBinary(segment, count, what);
+  const size = dataTypeInfo(type).size;
+  if (segment.byteLength !== count * size) {
+    throw new InvalidInputError(
+      `${what}: binary_data_size is ${segment.byteLength} bytes, but shape and ${type} need ${count * size}`,
+    );
+  }
+  const copy = new Uint8Array(segment.byteLength);
+  copy.set(segment);
+  if (type === 'BOOL') {
+    for (let i = 0; i < copy.length; i++) {
+      if (copy[i]! > 1) throw new InvalidInputError(`${what}: BOOL element ${i} is byte ${copy[i]}, expected 0 or 1`);
+    }
+  }
+  return viewTensorData(type, copy.buffer, 0, copy.byteLength);
+}
+
+function bytesFromBinary(segment: Uint8Array, count: number, what: string): string[] {
+  const view = new DataView(segment.buffer, segment.byteOffset, segment.byteLength);
+  const out = new Array<string>(count);
+  const decoder = new TextDecoder();
+  let off = 0;
+  for (let i = 0; i < count; i++) {
+    if (off + 4 > segment.byteLength) {
+      throw new InvalidInputError(`${what}: binary BYTES data ends before element ${i} of ${count}`);
+    }
+    const len = view.getUint32(off, true);
+    off += 4;
+    if (off + len > segment.byteLength) {
+      throw new InvalidInputError(`${what}: binary BYTES element ${i} claims ${len} bytes past the end of its data`);
+    }
+    out[i] = decoder.decode(segment.subarray(off, off + len));
+    off += len;
+  }
+  if (off !== segment.byteLength) {
+    throw new InvalidInputError(
+      `${what}: binary BYTES data has ${segment.byteLength - off} bytes left over after ${count} elements`,
+    );
+  }
+  return out;
+}
+
+/** Raw little-endian bytes of `data` for a binary response (BYTES: length-prefixed UTF-8 per element). */
+export function tensorDataToBinary(type: DataType, data: TensorData): Uint8Array {
+  if (type !== 'BYTES') {
+    const view = data as Exclude<TensorData, string[]>;
+    return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  }
+  const encoded = (data as string[]).map((s) => Buffer.from(s, 'utf8'));
+  const out = Buffer.allocUnsafe(encoded.reduce((n, b) => n + 4 + b.length, 0));
+  let off = 0;
+  for (const b of encoded) {
+    out.writeUInt32LE(b.length, off);
+    b.copy(out, off + 4);
+    off += 4 + b.length;
+  }
+  return out;
+}
