@@ -1,0 +1,28 @@
+# The native sources, listed once for CMake. binding.gyp lists the same files (keep them in sync;
+# test/build-sources.test.ts checks that they match).
+set(SERVAL_CORE_SOURCES
+  native/core/batch.cc
+  native/core/deadline_timer.cc
+  native/core/dynamic_batcher.cc
+  native/core/execution_stream.cc
+  native/core/histogram.cc
+  native/core/instance_registry.cc
+  native/core/latency_profile.cc
+  native/core/least_outstanding_policy.cc
+  native/core/model_scheduler.cc
+  native/core/placement_policy.cc
+  native/core/power_of_two_policy.cc
+  native/core/request_queue.cc
+  native/core/round_robin_policy.cc
+  native/core/shortest_expected_delay_policy.cc
+  native/core/status.cc
+)
+
+set(SERVAL_BINDING_SOURCES
+  native/binding/addon.cc
+  native/binding/completion_dispatcher.cc
+  native/binding/executor_wrap.cc
+  native/binding/model_wrap.cc
+  native/binding/runtime_wrap.cc
+  native/binding/tensor_convert.cc
+)

@@ -1,0 +1,26 @@
+// BatchingConfig and QueuePolicy: Triton's dynamic_batching settings in the core's units (ns).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace serval {
+
+struct QueuePolicy {
+  bool delay_on_timeout = false;     // timeout_action DELAY (else REJECT)
+  int64_t default_timeout_ns = 0;    // 0 = none
+  bool allow_timeout_override = false;
+  uint32_t max_queue_size = 0;       // 0 = unbounded; counted per model version and priority level
+};
+
+struct BatchingConfig {
+  // Mirrors ModelSpec::max_batch_size; 0 = the model does not batch.
+  uint32_t max_batch_size = 0;
+  std::vector<uint32_t> preferred_batch_sizes;  // ascending, each <= max_batch_size
+  int64_t max_queue_delay_ns = 0;
+  uint32_t priority_levels = 1;                 // >= 1
+  uint32_t default_priority_level = 1;          // 1..priority_levels
+  std::vector<QueuePolicy> queue_policies;      // one per level (index level-1)
+};
+
+}  // namespace serval

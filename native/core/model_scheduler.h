@@ -1,0 +1,76 @@
+// ModelScheduler: one model version's instances (each a DynamicBatcher on its own ExecutionStream),
+// its placement policy and its stats. Enqueue() places the request, then queues it on that instance.
+//
+// Threads: Enqueue()/Cancel() from any thread; the policy is thread-safe and the batchers lock
+// themselves. SetPolicy() swaps the policy atomically with respect to Enqueue() (shared_ptr copy).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "batching_config.h"
+#include "deadline_timer.h"
+#include "dynamic_batcher.h"
+#include "execution_stream.h"
+#include "model_stats.h"
+#include "placement_policy.h"
+#include "tensor.h"
+
+namespace serval {
+
+struct InstanceSpec {
+  StreamKind kind = StreamKind::kCpu;
+  int device = 0;
+};
+
+class ModelScheduler {
+ public:
+  struct Options {
+    ModelSpec spec;
+    BatchingConfig batching;
+    std::vector<InstanceSpec> instances;  // at least one
+    std::shared_ptr<PlacementPolicy> policy;
+    CompletionSink* sink = nullptr;       // outlives the scheduler
+    DeadlineTimer* timer = nullptr;       // outlives the scheduler
+    StreamPool* streams = nullptr;        // outlives the scheduler
+  };
+
+  static Status Create(Options options, std::unique_ptr<ModelScheduler>* out);
+  ~ModelScheduler();  // returns the streams to the pool
+
+  // Places and queues `req`; takes ownership only on OK.
+  Status Enqueue(RequestPtr& req);
+  bool Cancel(uint32_t instance, uint64_t request_id);
+
+  void SetPolicy(std::shared_ptr<PlacementPolicy> policy);
+  std::string policy_name() const;
+
+  // Stop accepting; drain (serve what is queued) or reject queued requests with kClosed.
+  void Close(bool drain);
+  bool Drained() const;
+
+  const ModelSpec& spec() const { return *spec_; }
+  const BatchingConfig& batching() const { return batching_; }
+  size_t instance_count() const { return batchers_.size(); }
+  const std::shared_ptr<DynamicBatcher>& instance(size_t i) const { return batchers_[i]; }
+  ModelStats& stats() { return *stats_; }
+  uint64_t pending() const;
+
+ private:
+  ModelScheduler() = default;
+
+  std::shared_ptr<const ModelSpec> spec_;
+  BatchingConfig batching_;
+  std::vector<std::shared_ptr<DynamicBatcher>> batchers_;
+  std::vector<std::shared_ptr<ExecutionStream>> streams_;
+  StreamPool* pool_ = nullptr;
+  std::shared_ptr<ModelStats> stats_;
+  mutable std::mutex policy_mu_;
+  std::shared_ptr<PlacementPolicy> policy_;
+};
+
+}  // namespace serval

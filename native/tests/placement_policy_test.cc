@@ -1,0 +1,121 @@
+// Placement policies: distributions and choices on synthetic instance loads.
+#include <map>
+#include <memory>
+
+#include "least_outstanding_policy.h"
+#include "placement_policy.h"
+#include "power_of_two_policy.h"
+#include "round_robin_policy.h"
+#include "shortest_expected_delay_policy.h"
+#include "test_harness.h"
+
+using namespace serval;
+
+namespace {
+struct Loads {
+  std::vector<std::unique_ptr<LatencyProfile>> profiles;
+  std::vector<InstanceLoad> loads;
+  explicit Loads(std::vector<double> per_batch_ns, uint32_t max_batch = 8) {
+    profiles.reserve(per_batch_ns.size());
+    for (size_t i = 0; i < per_batch_ns.size(); ++i) {
+      profiles.push_back(std::make_unique<LatencyProfile>(max_batch));
+      profiles.back()->Seed(1, per_batch_ns[i]);
+      profiles.back()->Seed(max_batch, per_batch_ns[i] * 2);
+      InstanceLoad l;
+      l.index = i;
+      l.max_batch_size = max_batch;
+      loads.push_back(l);
+    }
+    for (size_t i = 0; i < loads.size(); ++i) loads[i].profile = profiles[i].get();
+  }
+};
+}  // namespace
+
+TEST(factory_knows_every_builtin_and_rejects_unknown) {
+  for (auto& name : PlacementPolicyNames()) {
+    std::unique_ptr<PlacementPolicy> p;
+    REQUIRE(CreatePlacementPolicy(name, &p).ok());
+    CHECK(name == p->name());
+  }
+  std::unique_ptr<PlacementPolicy> p;
+  CHECK(CreatePlacementPolicy("fastest", &p).code() == StatusCode::kInvalidArgument);
+}
+
+TEST(round_robin_cycles_evenly_regardless_of_load) {
+  Loads l({1e6, 1e6, 1e6});
+  l.loads[0].queued_samples = 100;
+  RoundRobinPolicy p;
+  std::map<uint32_t, int> counts;
+  for (int i = 0; i < 300; ++i) counts[p.Choose({}, l.loads.data(), 3)]++;
+  CHECK_EQ(counts[0], 100);
+  CHECK_EQ(counts[1], 100);
+  CHECK_EQ(counts[2], 100);
+}
+
+TEST(least_outstanding_picks_the_shortest_queue) {
+  Loads l({1e6, 1e6, 1e6, 1e6});
+  l.loads[0].queued_samples = 5;
+  l.loads[1].queued_samples = 2;
+  l.loads[1].inflight_samples = 2;
+  l.loads[2].queued_samples = 1;
+  l.loads[3].inflight_samples = 3;
+  LeastOutstandingPolicy p;
+  for (int i = 0; i < 10; ++i) CHECK_EQ(p.Choose({}, l.loads.data(), 4), 2u);
+}
+
+TEST(least_outstanding_spreads_ties) {
+  Loads l({1e6, 1e6, 1e6});
+  LeastOutstandingPolicy p;
+  std::map<uint32_t, int> counts;
+  for (int i = 0; i < 300; ++i) counts[p.Choose({}, l.loads.data(), 3)]++;
+  CHECK_EQ(counts.size(), size_t(3));
+}
+
+TEST(power_of_two_never_picks_the_most_loaded_of_many) {
+  Loads l({1e6, 1e6, 1e6, 1e6, 1e6, 1e6, 1e6, 1e6});
+  for (uint32_t i = 0; i < 8; ++i) l.loads[i].queued_samples = i;  // instance 7 is the most loaded
+  PowerOfTwoPolicy p(42);
+  std::map<uint32_t, int> counts;
+  for (int i = 0; i < 8000; ++i) counts[p.Choose({}, l.loads.data(), 8)]++;
+  CHECK_EQ(counts.count(7), size_t(0));
+  // P(pick i) = 2(7-i)/56 for distinct pairs: the least loaded gets ~25%, the second ~21%.
+  CHECK(counts[0] > 1700 && counts[0] < 2300);
+  CHECK(counts[0] > counts[3] && counts[3] > counts[6]);
+}
+
+TEST(power_of_two_with_one_instance_returns_it) {
+  Loads l({1e6});
+  PowerOfTwoPolicy p;
+  CHECK_EQ(p.Choose({}, l.loads.data(), 1), 0u);
+}
+
+TEST(shortest_expected_delay_weighs_instance_speed) {
+  // Instance 1 is 4x slower per batch: with equal queues, SED prefers instance 0, and it keeps doing
+  // so until instance 0's queue is much longer.
+  Loads l({1e6, 4e6}, 1);
+  ShortestExpectedDelayPolicy p;
+  CHECK_EQ(p.Choose({}, l.loads.data(), 2), 0u);
+  l.loads[0].queued_samples = 2;  // 3 batches x 1 ms = 3 ms < 4 ms
+  CHECK_EQ(p.Choose({}, l.loads.data(), 2), 0u);
+  l.loads[0].queued_samples = 4;  // 5 ms > 4 ms
+  CHECK_EQ(p.Choose({}, l.loads.data(), 2), 1u);
+}
+
+TEST(shortest_expected_delay_counts_busy_remaining_time) {
+  Loads l({1e6, 1e6}, 1);
+  l.loads[0].busy_remaining_ns = 5000000;
+  ShortestExpectedDelayPolicy p;
+  CHECK_EQ(p.Choose({}, l.loads.data(), 2), 1u);
+}
+
+TEST(predicted_completion_uses_full_batches_then_remainder) {
+  Loads l({1e6}, 4);  // l(1)=1ms, l(4)=2ms
+  l.loads[0].queued_samples = 5;
+  // 5 queued + 1 = 6 samples: one batch of 4 (2 ms) + a batch of 2 (affine fit between the points).
+  double t = PredictCompletionNs(l.loads[0], 1);
+  double l2 = l.profiles[0]->PredictNs(2);
+  CHECK(t > 2e6 + l2 - 1 && t < 2e6 + l2 + 1);
+  CHECK(l2 > 1e6 && l2 < 2e6);
+}
+
+TEST_MAIN()

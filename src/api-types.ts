@@ -1,0 +1,146 @@
+/**
+ * Public types of the embedded API (`Runtime`). Kept apart from the implementation so that the HTTP server,
+ * the benchmark harness and users' code depend on the contract, not on the runtime's internals.
+ */
+import type { DataType, TensorData } from './dtypes.js';
+import type { ModelConfig } from './repository/model-config.js';
+
+export type { DataType, TensorData, ModelConfig };
+
+/** A tensor as serval accepts and returns it. `data` is a typed array, or `string[]` for BYTES. */
+export interface Tensor {
+  /** Optional on input (taken from the model); always set on output. */
+  type?: DataType;
+  dims: readonly number[];
+  data: TensorData;
+}
+
+export interface OutputTensor extends Tensor {
+  type: DataType;
+  dims: number[];
+}
+
+/** Inputs by name: serval tensors or onnxruntime-node `Tensor`s (anything with `type`, `dims`, `data`). */
+export type InferInputs = Record<string, Tensor | { type: string; dims: readonly number[]; data: unknown }>;
+export type InferOutputs = Record<string, OutputTensor>;
+
+export type PolicyName =
+  | 'round_robin'
+  | 'least_outstanding'
+  | 'power_of_two'
+  | 'shortest_expected_delay';
+
+export interface RuntimeOptions {
+  /** Path of a Triton-layout model repository. */
+  modelRepository: string;
+  /** Placement policy for every model. @default 'least_outstanding' */
+  policy?: PolicyName;
+  /** Which models to load at open: all of them, or the names listed. @default 'all' */
+  loadModels?: 'all' | 'none' | string[];
+  /** ONNX Runtime intra-op threads per instance (config.pbtxt parameter `intra_op_thread_count` wins). @default 1 */
+  intraOpThreads?: number;
+  /** Run each model's warmup before it reports ready. @default true */
+  warmup?: boolean;
+  /** Called with load progress and state changes (the CLI prints these). */
+  onEvent?: (event: RuntimeEvent) => void;
+}
+
+export type RuntimeEvent =
+  | { kind: 'model-state'; model: string; version: number; state: ModelState; reason?: string }
+  | { kind: 'instance-restarted'; model: string; version: number; instance: number; reason: string };
+
+export interface InferOptions {
+  /** Model version; the newest ready version when omitted. */
+  version?: number;
+  /** Priority level, 1 is highest; 0 or omitted uses the model's default_priority_level. */
+  priority?: number;
+  /** Queue timeout in milliseconds (Triton's request `timeout`, which is in µs). Subject to allow_timeout_override. */
+  timeoutMs?: number;
+  /** Cancels the request while it is still queued. */
+  signal?: AbortSignal;
+  /** Return only these outputs (all when omitted). */
+  outputs?: string[];
+}
+
+export type ModelState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
+
+export interface ModelVersionInfo {
+  name: string;
+  version: number;
+  state: ModelState;
+  /** Why the model is UNAVAILABLE (load error), empty otherwise. */
+  reason: string;
+}
+
+export interface TensorMetadata {
+  name: string;
+  datatype: DataType;
+  /** Full shape including the batch dimension (-1) when the model batches. */
+  shape: number[];
+}
+
+export interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+}
+
+/** Cumulative histogram in the Prometheus sense: counts[i] = observations <= bounds[i]; last bound is +Inf. */
+export interface HistogramSnapshot {
+  /** Upper bounds in seconds (or in items for the batch-size histogram). */
+  bounds: number[];
+  /** Non-cumulative count per bucket (same length as bounds; the last bucket is +Inf). */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+export interface InstanceStats {
+  index: number;
+  kind: string;
+  /** Requests the placement policy sent to this instance. */
+  placements: number;
+  queued: number;
+  inflight: number;
+  executions: number;
+  /** Seconds this instance spent executing batches. */
+  busySeconds: number;
+  /** Executor restarts after a crash. */
+  restarts: number;
+}
+
+export interface ModelStats {
+  name: string;
+  version: number;
+  state: ModelState;
+  success: number;
+  /** Failed requests by error code (QUEUE_FULL, TIMEOUT, CANCELLED, EXECUTION_FAILED, CLOSED ...). */
+  failure: Record<string, number>;
+  /** Inferences: a batch of n counts n. */
+  inferenceCount: number;
+  /** Model executions (batches). */
+  executionCount: number;
+  /** Requests queued and not yet executing. */
+  pending: number;
+  queueSeconds: HistogramSnapshot;
+  computeSeconds: HistogramSnapshot;
+  requestSeconds: HistogramSnapshot;
+  batchSize: HistogramSnapshot;
+  instances: InstanceStats[];
+  /** Seconds since the model version became ready (for utilisation rates). */
+  uptimeSeconds: number;
+}
+
+export interface RuntimeStats {
+  policy: string;
+  models: ModelStats[];
+}
+
+export interface RepositoryIndexEntry {
+  name: string;
+  version?: string;
+  state?: ModelState;
+  reason?: string;
+}
