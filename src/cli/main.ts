@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+/**
+ * The `serval` command. `serve` runs the Open Inference Protocol v2 server; `bench` is loaded lazily
+ * from the benchmark harness (bench/cli.ts). Usage errors exit 2 with a one-line message, startup
+ * failures exit 1; neither prints a stack.
+ */
+import { Command, CommanderError } from 'commander';
+import type { RuntimeEvent } from '../api-types.js';
+import { ServalError } from '../errors.js';
+import { BearerAuth } from '../server/auth.js';
+import { createLogger, type Logger } from '../server/logger.js';
+import { startServer, type RunningServer } from '../server/server.js';
+import { servalVersion } from './package-info.js';
+import { resolveServeConfig, SERVE_OPTIONS, UsageError, type ServeConfig, type ServeKey } from './serve-options.js';
+
+const EXIT_USAGE = 2;
+const EXIT_FAILURE = 1;
+
+function buildProgram(version: string): Command {
+  const program = new Command('serval')
+    .description('Triton-class model serving inside Node.js')
+    .version(version, '-v, --version', 'print the serval version')
+    .enablePositionalOptions()
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  const serve = program
+    .command('serve')
+    .description('serve a model repository over the Open Inference Protocol v2 (KServe v2 / Triton) REST API')
+    .exitOverride()
+    .showHelpAfterError('(run serval serve --help for usage)');
+  for (const o of SERVE_OPTIONS) {
+    const help = `${o.help} [env: ${o.env}]`;
+    if (o.key === 'loadModel') serve.option(o.flags, help, (v: string, prev: string[] = []) => [...prev, v]);
+    else serve.option(o.flags, help);
+  }
+  serve.addHelpText(
+    'after',
+    [
+      '',
+      'Precedence: flags > environment variables > --config file > defaults.',
+      'Environment only: SERVAL_HTTP_TRANSPORT=uws|node|auto (auto: uWebSockets.js when its native',
+      'binary loads, node:http otherwise).',
+      '',
+      'Example: serval serve --model-repository models --http-port 8000',
+    ].join('\n'),
+  );
+  serve.action(async (opts: Partial<Record<ServeKey | 'config', unknown>>) => {
+    await serveCommand(resolveServeConfig(opts, process.env), version);
+  });
+
+  program
+    .command('bench')
+    .description('run the benchmark harness (serval bench --help for its options)')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]')
+    .action(async (_args: string[], _opts: unknown, cmd: Command) => {
+      // Relative to dist/src/cli/: the compiled bench/cli.js. Held in a variable so tsc does not resolve it.
+      const specifier = '../../bench/cli.js';
+      let mod: { runBenchCli(argv: string[]): Promise<unknown> | unknown };
+      try {
+        mod = (await import(specifier)) as typeof mod;
+      } catch (err) {
+        throw new StartupError(`serval bench is not available in this build: ${(err as Error).message}`);
+      }
+      await mod.runBenchCli(cmd.args);
+    });
+  return program;
+}
+
+class StartupError extends Error {}
+
+async function serveCommand(config: ServeConfig, version: string): Promise<void> {
+  const logger = createLogger({ format: config.logFormat });
+  const auth = config.authTokenFile ? BearerAuth.fromFile(config.authTokenFile) : undefined;
+  const server = await startServer({
+    runtimeOptions: {
+      modelRepository: config.modelRepository,
+      ...(config.policy ? { policy: config.policy as never } : {}),
+      onEvent: (e) => logRuntimeEvent(logger, e),
+    },
+    host: config.host,
+    port: config.httpPort,
+    modelControlMode: config.modelControlMode,
+    loadModels: config.loadModel,
+    repositoryPollSecs: config.repositoryPollSecs,
+    maxBodyMb: config.maxBodyMb,
+    ...(auth ? { auth } : {}),
+    drainTimeoutMs: config.drainTimeoutSecs * 1000,
+    handleSignals: true,
+    logger,
+    serverVersion: version,
+  });
+  logStartup(server, config, version, logger);
+}
+
+function logRuntimeEvent(logger: Logger, e: RuntimeEvent): void {
+  if (e.kind === 'model-state') {
+    const fields = { model: e.model, version: e.version, state: e.state, ...(e.reason ? { reason: e.reason } : {}) };
+    if (e.state === 'UNAVAILABLE') logger.warn('model state', fields);
+    else logger.debug('model state', fields);
+  } else {
+    logger.warn('instance restarted', { model: e.model, version: e.version, instance: e.instance, reason: e.reason });
+  }
+}
+
+/** What was loaded, with which policy and transport, and where to send requests. */
+function logStartup(server: RunningServer, config: ServeConfig, version: string, logger: Logger): void {
+  const { runtime } = server;
+  logger.info(`serval ${version}`, {
+    repository: config.modelRepository,
+    policy: runtime.policy,
+    transport: server.transport,
+    modelControlMode: config.modelControlMode,
+    auth: config.authTokenFile ? 'bearer' : 'none',
+  });
+  const stats = runtime.stats().models;
+  const models = runtime.models();
+  if (models.length === 0) logger.info('no models loaded');
+  for (const m of models) {
+    const instances = stats.find((s) => s.name === m.name && s.version === m.version)?.instances.length ?? 0;
+    const fields = { state: m.state, instances, ...(m.reason ? { reason: m.reason } : {}) };
+    if (m.state === 'UNAVAILABLE') logger.warn(`model ${m.name} v${m.version}`, fields);
+    else logger.info(`model ${m.name} v${m.version}`, fields);
+  }
+  logger.info(`serval listening on ${server.url}`);
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`serval: error: ${message}\n`);
+  return code;
+}
+
+export async function main(argv: string[]): Promise<number | undefined> {
+  const program = buildProgram(servalVersion());
+  if (argv.length <= 2) {
+    program.outputHelp({ error: true });
+    return EXIT_USAGE;
+  }
+  try {
+    await program.parseAsync(argv);
+    return undefined; // serve keeps running; bench and others finish on their own
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed its message (or the help / version text).
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof UsageError) return fail(err.message, EXIT_USAGE);
+    if (err instanceof ServalError) {
+      return fail(err.message, err.code === 'INVALID_ARGUMENT' ? EXIT_USAGE : EXIT_FAILURE);
+    }
+    if (process.env['SERVAL_DEBUG']) process.stderr.write(`${(err as Error).stack}\n`);
+    return fail((err as Error)?.message ?? String(err), EXIT_FAILURE);
+  }
+}
+
+main(process.argv).then((code) => {
+  if (code !== undefined) process.exitCode = code;
+});

@@ -1,0 +1,191 @@
+/**
+ * `serval serve` options: one table of flags, environment variables and config-file keys, and the
+ * merge `flags > environment > --config file > defaults`. Every bad value is a `UsageError` that
+ * names where it came from (flag, variable or file key); the CLI prints it and exits 2.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { ModelControlMode } from '../server/routes.js';
+import type { LogFormat } from '../server/logger.js';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface ServeConfig {
+  modelRepository: string;
+  httpPort: number;
+  host: string;
+  modelControlMode: ModelControlMode;
+  loadModel: string[];
+  repositoryPollSecs: number;
+  /** Absent: the runtime's default policy. */
+  policy?: string;
+  maxBodyMb: number;
+  authTokenFile?: string;
+  logFormat: LogFormat;
+  drainTimeoutSecs: number;
+}
+
+export type ServeKey = keyof ServeConfig;
+
+interface OptionSpec {
+  key: ServeKey | 'config';
+  flags: string;
+  env: string;
+  help: string;
+}
+
+/** Flags in `--help` order; each also reads `env` and (except --config) the config-file key `key`. */
+export const SERVE_OPTIONS: readonly OptionSpec[] = [
+  { key: 'modelRepository', flags: '--model-repository <dir>', env: 'SERVAL_MODEL_REPOSITORY', help: 'Triton-layout model repository (required)' },
+  { key: 'httpPort', flags: '--http-port <port>', env: 'SERVAL_HTTP_PORT', help: 'HTTP port; 0 picks a free one (default: 8000)' },
+  { key: 'host', flags: '--host <address>', env: 'SERVAL_HOST', help: 'address to listen on (default: 127.0.0.1)' },
+  { key: 'modelControlMode', flags: '--model-control-mode <mode>', env: 'SERVAL_MODEL_CONTROL_MODE', help: 'none | poll | explicit (default: none)' },
+  { key: 'loadModel', flags: '--load-model <name>', env: 'SERVAL_LOAD_MODEL', help: 'model to load at start in explicit mode; repeatable, * = all (env var: comma-separated list)' },
+  { key: 'repositoryPollSecs', flags: '--repository-poll-secs <n>', env: 'SERVAL_REPOSITORY_POLL_SECS', help: 'rescan interval in poll mode (default: 15)' },
+  { key: 'policy', flags: '--policy <name>', env: 'SERVAL_POLICY', help: 'placement policy, e.g. least_outstanding, round_robin, power_of_two, shortest_expected_delay' },
+  { key: 'maxBodyMb', flags: '--max-body-mb <n>', env: 'SERVAL_MAX_BODY_MB', help: 'largest request body accepted, in MiB; larger ones get 413 (default: 64)' },
+  { key: 'authTokenFile', flags: '--auth-token-file <file>', env: 'SERVAL_AUTH_TOKEN_FILE', help: 'require "Authorization: Bearer <token>" (token read from file) except on health and metrics' },
+  { key: 'logFormat', flags: '--log-format <format>', env: 'SERVAL_LOG_FORMAT', help: 'pretty | json (default: pretty)' },
+  { key: 'drainTimeoutSecs', flags: '--drain-timeout-secs <n>', env: 'SERVAL_DRAIN_TIMEOUT_SECS', help: 'on SIGTERM/SIGINT, how long to wait for accepted requests (default: 30)' },
+  { key: 'config', flags: '--config <file>', env: 'SERVAL_CONFIG', help: 'JSON file with any of the options above in camelCase (e.g. {"httpPort": 8000})' },
+];
+
+const FILE_KEYS = new Set<string>(SERVE_OPTIONS.map((o) => o.key).filter((k) => k !== 'config'));
+
+/** A value and where it came from, for error messages. */
+interface Sourced {
+  value: unknown;
+  from: string;
+}
+
+/**
+ * Merges the layers. `cli` holds only the options given on the command line (commander's parsed
+ * values, strings or string arrays); `env` is usually `process.env`.
+ */
+export function resolveServeConfig(cli: Partial<Record<ServeKey | 'config', unknown>>, env: NodeJS.ProcessEnv): ServeConfig {
+  const configSrc = cli.config !== undefined
+    ? { value: cli.config, from: '--config' }
+    : env['SERVAL_CONFIG'] ? { value: env['SERVAL_CONFIG'], from: 'SERVAL_CONFIG' } : undefined;
+  const configPath = configSrc ? str(configSrc) : undefined;
+  const file = configPath ? readConfigFile(configPath) : {};
+  const fileDir = configPath ? path.dirname(path.resolve(configPath)) : process.cwd();
+
+  const get = (key: ServeKey): Sourced | undefined => {
+    const spec = SERVE_OPTIONS.find((o) => o.key === key)!;
+    if (cli[key] !== undefined) return { value: cli[key], from: spec.flags.split(' ')[0]! };
+    const e = env[spec.env];
+    if (e !== undefined && e !== '') return { value: e, from: spec.env };
+    if (Object.hasOwn(file, key)) return { value: file[key], from: `${configPath}: "${key}"` };
+    return undefined;
+  };
+  /** Paths from the config file are relative to the file; others to the working directory. */
+  const pathOf = (key: ServeKey): string | undefined => {
+    const src = get(key);
+    if (!src) return undefined;
+    return path.resolve(src.from.startsWith(`${configPath}:`) ? fileDir : process.cwd(), str(src));
+  };
+
+  const repoSrc = get('modelRepository');
+  if (!repoSrc) {
+    throw new UsageError('serve needs --model-repository DIR (or SERVAL_MODEL_REPOSITORY, or "modelRepository" in the config file)');
+  }
+  const modelRepository = pathOf('modelRepository')!;
+  if (!isDirectory(modelRepository)) throw new UsageError(`${repoSrc.from}: ${modelRepository} is not a directory`);
+
+  const cfg: ServeConfig = {
+    modelRepository,
+    httpPort: withDefault(get('httpPort'), 8000, (s) => int(s, 0, 65535)),
+    host: withDefault(get('host'), '127.0.0.1', str),
+    modelControlMode: withDefault(get('modelControlMode'), 'none', (s) => choice(s, ['none', 'poll', 'explicit'] as const)),
+    loadModel: withDefault(get('loadModel'), [], list),
+    repositoryPollSecs: withDefault(get('repositoryPollSecs'), 15, (s) => positive(s)),
+    maxBodyMb: withDefault(get('maxBodyMb'), 64, (s) => positive(s)),
+    logFormat: withDefault(get('logFormat'), 'pretty', (s) => choice(s, ['pretty', 'json'] as const)),
+    drainTimeoutSecs: withDefault(get('drainTimeoutSecs'), 30, (s) => positive(s, true)),
+  };
+  const policy = get('policy');
+  if (policy) cfg.policy = str(policy);
+  const tokenFile = pathOf('authTokenFile');
+  if (tokenFile) cfg.authTokenFile = tokenFile;
+  return cfg;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UsageError(`config file ${file} must hold a JSON object`);
+  }
+  const unknown = Object.keys(value).filter((k) => !FILE_KEYS.has(k));
+  if (unknown.length > 0) {
+    throw new UsageError(`config file ${file}: unknown option(s) ${unknown.join(', ')}; known: ${[...FILE_KEYS].join(', ')}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function withDefault<T>(src: Sourced | undefined, fallback: T, coerce: (s: Sourced) => T): T {
+  return src === undefined ? fallback : coerce(src);
+}
+
+function str(s: Sourced): string {
+  if (typeof s.value !== 'string' || s.value === '') throw new UsageError(`${s.from} must be a non-empty string`);
+  return s.value;
+}
+
+function num(s: Sourced): number {
+  const n = typeof s.value === 'number' ? s.value : typeof s.value === 'string' && s.value.trim() !== '' ? Number(s.value) : NaN;
+  if (!Number.isFinite(n)) throw new UsageError(`${s.from} must be a number, got ${JSON.stringify(s.value)}`);
+  return n;
+}
+
+function int(s: Sourced, min: number, max: number): number {
+  const n = num(s);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${s.from} must be an integer from ${min} to ${max}, got ${JSON.stringify(s.value)}`);
+  }
+  return n;
+}
+
+function positive(s: Sourced, allowZero = false): number {
+  const n = num(s);
+  if (n < 0 || (!allowZero && n === 0)) {
+    throw new UsageError(`${s.from} must be ${allowZero ? 'zero or more' : 'greater than zero'}, got ${JSON.stringify(s.value)}`);
+  }
+  return n;
+}
+
+function choice<T extends string>(s: Sourced, choices: readonly T[]): T {
+  if (!choices.includes(s.value as T)) {
+    throw new UsageError(`${s.from} must be one of ${choices.join(', ')}, got ${JSON.stringify(s.value)}`);
+  }
+  return s.value as T;
+}
+
+/** Repeated flags arrive as an array, env as a comma-separated string, the file as an array. */
+function list(s: Sourced): string[] {
+  const items = typeof s.value === 'string' ? s.value.split(',') : s.value;
+  if (!Array.isArray(items) || items.some((x) => typeof x !== 'string')) {
+    throw new UsageError(`${s.from} must be a list of model names`);
+  }
+  return items.map((x: string) => x.trim()).filter((x) => x !== '');
+}

@@ -1,0 +1,145 @@
+/**
+ * One HTTP abstraction over uWebSockets.js and node:http. The router and routes see only
+ * `IncomingRequest` → `OutgoingResponse`; body reading, the body size cap, aborts, corking and
+ * connection bookkeeping for draining live in the transports.
+ *
+ * Selection: uWebSockets.js when its native binary loads, node:http otherwise (with a warning), or
+ * what `SERVAL_HTTP_TRANSPORT=uws|node` / the `kind` option asks for.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Logger } from './logger.js';
+
+export interface IncomingRequest {
+  /** Upper-case method. */
+  method: string;
+  /** URL path without the query string, still percent-encoded. */
+  path: string;
+  query: string;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Fires when the client goes away before the response is written. */
+  signal: AbortSignal;
+}
+
+export interface OutgoingResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export type RequestHandler = (req: IncomingRequest) => OutgoingResponse | Promise<OutgoingResponse>;
+
+export type TransportKind = 'uws' | 'node';
+
+export interface TransportOptions {
+  handler: RequestHandler;
+  /** Requests with a larger body get 413 and their connection closed; reading stops early. */
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+export interface HttpTransport {
+  readonly kind: TransportKind;
+  /** Starts listening; resolves with the bound port (the real one when `port` is 0). */
+  listen(host: string, port: number): Promise<number>;
+  /** Stops accepting connections; requests on open connections are still answered. */
+  stopListening(): void;
+  /** From now on every response asks the client to close its connection. */
+  closeConnectionsAfterResponse(): void;
+  /** Requests accepted and not yet answered (or aborted). */
+  readonly inflight: number;
+  /** Resolves true once no request is in flight, false when `timeoutMs` passes first. */
+  whenIdle(timeoutMs: number): Promise<boolean>;
+  /** Closes every connection at once. */
+  close(): Promise<void>;
+}
+
+export function jsonResponse(status: number, value: unknown, headers?: Record<string, string>): OutgoingResponse {
+  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value) };
+}
+
+export function errorResponse(status: number, message: string, headers?: Record<string, string>): OutgoingResponse {
+  return jsonResponse(status, { error: message }, headers);
+}
+
+export function bodyTooLarge(maxBodyBytes: number): OutgoingResponse {
+  const mb = Number((maxBodyBytes / (1024 * 1024)).toPrecision(3));
+  return errorResponse(413, `request body exceeds the ${mb} MB limit (--max-body-mb)`);
+}
+
+export function statusLine(status: number): string {
+  return `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
+}
+
+/** Runs the handler, turning a throw or rejection into a 500 so that every request gets an answer. */
+export async function runHandler(handler: RequestHandler, req: IncomingRequest, logger: Logger): Promise<OutgoingResponse> {
+  try {
+    return await handler(req);
+  } catch (err) {
+    logger.error('request handler failed', { method: req.method, path: req.path, err });
+    return errorResponse(500, 'internal server error');
+  }
+}
+
+/** Counts requests in flight and wakes `whenIdle` waiters when the count reaches zero. */
+export class InflightTracker {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+
+  get inflight(): number {
+    return this.count;
+  }
+
+  begin(): void {
+    this.count++;
+  }
+
+  end(): void {
+    this.count--;
+    if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    if (this.count === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== wake);
+        resolve(false);
+      }, timeoutMs);
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.waiters.push(wake);
+    });
+  }
+}
+
+/**
+ * Builds the transport: `kind` (or env `SERVAL_HTTP_TRANSPORT`) picks one; without either, uWS when
+ * its native binary loads, node:http otherwise.
+ */
+export async function createHttpTransport(
+  options: TransportOptions,
+  kind: TransportKind | 'auto' = envTransportKind(),
+): Promise<HttpTransport> {
+  if (kind !== 'node') {
+    const { loadNativeUws, UwsTransport } = await import('./uws-transport.js');
+    const loaded = loadNativeUws();
+    if (loaded.ok) return new UwsTransport(loaded.uws, options);
+    if (kind === 'uws') throw new Error(`uWebSockets.js native binary did not load: ${loaded.reason}`);
+    options.logger.warn('uWebSockets.js native binary did not load; serving with node:http (slower)', {
+      reason: loaded.reason,
+    });
+  }
+  const { NodeHttpTransport } = await import('./node-transport.js');
+  return new NodeHttpTransport(options);
+}
+
+function envTransportKind(): TransportKind | 'auto' {
+  const v = process.env['SERVAL_HTTP_TRANSPORT'];
+  if (v === undefined || v === '' || v === 'auto') return 'auto';
+  if (v === 'uws' || v === 'node') return v;
+  throw new Error(`SERVAL_HTTP_TRANSPORT must be uws, node or auto, got "${v}"`);
+}

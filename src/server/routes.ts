@@ -1,0 +1,213 @@
+/**
+ * The Open Inference Protocol v2 REST surface of `serval serve` (plus Triton's repository,
+ * statistics and model-configuration extensions, and `/metrics`). Every handler error becomes
+ * `{"error": "..."}` with the status `httpStatusFor(err.code)` gives; nothing a client sends can
+ * crash the server or leave a request unanswered.
+ */
+import type { TensorMetadata } from '../api-types.js';
+import { httpStatusFor, InvalidArgumentError, InvalidInputError, ServalError, UnknownModelError } from '../errors.js';
+import type { BearerAuth } from './auth.js';
+import { isPublicPath } from './auth.js';
+import { errorResponse, jsonResponse, type IncomingRequest, type OutgoingResponse, type RequestHandler } from './http-transport.js';
+import type { Logger } from './logger.js';
+import type { ServerMetrics } from './metrics.js';
+import { tritonModelConfig } from './model-config-json.js';
+import { isRouteMatch, Router, type RouteHandler } from './router.js';
+import type { ServingRuntime } from './serving-runtime.js';
+import { tritonModelStats } from './stats-json.js';
+import { decodeInferRequest, encodeInferResponse, parseHeaderLength, parseJsonObject } from './v2-codec.js';
+
+export type ModelControlMode = 'none' | 'poll' | 'explicit';
+
+export interface RoutesContext {
+  runtime: ServingRuntime;
+  metrics: ServerMetrics;
+  logger: Logger;
+  modelControlMode: ModelControlMode;
+  /** Absent: no authentication. */
+  auth?: BearerAuth;
+  serverVersion: string;
+  /** True once shutdown began: readiness turns false. */
+  isDraining(): boolean;
+}
+
+const EXTENSIONS = ['binary_tensor_data', 'schedule_policy', 'model_repository', 'statistics', 'model_configuration'];
+
+const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
+
+/** A model name from a URL: letters, digits, `_`, `-`, `.`; never a path (no `/`, no `..`). */
+export function validateModelName(name: string): string {
+  if (!MODEL_NAME.test(name) || name.includes('..')) {
+    throw new InvalidArgumentError(`invalid model name ${JSON.stringify(name)}: use letters, digits, '_', '-' and '.'`);
+  }
+  return name;
+}
+
+function parseVersion(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,15}$/.test(v)) throw new InvalidArgumentError(`invalid model version ${JSON.stringify(v)}: expected a positive integer`);
+  return Number(v);
+}
+
+/** Builds the request handler: auth, routing, error mapping and the HTTP request counter. */
+export function createRoutes(ctx: RoutesContext): RequestHandler {
+  const router = buildRouter(ctx);
+  return async (req) => {
+    let route = 'unmatched';
+    let res: OutgoingResponse;
+    if (ctx.auth && !isPublicPath(req.path) && !ctx.auth.accepts(req.headers['authorization'])) {
+      res = errorResponse(401, 'missing or wrong bearer token', { 'www-authenticate': 'Bearer' });
+    } else {
+      const m = router.match(req.method, req.path);
+      if (isRouteMatch(m)) {
+        route = m.pattern;
+        res = await runRoute(m.handler, req, m.params, ctx.logger);
+      } else {
+        res = m;
+      }
+    }
+    ctx.metrics.countHttpRequest(route, req.method, res.status);
+    return res;
+  };
+}
+
+async function runRoute(handler: RouteHandler, req: IncomingRequest, params: Record<string, string>, logger: Logger): Promise<OutgoingResponse> {
+  try {
+    return await handler(req, params);
+  } catch (err) {
+    if (err instanceof ServalError) {
+      const status = httpStatusFor(err.code);
+      if (status >= 500 && err.code !== 'QUEUE_FULL' && err.code !== 'TIMEOUT') logger.warn('request failed', { path: req.path, code: err.code, err });
+      return errorResponse(status, err.message);
+    }
+    logger.error('unexpected error in route', { method: req.method, path: req.path, err });
+    return errorResponse(500, `internal error: ${(err as Error)?.message ?? String(err)}`);
+  }
+}
+
+function buildRouter(ctx: RoutesContext): Router {
+  const { runtime } = ctx;
+  const router = new Router();
+  const lastInference = new Map<string, number>();
+
+  /** Throws UnknownModelError unless the model (version) is known to the runtime. */
+  const requireKnown = (name: string, version?: number): void => {
+    const known = runtime.models().some((m) => m.name === name && (version === undefined || m.version === version));
+    if (!known) {
+      throw new UnknownModelError(version === undefined ? `unknown model '${name}'` : `unknown model '${name}' version ${version}`);
+    }
+  };
+
+  const metadata: RouteHandler = (_req, p) => {
+    const name = validateModelName(p['model']!);
+    return jsonResponse(200, runtime.metadata(name, parseVersion(p['version'])));
+  };
+  const ready: RouteHandler = (_req, p) => {
+    const name = validateModelName(p['model']!);
+    const version = parseVersion(p['version']);
+    requireKnown(name, version);
+    const ok = runtime.isReady(name, version);
+    return jsonResponse(ok ? 200 : 503, { name, ready: ok });
+  };
+  const config: RouteHandler = (_req, p) => {
+    const name = validateModelName(p['model']!);
+    return jsonResponse(200, tritonModelConfig(runtime.config(name, parseVersion(p['version']))));
+  };
+  const stats: RouteHandler = (_req, p) => {
+    const name = p['model'] === undefined ? undefined : validateModelName(p['model']);
+    const version = parseVersion(p['version']);
+    if (name !== undefined) requireKnown(name, version);
+    const selected = runtime.stats().models.filter(
+      (m) => (name === undefined || m.name === name) && (version === undefined || m.version === version),
+    );
+    return jsonResponse(200, {
+      model_stats: selected.map((m) => tritonModelStats(m, lastInference.get(`${m.name}/${m.version}`) ?? 0)),
+    });
+  };
+  const infer: RouteHandler = async (req, p) => {
+    const name = validateModelName(p['model']!);
+    const version = parseVersion(p['version']);
+    const headerLength = parseHeaderLength(req.headers['inference-header-content-length'], req.body.byteLength);
+    const decoded = decodeInferRequest(req.body, headerLength, () => singleInput(runtime.metadata(name, version).inputs, name));
+    const options = { ...decoded.options, signal: req.signal, ...(version !== undefined ? { version } : {}) };
+    const outputs = await runtime.infer(name, decoded.inputs, options);
+    const served = version ?? newestReadyVersion(runtime, name);
+    lastInference.set(`${name}/${served}`, Date.now());
+    const { headers, body } = encodeInferResponse(name, served, outputs, decoded.plan);
+    return { status: 200, headers, body };
+  };
+
+  router
+    .add('GET', '/v2', () =>
+      jsonResponse(200, { name: 'serval', version: ctx.serverVersion, extensions: EXTENSIONS }),
+    )
+    .add('GET', '/v2/health/live', () => jsonResponse(200, { live: true }))
+    .add('GET', '/v2/health/ready', () => {
+      const ok = !ctx.isDraining() && runtime.isReady();
+      return jsonResponse(ok ? 200 : 503, { ready: ok });
+    })
+    .add('GET', '/metrics', async () => ({
+      status: 200,
+      headers: { 'content-type': ctx.metrics.contentType },
+      body: await ctx.metrics.render(),
+    }))
+    .add('GET', '/v2/models/stats', stats)
+    .add('POST', '/v2/repository/index', async (req) => {
+      const body = req.body.byteLength > 0 ? parseJsonObject(req.body) : {};
+      if (body['ready'] !== undefined && typeof body['ready'] !== 'boolean') throw new InvalidInputError('"ready" must be true or false');
+      const entries = await runtime.repositoryIndex();
+      return jsonResponse(200, body['ready'] === true ? entries.filter((e) => e.state === 'READY') : entries);
+    })
+    .add('POST', '/v2/repository/models/:model/load', (req, p) => modelControl(ctx, req, p, 'load'))
+    .add('POST', '/v2/repository/models/:model/unload', (req, p) => modelControl(ctx, req, p, 'unload'));
+  for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
+    router
+      .add('GET', prefix, metadata)
+      .add('GET', `${prefix}/ready`, ready)
+      .add('GET', `${prefix}/config`, config)
+      .add('GET', `${prefix}/stats`, stats)
+      .add('POST', `${prefix}/infer`, infer);
+  }
+  return router;
+}
+
+async function modelControl(
+  ctx: RoutesContext,
+  req: IncomingRequest,
+  p: Record<string, string>,
+  action: 'load' | 'unload',
+): Promise<OutgoingResponse> {
+  const name = validateModelName(p['model']!);
+  if (ctx.modelControlMode !== 'explicit') {
+    return errorResponse(
+      403,
+      `explicit model ${action} is not allowed in model control mode '${ctx.modelControlMode}'; start serval with --model-control-mode explicit`,
+    );
+  }
+  const body = req.body.byteLength > 0 ? parseJsonObject(req.body) : {};
+  const params = body['parameters'];
+  if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
+    throw new InvalidInputError('"parameters" must be an object');
+  }
+  const unsupported = Object.keys(params ?? {}).filter((k) => k === 'config' || k.startsWith('file:'));
+  if (unsupported.length > 0) {
+    throw new InvalidInputError(`load parameters ${unsupported.join(', ')} are not supported: put the model in the repository`);
+  }
+  if (action === 'load') await ctx.runtime.loadModel(name);
+  else await ctx.runtime.unloadModel(name);
+  ctx.logger.info(`model ${action}ed`, { model: name });
+  return { status: 200 };
+}
+
+function singleInput(inputs: TensorMetadata[], model: string): TensorMetadata {
+  if (inputs.length !== 1) {
+    throw new InvalidInputError(`a raw binary request needs a model with one input; '${model}' has ${inputs.length}`);
+  }
+  return inputs[0]!;
+}
+
+function newestReadyVersion(runtime: ServingRuntime, name: string): number | string {
+  let best = 0;
+  for (const m of runtime.models()) if (m.name === name && m.state === 'READY' && m.version > best) best = m.version;
+  return best > 0 ? best : '';
+}

@@ -1,0 +1,179 @@
+/**
+ * `startServer`: the embedded runtime behind the v2 REST routes, on uWebSockets.js or node:http,
+ * with metrics, optional auth, model control (none | poll | explicit) and graceful shutdown.
+ *
+ * Shutdown (`drain`, or SIGTERM/SIGINT when `handleSignals`): readiness turns false, the listener
+ * closes, open connections are asked to close after their next response, accepted requests are
+ * answered (bounded by the drain timeout), then the runtime drains and closes.
+ */
+import type { RuntimeOptions } from '../api-types.js';
+import type { BearerAuth } from './auth.js';
+import { createHttpTransport, type HttpTransport, type TransportKind } from './http-transport.js';
+import { silentLogger, type Logger } from './logger.js';
+import { ServerMetrics } from './metrics.js';
+import { openRuntime } from './open-runtime.js';
+import { RepositoryPoller } from './repository-poller.js';
+import { createRoutes, type ModelControlMode } from './routes.js';
+import type { ServingRuntime } from './serving-runtime.js';
+
+export interface ServerOptions {
+  /** A runtime to serve; when absent one is opened from `runtimeOptions`. The server closes it on shutdown. */
+  runtime?: ServingRuntime;
+  /** Used when `runtime` is absent. `loadModels` is derived from the model control mode unless given. */
+  runtimeOptions?: RuntimeOptions;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** 0 picks a free port. @default 8000 */
+  port?: number;
+  /** @default 'none' */
+  modelControlMode?: ModelControlMode;
+  /** Models to load at start in explicit mode (`*` = all). @default [] */
+  loadModels?: string[];
+  /** Poll interval in `poll` mode. @default 15 */
+  repositoryPollSecs?: number;
+  /** @default 64 */
+  maxBodyMb?: number;
+  auth?: BearerAuth;
+  /** @default 'auto' (uWS when its native binary loads; env SERVAL_HTTP_TRANSPORT overrides) */
+  transport?: TransportKind | 'auto';
+  /** Bound on waiting for accepted requests at shutdown. @default 30000 */
+  drainTimeoutMs?: number;
+  /** Drain and exit the process on SIGTERM/SIGINT. @default false */
+  handleSignals?: boolean;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** Reported by `GET /v2`. @default '0.0.0' */
+  serverVersion?: string;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  readonly url: string;
+  readonly transport: TransportKind;
+  readonly runtime: ServingRuntime;
+  /** Graceful shutdown: answers accepted requests (bounded by `timeoutMs`), then closes the runtime. */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Fast shutdown: requests still queued are rejected (503), connections closed. */
+  close(): Promise<void>;
+}
+
+/** What the runtime should load at start for a model control mode. */
+export function initialLoad(mode: ModelControlMode, loadModels: string[]): RuntimeOptions['loadModels'] {
+  if (mode !== 'explicit') return 'all';
+  if (loadModels.includes('*')) return 'all';
+  return loadModels.length > 0 ? loadModels : 'none';
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const logger = options.logger ?? silentLogger;
+  const mode = options.modelControlMode ?? 'none';
+  if (mode !== 'explicit' && (options.loadModels?.length ?? 0) > 0) {
+    logger.warn('--load-model is ignored unless --model-control-mode is explicit');
+  }
+  const repository = options.runtimeOptions?.modelRepository;
+  if (mode === 'poll' && !repository) throw new Error('poll mode needs runtimeOptions.modelRepository');
+  const runtime = options.runtime ?? (await openRuntime(runtimeOptionsFor(options, mode)));
+  const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+  let draining = false;
+
+  const metrics = new ServerMetrics(runtime);
+  let transport: HttpTransport;
+  try {
+    transport = await createHttpTransport(
+      {
+        maxBodyBytes: Math.floor((options.maxBodyMb ?? 64) * 1024 * 1024),
+        logger,
+        handler: createRoutes({
+          runtime,
+          metrics,
+          logger,
+          modelControlMode: mode,
+          ...(options.auth ? { auth: options.auth } : {}),
+          serverVersion: options.serverVersion ?? '0.0.0',
+          isDraining: () => draining,
+        }),
+      },
+      options.transport,
+    );
+  } catch (err) {
+    await runtime.close({ drainTimeoutMs: 0 });
+    throw err;
+  }
+
+  const host = options.host ?? '127.0.0.1';
+  let port: number;
+  try {
+    port = await transport.listen(host, options.port ?? 8000);
+  } catch (err) {
+    await transport.close();
+    await runtime.close({ drainTimeoutMs: 0 });
+    throw err;
+  }
+
+  let poller: RepositoryPoller | undefined;
+  if (mode === 'poll') {
+    poller = new RepositoryPoller(repository!, runtime, (options.repositoryPollSecs ?? 15) * 1000, logger);
+    await poller.start();
+  }
+
+  let shutdown: Promise<void> | undefined;
+  const stop = (timeoutMs: number): Promise<void> => {
+    shutdown ??= (async () => {
+      draining = true;
+      transport.stopListening();
+      transport.closeConnectionsAfterResponse();
+      await poller?.stop();
+      const started = Date.now();
+      if (!(await transport.whenIdle(timeoutMs)) && timeoutMs > 0) {
+        logger.warn('drain timeout: requests still in flight', { inflight: transport.inflight });
+      }
+      await runtime.close({ drainTimeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) });
+      // Requests the runtime rejected while closing still get their 503 written.
+      await transport.whenIdle(1000);
+      await transport.close();
+    })();
+    return shutdown;
+  };
+
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (options.handleSignals) installSignalHandlers(() => stop(drainTimeoutMs), logger);
+  return {
+    port,
+    url,
+    transport: transport.kind,
+    runtime,
+    drain: (timeoutMs = drainTimeoutMs) => stop(timeoutMs),
+    close: () => stop(0),
+  };
+}
+
+function runtimeOptionsFor(options: ServerOptions, mode: ModelControlMode): RuntimeOptions {
+  if (!options.runtimeOptions) throw new Error('startServer needs either runtime or runtimeOptions');
+  return {
+    ...options.runtimeOptions,
+    loadModels: options.runtimeOptions.loadModels ?? initialLoad(mode, options.loadModels ?? []),
+  };
+}
+
+function installSignalHandlers(drain: () => Promise<void>, logger: Logger): void {
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      logger.warn(`second ${signal}: exiting without waiting`);
+      process.exit(1);
+    }
+    logger.info(`${signal}: draining in-flight requests, then exiting`);
+    drain().then(
+      () => {
+        logger.info('shutdown complete');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,66 @@
+/**
+ * Triton's statistics extension JSON (`GET v2/models[/{m}[/versions/{v}]]/stats`) built from
+ * `Runtime.stats()`. serval measures the request, queue and compute phases; Triton's input and output
+ * phases are reported inside compute (compute_input/compute_output stay zero).
+ */
+import type { HistogramSnapshot, ModelStats } from '../api-types.js';
+
+interface DurationStat {
+  count: number;
+  ns: number;
+}
+
+export interface TritonModelStats {
+  name: string;
+  version: string;
+  last_inference: number;
+  inference_count: number;
+  execution_count: number;
+  inference_stats: Record<'success' | 'fail' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output' | 'cache_hit' | 'cache_miss', DurationStat>;
+  batch_stats: { batch_size: number; compute_input: DurationStat; compute_infer: DurationStat; compute_output: DurationStat }[];
+  memory_usage: never[];
+}
+
+const ZERO: DurationStat = { count: 0, ns: 0 };
+const duration = (h: HistogramSnapshot): DurationStat => ({ count: h.count, ns: Math.round(h.sum * 1e9) });
+
+/**
+ * @param lastInference milliseconds since the epoch of the version's last inference (0 if none).
+ */
+export function tritonModelStats(m: ModelStats, lastInference: number): TritonModelStats {
+  const failures = Object.values(m.failure).reduce((a, b) => a + b, 0);
+  return {
+    name: m.name,
+    version: String(m.version),
+    last_inference: lastInference,
+    inference_count: m.inferenceCount,
+    execution_count: m.executionCount,
+    inference_stats: {
+      success: { count: m.success, ns: Math.round(m.requestSeconds.sum * 1e9) },
+      fail: { count: failures, ns: 0 },
+      queue: duration(m.queueSeconds),
+      compute_input: ZERO,
+      compute_infer: duration(m.computeSeconds),
+      compute_output: ZERO,
+      cache_hit: ZERO,
+      cache_miss: ZERO,
+    },
+    batch_stats: batchStats(m.batchSize),
+    memory_usage: [],
+  };
+}
+
+/**
+ * One entry per batch-size bucket that saw executions, labelled with the bucket's upper bound (exact
+ * when the runtime keeps one bucket per size). Per-size compute time is not tracked: ns is 0.
+ */
+function batchStats(h: HistogramSnapshot): TritonModelStats['batch_stats'] {
+  const out: TritonModelStats['batch_stats'] = [];
+  h.counts.forEach((count, i) => {
+    const bound = h.bounds[i]!;
+    if (count > 0 && Number.isFinite(bound)) {
+      out.push({ batch_size: bound, compute_input: ZERO, compute_infer: { count, ns: 0 }, compute_output: ZERO });
+    }
+  });
+  return out;
+}
