@@ -51,7 +51,7 @@ export interface HttpTransport {
   readonly inflight: number;
   /** Resolves true once no request is in flight, false when `timeoutMs` passes first. */
   whenIdle(timeoutMs: number): Promise<boolean>;
-  /** Closes every connection at once. */
+  /** Answers requests still pending with 503, then closes every connection. */
   close(): Promise<void>;
 }
 
@@ -82,26 +82,34 @@ export async function runHandler(handler: RequestHandler, req: IncomingRequest, 
   }
 }
 
-/** Counts requests in flight and wakes `whenIdle` waiters when the count reaches zero. */
+/**
+ * Counts requests in flight, wakes `whenIdle` waiters when the count reaches zero, and can answer
+ * every request still pending (at forced close) through the callback each one registered.
+ */
 export class InflightTracker {
-  private count = 0;
+  private readonly pending = new Set<() => void>();
   private waiters: (() => void)[] = [];
 
   get inflight(): number {
-    return this.count;
+    return this.pending.size;
   }
 
-  begin(): void {
-    this.count++;
+  /** Registers a request; `forceAnswer` must answer it (it is called at most once, from `answerAll`). */
+  begin(forceAnswer: () => void): () => void {
+    this.pending.add(forceAnswer);
+    return () => {
+      if (!this.pending.delete(forceAnswer)) return;
+      if (this.pending.size === 0) for (const wake of this.waiters.splice(0)) wake();
+    };
   }
 
-  end(): void {
-    this.count--;
-    if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+  /** Answers every pending request (the transport is about to close its connections). */
+  answerAll(): void {
+    for (const forceAnswer of [...this.pending]) forceAnswer();
   }
 
   whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.count === 0) return Promise.resolve(true);
+    if (this.pending.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== wake);
@@ -114,6 +122,10 @@ export class InflightTracker {
       this.waiters.push(wake);
     });
   }
+}
+
+export function shuttingDown(): OutgoingResponse {
+  return errorResponse(503, 'server is shutting down');
 }
 
 /**

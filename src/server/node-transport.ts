@@ -7,6 +7,7 @@ import {
   bodyTooLarge,
   InflightTracker,
   runHandler,
+  shuttingDown,
   type HttpTransport,
   type IncomingRequest,
   type OutgoingResponse,
@@ -54,6 +55,10 @@ export class NodeHttpTransport implements HttpTransport {
 
   async close(): Promise<void> {
     this.server.close();
+    this.tracker.answerAll();
+    this.server.closeIdleConnections();
+    // Give the 503s just written a moment to leave before cutting the remaining connections.
+    await new Promise((r) => setTimeout(r, 50));
     this.server.closeAllConnections();
   }
 
@@ -61,12 +66,12 @@ export class NodeHttpTransport implements HttpTransport {
     const { maxBodyBytes, handler, logger } = this.options;
     const abort = new AbortController();
     let settled = false;
-    this.tracker.begin();
+    const done = this.tracker.begin(() => respond(shuttingDown(), true));
     res.on('close', () => {
       if (settled) return;
       settled = true;
       abort.abort();
-      this.tracker.end();
+      done();
     });
 
     const respond = (out: OutgoingResponse, closeConnection = false): void => {
@@ -76,7 +81,7 @@ export class NodeHttpTransport implements HttpTransport {
       if (closeConnection || this.closeAfterResponse) headers['connection'] = 'close';
       res.writeHead(out.status, headers);
       res.end(out.body);
-      this.tracker.end();
+      done();
       if (closeConnection) res.once('finish', () => req.socket.destroySoon());
     };
 

@@ -14,6 +14,7 @@ import {
   bodyTooLarge,
   InflightTracker,
   runHandler,
+  shuttingDown,
   statusLine,
   type HttpTransport,
   type IncomingRequest,
@@ -85,6 +86,9 @@ export class UwsTransport implements HttpTransport {
 
   async close(): Promise<void> {
     this.stopListening();
+    this.tracker.answerAll();
+    // Give the 503s just written a moment to leave before closing every socket.
+    await new Promise((r) => setTimeout(r, 50));
     (this.app as unknown as { close(): void }).close();
   }
 
@@ -93,12 +97,12 @@ export class UwsTransport implements HttpTransport {
     const { maxBodyBytes, handler, logger } = this.options;
     const abort = new AbortController();
     let settled = false; // answered or aborted: the response must not be touched again
-    this.tracker.begin();
+    const done = this.tracker.begin(() => respond(shuttingDown(), true));
     res.onAborted(() => {
       if (settled) return;
       settled = true;
       abort.abort();
-      this.tracker.end();
+      done();
     });
 
     const headers: Record<string, string> = {};
@@ -122,7 +126,7 @@ export class UwsTransport implements HttpTransport {
         for (const [k, v] of Object.entries(out.headers ?? {})) res.writeHeader(k, v);
         res.end(out.body ?? '', closeConnection || this.closeAfterResponse);
       });
-      this.tracker.end();
+      done();
     };
     const dispatch = (body: Buffer): void => {
       incoming.body = body;

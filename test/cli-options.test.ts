@@ -1,0 +1,85 @@
+/**
+ * `serval serve` option merging (flags > env > config file > defaults) and the error for each
+ * bad value, naming where the value came from.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveServeConfig, UsageError } from '../src/cli/serve-options.js';
+
+const repo = mkdtempSync(path.join(tmpdir(), 'serval-cli-repo-'));
+
+function configFile(obj: unknown): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'serval-cli-cfg-'));
+  const file = path.join(dir, 'serval.json');
+  writeFileSync(file, typeof obj === 'string' ? obj : JSON.stringify(obj));
+  return file;
+}
+
+function usage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('serve options', () => {
+  it('defaults', () => {
+    expect(resolveServeConfig({ modelRepository: repo }, {})).toEqual({
+      modelRepository: repo, httpPort: 8000, host: '127.0.0.1', modelControlMode: 'none', loadModel: [],
+      repositoryPollSecs: 15, maxBodyMb: 64, logFormat: 'pretty', drainTimeoutSecs: 30,
+    });
+  });
+
+  it('flags beat env, env beats the config file, the file beats defaults', () => {
+    const file = configFile({ httpPort: 7000, host: '0.0.0.0', maxBodyMb: 8, modelControlMode: 'poll', loadModel: ['x'] });
+    const env = { SERVAL_HTTP_PORT: '7100', SERVAL_HOST: '::1', SERVAL_CONFIG: file };
+    const cfg = resolveServeConfig({ modelRepository: repo, httpPort: '7200' }, env);
+    expect(cfg.httpPort).toBe(7200);
+    expect(cfg.host).toBe('::1');
+    expect(cfg.maxBodyMb).toBe(8);
+    expect(cfg.modelControlMode).toBe('poll');
+    expect(cfg.loadModel).toEqual(['x']);
+  });
+
+  it('repeatable --load-model, comma-separated SERVAL_LOAD_MODEL', () => {
+    expect(resolveServeConfig({ modelRepository: repo, loadModel: ['a', 'b'] }, {}).loadModel).toEqual(['a', 'b']);
+    expect(resolveServeConfig({ modelRepository: repo }, { SERVAL_LOAD_MODEL: 'a, b,' }).loadModel).toEqual(['a', 'b']);
+  });
+
+  it('paths in the config file are relative to the file', () => {
+    const file = configFile({});
+    const rel = path.relative(path.dirname(file), repo); // e.g. ../serval-cli-repo-XXXX
+    writeFileSync(file, JSON.stringify({ modelRepository: rel, authTokenFile: 'token' }));
+    const cfg = resolveServeConfig({ config: file }, {});
+    expect(cfg.modelRepository).toBe(repo);
+    expect(cfg.authTokenFile).toBe(path.join(path.dirname(file), 'token'));
+  });
+
+  it('bad input: missing or non-directory repository', () => {
+    expect(usage(() => resolveServeConfig({}, {}))).toMatch(/needs --model-repository/);
+    expect(usage(() => resolveServeConfig({ modelRepository: path.join(repo, 'nope') }, {}))).toMatch(/--model-repository: .* is not a directory/);
+  });
+
+  it('bad input: each value names its source', () => {
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, httpPort: '70000' }, {}))).toMatch(/^--http-port must be an integer from 0 to 65535/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo }, { SERVAL_HTTP_PORT: 'x' }))).toMatch(/^SERVAL_HTTP_PORT must be a number/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, modelControlMode: 'auto' }, {}))).toMatch(/--model-control-mode must be one of none, poll, explicit/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, maxBodyMb: '0' }, {}))).toMatch(/--max-body-mb must be greater than zero/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, repositoryPollSecs: '-1' }, {}))).toMatch(/--repository-poll-secs/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, logFormat: 'xml' }, {}))).toMatch(/--log-format must be one of pretty, json/);
+    const file = configFile({ httpPort: 'eighty' });
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, config: file }, {}))).toMatch(/serval\.json: "httpPort" must be a number/);
+  });
+
+  it('bad input: config files that are unreadable, not JSON, not an object, or carry unknown keys', () => {
+    expect(usage(() => resolveServeConfig({ config: path.join(repo, 'missing.json') }, {}))).toMatch(/cannot read config file .*ENOENT/);
+    expect(usage(() => resolveServeConfig({ config: configFile('{nope') }, {}))).toMatch(/is not valid JSON/);
+    expect(usage(() => resolveServeConfig({ config: configFile([1]) }, {}))).toMatch(/must hold a JSON object/);
+    expect(usage(() => resolveServeConfig({ config: configFile({ httpport: 1 }) }, {}))).toMatch(/unknown option\(s\) httpport/);
+  });
+});
