@@ -1,0 +1,127 @@
+/**
+ * Charts as vega-lite specs, rendered headlessly: vega-lite → vega → `View(...).toSVG()` with renderer
+ * 'none', and SVG → PNG with resvg when the file name ends in .png.
+ *
+ * - latency vs throughput: p50 and p99 against achieved throughput, one line per series.
+ * - latency CDF: percentile against latency (log), one line per step.
+ * - per-policy comparison: bars per series (policy), one panel per scenario and metric.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import { parse, View } from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { stepLabel } from '../sweep.js';
+import type { StepResult } from './types.js';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+type Spec = Record<string, unknown>;
+
+export function latencyThroughputSpec(steps: StepResult[]): Spec {
+  const values = steps.flatMap((s) =>
+    (['p50', 'p99'] as const)
+      .filter((p) => s.latencyMs[p] !== null)
+      .map((p) => ({ series: s.series, step: stepLabel(s.mode, s.value), throughput: s.throughput, percentile: p, ms: s.latencyMs[p] })),
+  );
+  return {
+    title: 'Latency vs throughput',
+    width: 420,
+    height: 280,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'throughput', type: 'quantitative', title: 'throughput (infer/s)' },
+      y: { field: 'ms', type: 'quantitative', title: 'latency (ms)', scale: { type: 'log' } },
+      color: { field: 'series', type: 'nominal' },
+      strokeDash: { field: 'percentile', type: 'nominal' },
+      tooltip: [{ field: 'series' }, { field: 'step' }, { field: 'percentile' }, { field: 'ms', format: '.2f' }],
+    },
+  };
+}
+
+export function latencyCdfSpec(steps: StepResult[]): Spec {
+  const several = (f: (s: StepResult) => unknown) => new Set(steps.map(f)).size > 1;
+  const [scenarios, series] = [several((s) => s.scenario), several((s) => s.series)];
+  const name = (s: StepResult) =>
+    [scenarios ? s.scenario : '', series ? s.series : '', several((x) => `${x.mode}${x.value}`) ? stepLabel(s.mode, s.value) : ''].filter(Boolean).join(' ') || s.series;
+  const values = steps.flatMap((s) => s.cdf.map(([p, ms]) => ({ line: name(s), percentile: p, ms })));
+  return {
+    title: 'Latency CDF (failures are off the chart)',
+    width: 420,
+    height: 280,
+    data: { values },
+    mark: { type: 'line', interpolate: 'step-after' },
+    encoding: {
+      x: { field: 'ms', type: 'quantitative', title: 'latency (ms)', scale: { type: 'log' } },
+      y: { field: 'percentile', type: 'quantitative', title: 'percentile', scale: { domain: [0, 100] } },
+      color: { field: 'line', type: 'nominal', title: null },
+    },
+  };
+}
+
+export type BarMetric = 'p99' | 'p50' | 'attainment' | 'goodput' | 'throughput';
+
+function metricValue(s: StepResult, metric: BarMetric): number | null {
+  if (metric === 'p50' || metric === 'p99') return s.latencyMs[metric];
+  if (metric === 'attainment') return s.attainment === null ? null : s.attainment * 100;
+  return metric === 'goodput' ? s.goodput : s.throughput;
+}
+
+const METRIC_TITLE: Record<BarMetric, string> = {
+  p50: 'p50 latency (ms)',
+  p99: 'p99 latency (ms)',
+  attainment: 'SLO attainment (%)',
+  goodput: 'goodput (req/s)',
+  throughput: 'throughput (infer/s)',
+};
+
+/** One row of bar panels per metric, one panel per scenario; ∞ latencies are drawn as missing bars. */
+export function comparisonBarsSpec(steps: StepResult[], metrics: BarMetric[] = ['p99', 'attainment']): Spec {
+  const rows = metrics.map((metric) => ({
+    title: METRIC_TITLE[metric],
+    data: {
+      values: steps.map((s) => ({ scenario: s.scenario ?? stepLabel(s.mode, s.value), series: s.series, value: metricValue(s, metric) })),
+    },
+    transform: [{ filter: 'datum.value !== null' }],
+    facet: { column: { field: 'scenario', type: 'nominal', title: null } },
+    spec: {
+      width: 110,
+      height: 150,
+      mark: 'bar',
+      encoding: {
+        x: { field: 'series', type: 'nominal', title: null, axis: { labelAngle: -40 } },
+        y: { field: 'value', type: 'quantitative', title: METRIC_TITLE[metric] },
+        color: { field: 'series', type: 'nominal', legend: null },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+  }));
+  return { vconcat: rows };
+}
+
+/** Puts several specs side by side in one chart. */
+export function sideBySide(specs: Spec[]): Spec {
+  return { hconcat: specs, resolve: { scale: { color: 'independent', strokeDash: 'independent' } } };
+}
+
+export async function renderSvg(spec: Spec): Promise<string> {
+  const top = { $schema: SCHEMA, background: 'white', config: { font: 'DejaVu Sans' }, ...spec } as TopLevelSpec;
+  const view = new View(parse(compile(top).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Writes the chart as SVG, or as PNG when `file` ends in .png. */
+export async function writeChart(file: string, spec: Spec): Promise<void> {
+  const svg = await renderSvg(spec);
+  await mkdir(dirname(file), { recursive: true });
+  if (file.toLowerCase().endsWith('.png')) {
+    const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
+    await writeFile(file, png);
+  } else {
+    await writeFile(file, svg);
+  }
+}
