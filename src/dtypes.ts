@@ -110,9 +110,9 @@ export function dataMatchesType(type: DataType, data: unknown): boolean {
 /** Wraps `byteLength` bytes of `buffer` at `byteOffset` in the typed array for `type` (no copy). */
 export function viewTensorData(type: DataType, buffer: ArrayBufferLike, byteOffset: number, byteLength: number): TensorData {
   const size = dataTypeInfo(type).size;
-  if (size === 0) throw new TypeError('BYTES tensors have no fixed-width view');
-  const n = byteLength / size;
+  const n = size === 0 ? 0 : byteLength / size;
   switch (type) {
+    case 'BYTES': throw new TypeError('BYTES tensors have no fixed-width view');
     case 'BOOL': case 'UINT8': return new Uint8Array(buffer, byteOffset, n);
     case 'UINT16': case 'FP16': return new Uint16Array(buffer, byteOffset, n);
     case 'UINT32': return new Uint32Array(buffer, byteOffset, n);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateFixtures, generateModels, MODEL_NAMES } from '../models/generate.js';
+import { generateFixtures, generateModels, MODEL_NAMES } from '../src/model-generator/generate.js';
 import { modelInfoFromSession } from '../src/repository/autocomplete.js';
 import { ModelRepository } from '../src/repository/repository.js';
 

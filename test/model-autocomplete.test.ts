@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateFixtures, FIXTURE_REPOSITORY } from '../models/generate.js';
+import { generateFixtures, FIXTURE_REPOSITORY } from '../src/model-generator/generate.js';
 import {
   AUTO_COMPLETE_MAX_BATCH_SIZE, autoCompleteConfig, modelInfoFromSession, type OnnxModelInfo,
 } from '../src/repository/autocomplete.js';

@@ -3,7 +3,7 @@
  * Deterministic: the weights come from seeded PRNGs, so every run writes the same bytes, and a file whose
  * bytes are already on disk is left alone.
  *
- *   node dist/models/generate.js [--out DIR] [--only NAME[,NAME]] [--fixtures]
+ *   node dist/src/model-generator/generate.js [--out DIR] [--only NAME[,NAME]] [--fixtures]
  *
  * Without options it writes the bundled models into this repository's `models/`. `--fixtures` writes the test
  * fixtures into `test/fixtures/repo/` instead (or into `--out`). `--only` picks models from either set.

@@ -1,0 +1,46 @@
+// The addon's only NODE_API_MODULE: registers the native classes and build information.
+#include <napi.h>
+
+#include "addon_data.h"
+#include "core/execution_stream.h"
+#include "core/placement_policy.h"
+#include "executor_wrap.h"
+#include "model_wrap.h"
+#include "runtime_wrap.h"
+
+namespace serval::binding {
+
+namespace {
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("cuda", Napi::Boolean::New(env, StreamPool::CudaCompiled()));
+  o.Set("cudaDevices", Napi::Number::New(env, StreamPool::CudaDeviceCount()));
+  Napi::Array names = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (const auto& n : PlacementPolicyNames()) names.Set(i++, n);
+  o.Set("policies", names);
+  return o;
+}
+
+Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  data->model_constructor = Napi::Persistent(ModelWrap::Init(env));
+  env.SetInstanceData<AddonData>(data);
+  exports.Set("NativeRuntime", RuntimeWrap::Init(env));
+  exports.Set("NativeModel", data->model_constructor.Value());
+  exports.Set("NativeExecutor", ExecutorWrap::Init(env));
+  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace serval::binding
+
+static Napi::Object InitServal(Napi::Env env, Napi::Object exports) {
+  return serval::binding::InitAddon(env, exports);
+}
+
+NODE_API_MODULE(serval, InitServal)

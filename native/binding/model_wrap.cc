@@ -1,0 +1,309 @@
+#include "model_wrap.h"
+
+#include "core/instance_registry.h"
+#include "tensor_convert.h"
+
+namespace serval::binding {
+
+namespace {
+
+uint32_t U32(Napi::Object o, const char* key, uint32_t fallback = 0) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
+}
+
+int64_t I64(Napi::Object o, const char* key, int64_t fallback = 0) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : fallback;
+}
+
+bool ReadTensorSpecs(Napi::Env env, Napi::Value v, std::vector<TensorSpec>* out) {
+  if (!v.IsArray()) {
+    Napi::TypeError::New(env, "model inputs/outputs must be arrays").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Object t = a.Get(i).As<Napi::Object>();
+    TensorSpec s;
+    s.name = t.Get("name").As<Napi::String>().Utf8Value();
+    int code = static_cast<int>(U32(t, "dtype"));
+    if (!DTypeValid(code)) {
+      Napi::TypeError::New(env, "tensor '" + s.name + "' has an invalid dtype code").ThrowAsJavaScriptException();
+      return false;
+    }
+    s.dtype = static_cast<DType>(code);
+    if (!ArrayToDims(env, t.Get("dims"), &s.dims)) return false;
+    out->push_back(std::move(s));
+  }
+  return true;
+}
+
+Napi::Object HistogramToJs(Napi::Env env, const HistogramSnapshot& h) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array bounds = Napi::Array::New(env, h.bounds.size() + 1);
+  Napi::Array counts = Napi::Array::New(env, h.counts.size());
+  for (size_t i = 0; i < h.bounds.size(); ++i) bounds.Set(uint32_t(i), h.bounds[i]);
+  bounds.Set(uint32_t(h.bounds.size()), Napi::Number::New(env, std::numeric_limits<double>::infinity()));
+  for (size_t i = 0; i < h.counts.size(); ++i) counts.Set(uint32_t(i), double(h.counts[i]));
+  o.Set("bounds", bounds);
+  o.Set("counts", counts);
+  o.Set("sum", h.sum);
+  o.Set("count", double(h.count));
+  return o;
+}
+
+}  // namespace
+
+Napi::Function ModelWrap::Init(Napi::Env env) {
+  return DefineClass(env, "NativeModel",
+                     {InstanceMethod<&ModelWrap::Enqueue>("enqueue"),
+                      InstanceMethod<&ModelWrap::Cancel>("cancel"),
+                      InstanceMethod<&ModelWrap::ExecutorToken>("executorToken"),
+                      InstanceMethod<&ModelWrap::FailInflight>("failInflight"),
+                      InstanceMethod<&ModelWrap::NoteRestart>("noteRestart"),
+                      InstanceMethod<&ModelWrap::Close>("close"),
+                      InstanceMethod<&ModelWrap::Drained>("drained"),
+                      InstanceMethod<&ModelWrap::Stats>("stats"),
+                      InstanceMethod<&ModelWrap::SetPolicy>("setPolicy"),
+                      InstanceMethod<&ModelWrap::PolicyName>("policyName")});
+}
+
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {}
+
+ModelWrap::~ModelWrap() {
+  for (uint64_t t : tokens_) InstanceRegistry::Unregister(t);
+  if (sched_) sched_->Close(false);
+}
+
+void ModelWrap::Attach(Napi::Env env, std::shared_ptr<RuntimeCore> core, Napi::Object desc) {
+  ModelScheduler::Options o;
+  o.spec.name = desc.Get("name").ToString().Utf8Value();
+  o.spec.version = I64(desc, "version", 1);
+  o.spec.max_batch_size = U32(desc, "maxBatchSize");
+  if (!ReadTensorSpecs(env, desc.Get("inputs"), &o.spec.inputs)) return;
+  if (!ReadTensorSpecs(env, desc.Get("outputs"), &o.spec.outputs)) return;
+  BatchingConfig& b = o.batching;
+  if (desc.Get("preferredBatchSizes").IsArray()) {
+    Napi::Array p = desc.Get("preferredBatchSizes").As<Napi::Array>();
+    for (uint32_t i = 0; i < p.Length(); ++i) b.preferred_batch_sizes.push_back(p.Get(i).As<Napi::Number>().Uint32Value());
+  }
+  b.max_queue_delay_ns = I64(desc, "maxQueueDelayUs") * 1000;
+  b.priority_levels = std::max<uint32_t>(1, U32(desc, "priorityLevels", 1));
+  b.default_priority_level = U32(desc, "defaultPriorityLevel", 1);
+  if (desc.Get("queuePolicies").IsArray()) {
+    Napi::Array qp = desc.Get("queuePolicies").As<Napi::Array>();
+    for (uint32_t i = 0; i < qp.Length(); ++i) {
+      Napi::Object q = qp.Get(i).As<Napi::Object>();
+      QueuePolicy policy;
+      policy.delay_on_timeout = q.Get("delayOnTimeout").ToBoolean();
+      policy.default_timeout_ns = I64(q, "defaultTimeoutUs") * 1000;
+      policy.allow_timeout_override = q.Get("allowTimeoutOverride").ToBoolean();
+      policy.max_queue_size = U32(q, "maxQueueSize");
+      b.queue_policies.push_back(policy);
+    }
+  }
+  if (!desc.Get("instances").IsArray()) {
+    Napi::TypeError::New(env, "model desc needs instances[]").ThrowAsJavaScriptException();
+    return;
+  }
+  Napi::Array inst = desc.Get("instances").As<Napi::Array>();
+  for (uint32_t i = 0; i < inst.Length(); ++i) {
+    Napi::Object io = inst.Get(i).As<Napi::Object>();
+    InstanceSpec s;
+    s.kind = io.Get("kind").ToString().Utf8Value() == "GPU" ? StreamKind::kGpu : StreamKind::kCpu;
+    s.device = static_cast<int>(I64(io, "device"));
+    o.instances.push_back(s);
+  }
+  std::unique_ptr<PlacementPolicy> policy;
+  Status st = CreatePlacementPolicy(desc.Get("policy").ToString().Utf8Value(), &policy);
+  if (st.ok()) {
+    o.policy = std::move(policy);
+    o.sink = &core->dispatcher;
+    o.timer = &core->timer;
+    o.streams = &core->streams;
+    st = ModelScheduler::Create(std::move(o), &sched_);
+  }
+  if (!st.ok()) {
+    Napi::Error e = Napi::Error::New(env, st.message());
+    e.Set("code", Napi::String::New(env, StatusCodeName(st.code())));
+    e.ThrowAsJavaScriptException();
+    return;
+  }
+  core_ = std::move(core);
+  spec_ = std::make_shared<const ModelSpec>(sched_->spec());
+  for (size_t i = 0; i < sched_->instance_count(); ++i) tokens_.push_back(InstanceRegistry::Register(sched_->instance(i)));
+}
+
+Napi::Value ModelWrap::Enqueue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!sched_ || info.Length() < 7 || !info[0].IsArray() || !info[1].IsArray()) {
+    Napi::TypeError::New(env, "enqueue(inputs[], dims[][], batchSize, priority, timeoutUs, outputMask, requestId)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Array inputs = info[0].As<Napi::Array>();
+  Napi::Array dims = info[1].As<Napi::Array>();
+  const size_t n = spec_->inputs.size();
+  if (inputs.Length() != n || dims.Length() != n) {
+    Napi::TypeError::New(env, "enqueue: expected " + std::to_string(n) + " inputs").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto req = std::make_unique<InferenceRequest>();
+  auto* ctx = new JsRequestContext();
+  ctx->spec = spec_;
+  req->inputs.resize(n);
+  std::vector<size_t> owned_offsets(n, SIZE_MAX);
+  bool ok = true;
+  for (size_t i = 0; i < n && ok; ++i) {
+    InputData& in = req->inputs[i];
+    napi_ref keep = nullptr;
+    size_t offset = SIZE_MAX;
+    ok = ReadTensorData(env, inputs.Get(uint32_t(i)), spec_->inputs[i].dtype, &in.data, &in.byte_size, &offset,
+                        &req->owned_bytes, &keep) &&
+         ArrayToDims(env, dims.Get(uint32_t(i)), &in.dims);
+    if (keep) ctx->keepalive.push_back(keep);
+    owned_offsets[i] = offset;
+  }
+  if (ok) {
+    for (size_t i = 0; i < n; ++i) {
+      if (owned_offsets[i] != SIZE_MAX) req->inputs[i].data = req->owned_bytes.data() + owned_offsets[i];
+      size_t elem = DTypeSize(spec_->inputs[i].dtype);
+      if (elem && static_cast<int64_t>(req->inputs[i].byte_size) != ElementCount(req->inputs[i].dims) * int64_t(elem)) {
+        Napi::TypeError::New(env, "input '" + spec_->inputs[i].name + "' byte length does not match its dims")
+            .ThrowAsJavaScriptException();
+        ok = false;
+        break;
+      }
+    }
+  }
+  if (!ok) {
+    for (napi_ref r : ctx->keepalive) napi_delete_reference(env, r);
+    delete ctx;
+    return env.Undefined();
+  }
+  req->batch_size = info[2].As<Napi::Number>().Uint32Value();
+  req->priority_level = info[3].As<Napi::Number>().Uint32Value();
+  req->timeout_ns = info[4].As<Napi::Number>().Int64Value() * 1000;
+  double mask = info[5].As<Napi::Number>().DoubleValue();
+  req->output_mask = mask < 0 ? ~0ull : static_cast<uint64_t>(mask);
+  int64_t id = info[6].As<Napi::Number>().Int64Value();
+  req->id = static_cast<uint64_t>(id);
+  req->cancellable = id != 0;
+  napi_value promise;
+  napi_create_promise(env, &ctx->deferred, &promise);
+  req->user_data = ctx;
+  core_->dispatcher.NoteAccepted();
+  Status st = sched_->Enqueue(req);
+  if (!st.ok()) {
+    // Ownership stayed with us: settle right away (rejected promise, not a throw).
+    req->status = st;
+    core_->dispatcher.SettleNow(env, *req);
+  }
+  return Napi::Value(env, promise);
+}
+
+Napi::Value ModelWrap::Cancel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!sched_ || info.Length() < 1 || !info[0].IsNumber()) return Napi::Boolean::New(env, false);
+  uint64_t id = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  for (size_t i = 0; i < sched_->instance_count(); ++i) {
+    if (sched_->Cancel(static_cast<uint32_t>(i), id)) return Napi::Boolean::New(env, true);
+  }
+  return Napi::Boolean::New(env, false);
+}
+
+Napi::Value ModelWrap::ExecutorToken(const Napi::CallbackInfo& info) {
+  uint32_t i = info[0].As<Napi::Number>().Uint32Value();
+  if (i >= tokens_.size()) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), double(tokens_[i]));
+}
+
+Napi::Value ModelWrap::FailInflight(const Napi::CallbackInfo& info) {
+  uint32_t i = info[0].As<Napi::Number>().Uint32Value();
+  std::string msg = info.Length() > 1 ? info[1].ToString().Utf8Value() : "executor failed";
+  if (sched_ && i < sched_->instance_count()) sched_->instance(i)->FailInflight(0, Status(StatusCode::kExecutionFailed, msg));
+  return info.Env().Undefined();
+}
+
+Napi::Value ModelWrap::NoteRestart(const Napi::CallbackInfo& info) {
+  uint32_t i = info[0].As<Napi::Number>().Uint32Value();
+  if (sched_ && i < sched_->instance_count()) sched_->instance(i)->mutable_counters().restarts.fetch_add(1);
+  return info.Env().Undefined();
+}
+
+Napi::Value ModelWrap::Close(const Napi::CallbackInfo& info) {
+  if (sched_) sched_->Close(info.Length() > 0 && info[0].ToBoolean());
+  return info.Env().Undefined();
+}
+
+Napi::Value ModelWrap::Drained(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), !sched_ || sched_->Drained());
+}
+
+Napi::Value ModelWrap::SetPolicy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::unique_ptr<PlacementPolicy> p;
+  Status st = CreatePlacementPolicy(info[0].ToString().Utf8Value(), &p);
+  if (!st.ok()) {
+    Napi::TypeError::New(env, st.message()).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (sched_) sched_->SetPolicy(std::move(p));
+  return env.Undefined();
+}
+
+Napi::Value ModelWrap::PolicyName(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), sched_ ? sched_->policy_name() : "");
+}
+
+Napi::Value ModelWrap::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  if (!sched_) return o;
+  ModelStats& st = sched_->stats();
+  o.Set("success", double(st.success.load()));
+  Napi::Object fail = Napi::Object::New(env);
+  for (size_t c = 1; c < kStatusCodeCount; ++c) {
+    uint64_t n = st.failures[c].load();
+    if (n) fail.Set(StatusCodeName(static_cast<StatusCode>(c)), double(n));
+  }
+  o.Set("failure", fail);
+  o.Set("inferenceCount", double(st.inference_count.load()));
+  o.Set("executionCount", double(st.execution_count.load()));
+  o.Set("pending", double(sched_->pending()));
+  o.Set("queueSeconds", HistogramToJs(env, st.queue_seconds.Snapshot()));
+  o.Set("computeSeconds", HistogramToJs(env, st.compute_seconds.Snapshot()));
+  o.Set("requestSeconds", HistogramToJs(env, st.request_seconds.Snapshot()));
+  o.Set("batchSize", HistogramToJs(env, st.batch_size.Snapshot()));
+  Napi::Array instances = Napi::Array::New(env, sched_->instance_count());
+  for (size_t i = 0; i < sched_->instance_count(); ++i) {
+    const auto& b = sched_->instance(i);
+    const InstanceCounters& c = b->counters();
+    Napi::Object io = Napi::Object::New(env);
+    io.Set("index", double(i));
+    io.Set("kind", b->stream().kind() == StreamKind::kGpu ? "KIND_GPU" : "KIND_CPU");
+    io.Set("placements", double(c.placements.load()));
+    io.Set("queued", double(c.queued_requests.load()));
+    io.Set("inflight", double(c.inflight_samples.load()));
+    io.Set("executions", double(c.executions.load()));
+    io.Set("busySeconds", double(c.busy_ns.load()) * 1e-9);
+    io.Set("restarts", double(c.restarts.load()));
+    Napi::Array profile = Napi::Array::New(env);
+    uint32_t k = 0;
+    for (uint32_t s = 1; s <= b->profile().max_batch_size(); s = s < b->profile().max_batch_size() && s * 2 > b->profile().max_batch_size() ? b->profile().max_batch_size() : s * 2) {
+      Napi::Object p = Napi::Object::New(env);
+      p.Set("batchSize", double(s));
+      p.Set("seconds", b->profile().PredictNs(s) * 1e-9);
+      profile.Set(k++, p);
+      if (s == b->profile().max_batch_size()) break;
+    }
+    io.Set("latencyProfile", profile);
+    io.Set("profileErrorEwma", b->profile().ErrorEwma());
+    instances.Set(uint32_t(i), io);
+  }
+  o.Set("instances", instances);
+  return o;
+}
+
+}  // namespace serval::binding

@@ -1,0 +1,50 @@
+// ModelWrap (JS: NativeModel): one loaded model version: its ModelScheduler and the JS entry points.
+//   enqueue(inputs, dims, batchSize, priority, timeoutUs, outputMask, requestId) -> Promise<outputs>
+//   cancel(requestId) -> boolean            (requestId 0 = not cancellable)
+//   executorToken(instance) -> number       (handed to the instance's executor thread)
+//   failInflight(instance, message)         (the executor died mid-batch)
+//   noteRestart(instance)
+//   close(drain: boolean), drained() -> boolean
+//   stats() -> object, setPolicy(name), policyName() -> string
+// Created only by NativeRuntime.createModel(desc).
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <vector>
+
+#include "core/model_scheduler.h"
+#include "runtime_core.h"
+
+namespace serval::binding {
+
+class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit ModelWrap(const Napi::CallbackInfo& info);
+  ~ModelWrap() override;
+
+  // Builds the scheduler from `desc`; throws into JS on a malformed description.
+  void Attach(Napi::Env env, std::shared_ptr<RuntimeCore> core, Napi::Object desc);
+
+ private:
+  Napi::Value Enqueue(const Napi::CallbackInfo& info);
+  Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value ExecutorToken(const Napi::CallbackInfo& info);
+  Napi::Value FailInflight(const Napi::CallbackInfo& info);
+  Napi::Value NoteRestart(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Drained(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value SetPolicy(const Napi::CallbackInfo& info);
+  Napi::Value PolicyName(const Napi::CallbackInfo& info);
+
+  // Declared before sched_ so it is destroyed after it: the scheduler points into the core.
+  std::shared_ptr<RuntimeCore> core_;
+  std::shared_ptr<const ModelSpec> spec_;
+  std::unique_ptr<ModelScheduler> sched_;
+  std::vector<uint64_t> tokens_;
+};
+
+}  // namespace serval::binding

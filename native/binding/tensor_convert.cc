@@ -1,0 +1,157 @@
+#include "tensor_convert.h"
+
+#include <cstring>
+
+namespace serval::binding {
+
+namespace {
+
+napi_typedarray_type TypedArrayTypeFor(DType t) {
+  switch (t) {
+    case DType::kBool: case DType::kUint8: return napi_uint8_array;
+    case DType::kUint16: case DType::kFp16: return napi_uint16_array;
+    case DType::kUint32: return napi_uint32_array;
+    case DType::kUint64: return napi_biguint64_array;
+    case DType::kInt8: return napi_int8_array;
+    case DType::kInt16: return napi_int16_array;
+    case DType::kInt32: return napi_int32_array;
+    case DType::kInt64: return napi_bigint64_array;
+    case DType::kFp32: return napi_float32_array;
+    case DType::kFp64: return napi_float64_array;
+    default: return napi_uint8_array;
+  }
+}
+
+void PutU32LE(std::vector<uint8_t>* out, uint32_t v) {
+  for (int k = 0; k < 4; ++k) out->push_back(static_cast<uint8_t>((v >> (8 * k)) & 0xff));
+}
+
+}  // namespace
+
+const char* DTypeName(DType t) {
+  switch (t) {
+    case DType::kBool: return "BOOL";
+    case DType::kUint8: return "UINT8";
+    case DType::kUint16: return "UINT16";
+    case DType::kUint32: return "UINT32";
+    case DType::kUint64: return "UINT64";
+    case DType::kInt8: return "INT8";
+    case DType::kInt16: return "INT16";
+    case DType::kInt32: return "INT32";
+    case DType::kInt64: return "INT64";
+    case DType::kFp16: return "FP16";
+    case DType::kFp32: return "FP32";
+    case DType::kFp64: return "FP64";
+    case DType::kBytes: return "BYTES";
+    default: return "INVALID";
+  }
+}
+
+bool WriteStrings(Napi::Env env, Napi::Array strings, std::vector<uint8_t>* out) {
+  const uint32_t n = strings.Length();
+  for (uint32_t i = 0; i < n; ++i) {
+    Napi::Value v = strings.Get(i);
+    if (v.IsString()) {
+      std::string s = v.As<Napi::String>().Utf8Value();
+      PutU32LE(out, static_cast<uint32_t>(s.size()));
+      out->insert(out->end(), s.begin(), s.end());
+    } else if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+      auto u8 = v.As<Napi::Uint8Array>();
+      PutU32LE(out, static_cast<uint32_t>(u8.ByteLength()));
+      out->insert(out->end(), u8.Data(), u8.Data() + u8.ByteLength());
+    } else {
+      Napi::TypeError::New(env, "BYTES tensor elements must be strings or Uint8Arrays").ThrowAsJavaScriptException();
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ReadTensorData(Napi::Env env, Napi::Value value, DType dtype, const uint8_t** data, size_t* bytes,
+                    size_t* owned_offset, std::vector<uint8_t>* owned, napi_ref* keep) {
+  *data = nullptr;
+  *bytes = 0;
+  *keep = nullptr;
+  if (dtype == DType::kBytes) {
+    if (!value.IsArray()) {
+      Napi::TypeError::New(env, "BYTES tensor data must be an array of strings").ThrowAsJavaScriptException();
+      return false;
+    }
+    *owned_offset = owned->size();
+    if (!WriteStrings(env, value.As<Napi::Array>(), owned)) return false;
+    *bytes = owned->size() - *owned_offset;
+    return true;
+  }
+  if (!value.IsTypedArray()) {
+    Napi::TypeError::New(env, "tensor data must be a typed array").ThrowAsJavaScriptException();
+    return false;
+  }
+  auto ta = value.As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != TypedArrayTypeFor(dtype)) {
+    Napi::TypeError::New(env, std::string("typed array type does not match ") + DTypeName(dtype)).ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::ArrayBuffer ab = ta.ArrayBuffer();
+  *data = static_cast<const uint8_t*>(ab.Data()) + ta.ByteOffset();
+  *bytes = ta.ByteLength();
+  if (napi_create_reference(env, value, 1, keep) != napi_ok) {
+    Napi::Error::New(env, "cannot reference input buffer").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+Napi::Value ReadStrings(Napi::Env env, const uint8_t* data, size_t bytes) {
+  Napi::Array arr = Napi::Array::New(env);
+  size_t off = 0;
+  uint32_t i = 0;
+  while (off + 4 <= bytes) {
+    uint32_t len = uint32_t(data[off]) | (uint32_t(data[off + 1]) << 8) | (uint32_t(data[off + 2]) << 16) |
+                   (uint32_t(data[off + 3]) << 24);
+    off += 4;
+    if (off + len > bytes) break;
+    arr.Set(i++, Napi::String::New(env, reinterpret_cast<const char*>(data + off), len));
+    off += len;
+  }
+  return arr;
+}
+
+Napi::Value MakeTypedView(Napi::Env env, DType dtype, Napi::ArrayBuffer buffer, size_t offset, size_t bytes) {
+  size_t elem = DTypeSize(dtype);
+  napi_value out;
+  napi_create_typedarray(env, TypedArrayTypeFor(dtype), elem ? bytes / elem : 0, buffer, offset, &out);
+  return Napi::Value(env, out);
+}
+
+Napi::Value MakeTensorData(Napi::Env env, DType dtype, const uint8_t* data, size_t bytes) {
+  if (dtype == DType::kBytes) return ReadStrings(env, data, bytes);
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, bytes);
+  if (bytes) std::memcpy(ab.Data(), data, bytes);
+  return MakeTypedView(env, dtype, ab, 0, bytes);
+}
+
+Napi::Array DimsToArray(Napi::Env env, const std::vector<int64_t>& dims) {
+  Napi::Array a = Napi::Array::New(env, dims.size());
+  for (size_t i = 0; i < dims.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, double(dims[i])));
+  return a;
+}
+
+bool ArrayToDims(Napi::Env env, Napi::Value value, std::vector<int64_t>* dims) {
+  if (!value.IsArray()) {
+    Napi::TypeError::New(env, "dims must be an array of numbers").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Array a = value.As<Napi::Array>();
+  dims->resize(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value d = a.Get(i);
+    if (!d.IsNumber()) {
+      Napi::TypeError::New(env, "dims must be an array of numbers").ThrowAsJavaScriptException();
+      return false;
+    }
+    (*dims)[i] = d.As<Napi::Number>().Int64Value();
+  }
+  return true;
+}
+
+}  // namespace serval::binding

@@ -1,0 +1,113 @@
+/**
+ * The executor thread of one model instance. Loads its own onnxruntime session, then loops: take the
+ * next batch from the native batcher (a blocking call on this thread, never the main one), run it,
+ * hand the outputs back. The batch's typed-array inputs are views of the batcher's staging buffer.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { loadAddon } from '../binding.js';
+import { modelInfoFromSession } from '../repository/autocomplete.js';
+import type { ExecutorWorkerData, FromWorker, ToWorker, WarmupStep, WarmupTensor } from './protocol.js';
+
+const data = workerData as ExecutorWorkerData;
+const port = parentPort!;
+const post = (m: FromWorker) => port.postMessage(m);
+let crashOnNextBatch = false;
+
+type TypedArrayCtor = new (n: number | ArrayBufferLike) => ArrayBufferView;
+const TYPED_ARRAYS: Record<string, TypedArrayCtor> = {
+  bool: Uint8Array, uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, float16: Uint16Array,
+  uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
+  int64: BigInt64Array, uint64: BigUint64Array,
+};
+
+function warmupTensor(t: WarmupTensor): ort.Tensor {
+  const count = t.dims.reduce((a, b) => a * b, 1);
+  if (t.ortType === 'string') return new ort.Tensor('string', new Array<string>(count).fill(''), t.dims);
+  const Ctor = TYPED_ARRAYS[t.ortType];
+  if (!Ctor) throw new Error(`warmup: unsupported tensor type ${t.ortType}`);
+  let view: ArrayBufferView;
+  if (t.file) {
+    const bytes = readFileSync(t.file);
+    view = new Ctor(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  } else {
+    view = new Ctor(count);
+    if (t.fill === 'random' && view instanceof Float32Array) for (let i = 0; i < count; i++) view[i] = Math.random();
+  }
+  return new ort.Tensor(t.ortType as 'float32', view as Float32Array, t.dims);
+}
+
+async function warmup(session: ort.InferenceSession, steps: WarmupStep[]): Promise<void> {
+  for (const step of steps) {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const t of step.tensors) feeds[t.name] = warmupTensor(t);
+    for (let i = 0; i < Math.max(1, step.count); i++) await session.run(feeds);
+  }
+}
+
+async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { kind: 'start' }>): Promise<void> {
+  const addon = loadAddon();
+  const executor = new addon.NativeExecutor(start.token);
+  const { inputs, outputs } = start;
+  for (;;) {
+    const batch = executor.next(50);
+    if (batch === false) break;
+    if (batch === null) {
+      await new Promise((r) => setImmediate(r));  // let messages in while idle
+      continue;
+    }
+    if (crashOnNextBatch) process.exit(70);  // test hook: die holding a batch
+    try {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (let i = 0; i < inputs.length; i++) {
+        const spec = inputs[i]!;
+        const t = batch.inputs[i]!;
+        feeds[spec.name] = new ort.Tensor(spec.ortType as 'float32', t.data as Float32Array, t.dims);
+      }
+      const fetches = outputs.filter((_, i) => Math.floor(batch.outputMask / 2 ** i) % 2 === 1);
+      const result = await session.run(feeds, fetches);
+      const out = outputs.map((name) => {
+        const r = result[name];
+        return r ? { data: r.data, dims: r.dims } : undefined;
+      });
+      executor.complete(batch.id, out);
+    } catch (err) {
+      executor.fail(batch.id, `onnxruntime: ${(err as Error).message ?? String(err)}`);
+    }
+  }
+  post({ kind: 'stopped' });
+}
+
+async function main(): Promise<void> {
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(data.modelFile, {
+      intraOpNumThreads: data.intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+  } catch (err) {
+    post({ kind: 'load-failed', message: (err as Error).message ?? String(err) });
+    return;
+  }
+  post({ kind: 'loaded', info: modelInfoFromSession(session as never) });
+  port.on('message', (msg: ToWorker) => {
+    if (msg.kind === 'crash-on-next-batch') {
+      crashOnNextBatch = true;
+      return;
+    }
+    if (msg.kind === 'start') {
+      warmup(session, msg.warmup).then(
+        () => {
+          post({ kind: 'serving' });
+          return serve(session, msg);
+        },
+        (err: Error) => post({ kind: 'warmup-failed', message: err.message ?? String(err) }),
+      ).catch((err: Error) => post({ kind: 'load-failed', message: err.message }));
+    }
+  });
+}
+
+void main();

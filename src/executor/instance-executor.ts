@@ -1,0 +1,117 @@
+/**
+ * InstanceExecutor: owns the executor worker thread of one model instance (main-thread side). Starts it,
+ * learns the model's metadata from it, starts serving, and restarts it if it dies: a dying executor
+ * fails only the requests of its in-flight batch (the native batcher keeps the queue).
+ *
+ * The threads are our own worker_threads rather than a piscina pool: each instance needs one pinned,
+ * long-lived thread that pulls batches from native code, and piscina's task-per-message model would
+ * put a main-thread hop in every batch (measured in bench/dispatch-overhead.ts; see README).
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../binding.js';
+import type { OnnxModelInfo } from '../repository/autocomplete.js';
+import type { ExecutorWorkerData, FromWorker, ToWorker } from './protocol.js';
+
+// Worker threads need JavaScript: when this module runs from TypeScript sources (tests), use the build.
+const WORKER_PATH = import.meta.url.endsWith('.ts')
+  ? join(PACKAGE_ROOT, 'dist', 'src', 'executor', 'executor-worker.js')
+  : fileURLToPath(new URL('./executor-worker.js', import.meta.url));
+
+export interface InstanceExecutorOptions {
+  modelFile: string;
+  intraOpThreads: number;
+  /** Called when the worker died unexpectedly, before it is restarted. */
+  onCrash: (reason: string) => void;
+  /** Called after a restarted worker serves again. */
+  onRestarted: () => void;
+}
+
+export class InstanceExecutor {
+  private worker: Worker | undefined;
+  private start: Extract<ToWorker, { kind: 'start' }> | undefined;
+  private stopping = false;
+  private stoppedWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: InstanceExecutorOptions) {}
+
+  /** Starts the worker and resolves with the model metadata once its session is loaded. */
+  load(): Promise<OnnxModelInfo> {
+    return new Promise((resolve, reject) => {
+      const worker = this.spawn();
+      const onMessage = (m: FromWorker) => {
+        if (m.kind === 'loaded') { worker.off('message', onMessage); resolve(m.info); }
+        if (m.kind === 'load-failed') { worker.off('message', onMessage); reject(new Error(m.message)); }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', (err) => reject(err));
+    });
+  }
+
+  /** Warms up and starts serving the native instance behind `start.token`. */
+  serve(start: Extract<ToWorker, { kind: 'start' }>): Promise<void> {
+    this.start = start;
+    return this.sendStart(this.worker!);
+  }
+
+  /** Test hook: the worker exits while holding its next batch. */
+  crashOnNextBatch(): void {
+    this.worker?.postMessage({ kind: 'crash-on-next-batch' } satisfies ToWorker);
+  }
+
+  /** Waits for the worker to finish (after the native model is closed it drains and stops), then ends it. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    const worker = this.worker;
+    if (!worker) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.stoppedWaiters.push(() => { clearTimeout(timer); resolve(); });
+    });
+    await worker.terminate();
+  }
+
+  private spawn(): Worker {
+    const data: ExecutorWorkerData = {
+      modelFile: this.options.modelFile,
+      intraOpThreads: this.options.intraOpThreads,
+    };
+    const worker = new Worker(WORKER_PATH, { workerData: data });
+    this.worker = worker;
+    worker.on('message', (m: FromWorker) => {
+      if (m.kind === 'stopped') this.stoppedWaiters.splice(0).forEach((f) => f());
+    });
+    worker.on('error', () => { /* 'exit' follows and handles it */ });
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.stoppedWaiters.splice(0).forEach((f) => f());
+      if (this.stopping || !this.start) return;
+      this.options.onCrash(`executor thread exited with code ${code}`);
+      void this.restart();
+    });
+    return worker;
+  }
+
+  private async restart(): Promise<void> {
+    const worker = this.spawn();
+    await new Promise<void>((resolve) => {
+      const onMessage = (m: FromWorker) => { if (m.kind === 'loaded') { worker.off('message', onMessage); resolve(); } };
+      worker.on('message', onMessage);
+    });
+    await this.sendStart(worker, true);
+    this.options.onRestarted();
+  }
+
+  private sendStart(worker: Worker, skipWarmup = false): Promise<void> {
+    const start = skipWarmup ? { ...this.start!, warmup: [] } : this.start!;
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: FromWorker) => {
+        if (m.kind === 'serving') { worker.off('message', onMessage); resolve(); }
+        if (m.kind === 'warmup-failed' || m.kind === 'load-failed') { worker.off('message', onMessage); reject(new Error(m.message)); }
+      };
+      worker.on('message', onMessage);
+      worker.postMessage(start);
+    });
+  }
+}

@@ -1,0 +1,23 @@
+/** Messages between an InstanceExecutor (main thread) and its executor worker thread. */
+import type { OnnxModelInfo } from '../repository/autocomplete.js';
+
+export interface ExecutorWorkerData {
+  modelFile: string;
+  intraOpThreads: number;
+  /** Absolute path of the addon the main thread loaded, so both threads use the same binary. */
+  addonPath?: string;
+}
+
+export interface WarmupTensor { name: string; ortType: string; dims: number[]; fill: 'zero' | 'random'; file?: string }
+export interface WarmupStep { tensors: WarmupTensor[]; count: number }
+
+export type ToWorker =
+  | { kind: 'start'; token: number; inputs: { name: string; ortType: string }[]; outputs: string[]; warmup: WarmupStep[] }
+  | { kind: 'crash-on-next-batch' };
+
+export type FromWorker =
+  | { kind: 'loaded'; info: OnnxModelInfo }
+  | { kind: 'load-failed'; message: string }
+  | { kind: 'serving' }
+  | { kind: 'warmup-failed'; message: string }
+  | { kind: 'stopped' };

@@ -1,0 +1,6 @@
+/** serval's public API (re-exports only). */
+export { Runtime } from './runtime.js';
+export * from './errors.js';
+export * from './api-types.js';
+export { DATA_TYPES, type DataType, type TensorData } from './dtypes.js';
+export type { ModelConfig } from './repository/model-config.js';

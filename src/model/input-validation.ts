@@ -1,0 +1,97 @@
+/**
+ * Validates a request's inputs against a model's config and converts them to the arrays the native
+ * enqueue takes. All semantic checks and their messages live here (the binding only type-checks).
+ * Every failure is an InvalidInputError naming the model, the input and what was expected.
+ */
+import { dataMatchesType, dataTypeInfo, fromOrtType, isDataType, type DataType } from '../dtypes.js';
+import { InvalidInputError } from '../errors.js';
+import type { ModelConfig } from '../repository/model-config.js';
+import type { InferInputs } from '../api-types.js';
+
+export interface NativeInputs {
+  data: unknown[];
+  dims: number[][];
+  batchSize: number;
+}
+
+/** Accepts v2 names ('FP32') and onnxruntime names ('float32', as on an ort.Tensor). */
+function normaliseType(type: unknown): DataType | undefined {
+  if (typeof type !== 'string') return undefined;
+  return isDataType(type) ? type : fromOrtType(type);
+}
+
+export function prepareInputs(config: ModelConfig, inputs: InferInputs): NativeInputs {
+  const model = config.name;
+  if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+    throw new InvalidInputError(`inputs for model '${model}' must be an object mapping input names to tensors`);
+  }
+  for (const name of Object.keys(inputs)) {
+    if (!config.input.some((i) => i.name === name)) {
+      throw new InvalidInputError(`unexpected input '${name}' for model '${model}' (expected ${config.input.map((i) => `'${i.name}'`).join(', ')})`);
+    }
+  }
+  const batching = config.maxBatchSize > 0;
+  const data: unknown[] = [];
+  const dims: number[][] = [];
+  let batchSize = -1;
+  for (const spec of config.input) {
+    const t = (inputs as Record<string, unknown>)[spec.name] as { type?: unknown; dims?: unknown; data?: unknown } | undefined;
+    const where = `input '${spec.name}' of model '${model}'`;
+    if (t === undefined || t === null) {
+      throw new InvalidInputError(`missing ${where}`);
+    }
+    if (typeof t !== 'object') throw new InvalidInputError(`${where} must be a tensor { dims, data }`);
+    if (t.type !== undefined) {
+      const type = normaliseType(t.type);
+      if (type !== spec.dataType) {
+        throw new InvalidInputError(`${where} has datatype ${String(t.type)}, expected ${spec.dataType}`);
+      }
+    }
+    if (!Array.isArray(t.dims) || !t.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new InvalidInputError(`${where} needs dims as an array of non-negative integers`);
+    }
+    const shape = t.dims as number[];
+    const expected = batching ? [-1, ...spec.dims] : spec.dims;
+    const ok = shape.length === expected.length && expected.every((e, i) => e === -1 || e === shape[i]);
+    if (!ok) {
+      throw new InvalidInputError(`${where} has shape [${shape.join(',')}], expected [${expected.join(',')}]`);
+    }
+    if (!dataMatchesType(spec.dataType, t.data)) {
+      const want = spec.dataType === 'BYTES' ? 'an array of strings' : dataTypeInfo(spec.dataType).arrayType;
+      throw new InvalidInputError(`${where} (${spec.dataType}) needs data as ${want}`);
+    }
+    const count = shape.reduce((a, b) => a * b, 1);
+    const length = (t.data as { length: number }).length;
+    if (length !== count) {
+      throw new InvalidInputError(`${where} has ${length} elements, shape [${shape.join(',')}] needs ${count}`);
+    }
+    if (batching) {
+      const b = shape[0]!;
+      if (b < 1 || b > config.maxBatchSize) {
+        throw new InvalidInputError(`${where} has batch size ${b}, model allows 1..${config.maxBatchSize}`);
+      }
+      if (batchSize !== -1 && b !== batchSize) {
+        throw new InvalidInputError(`inputs of model '${model}' disagree on the batch size (${batchSize} vs ${b} for '${spec.name}')`);
+      }
+      batchSize = b;
+    }
+    data.push(t.data);
+    dims.push(shape);
+  }
+  return { data, dims, batchSize: batching ? batchSize : 1 };
+}
+
+/** Bit mask of the requested outputs (all when `names` is undefined). */
+export function outputMask(config: ModelConfig, names: readonly string[] | undefined): number {
+  if (names === undefined) return -1;
+  if (!Array.isArray(names)) throw new InvalidInputError(`outputs must be an array of output names`);
+  let mask = 0;
+  for (const name of names) {
+    const i = config.output.findIndex((o) => o.name === name);
+    if (i < 0) {
+      throw new InvalidInputError(`unknown output '${String(name)}' for model '${config.name}' (has ${config.output.map((o) => `'${o.name}'`).join(', ')})`);
+    }
+    mask += 2 ** i;
+  }
+  return mask;
+}

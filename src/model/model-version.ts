@@ -1,0 +1,186 @@
+/**
+ * ModelVersion: one loaded version of a model: its executors (one worker thread per instance), its
+ * native scheduler, its state, and the entry points the Runtime routes requests to.
+ *
+ * Lifecycle: load() (LOADING → READY, or UNAVAILABLE with the reason) → infer() while READY →
+ * unload(): stop accepting, drain what was accepted (bounded), stop the executors.
+ */
+import { dirname } from 'node:path';
+import { toOrtType } from '../dtypes.js';
+import { CancelledError, ClosedError, InvalidArgumentError, ModelUnavailableError } from '../errors.js';
+import type { NativeModel, NativeRuntime } from '../binding.js';
+import { InstanceExecutor } from '../executor/instance-executor.js';
+import { autoCompleteConfig } from '../repository/autocomplete.js';
+import type { ParsedModelConfig } from '../repository/parse-config.js';
+import type { ModelConfig } from '../repository/model-config.js';
+import type { InferInputs, InferOptions, InferOutputs, ModelState, ModelStats, RuntimeEvent } from '../api-types.js';
+import { outputMask, prepareInputs } from './input-validation.js';
+import { expandInstances, nativeModelDesc } from './native-desc.js';
+import { warmupSteps } from './warmup.js';
+
+export interface ModelVersionOptions {
+  name: string;
+  version: number;
+  file: string;
+  parsed: ParsedModelConfig;
+  native: NativeRuntime;
+  policy: string;
+  intraOpThreads: number;
+  warmup: boolean;
+  onEvent: (e: RuntimeEvent) => void;
+}
+
+let nextRequestId = 1;
+
+export class ModelVersion {
+  readonly name: string;
+  readonly version: number;
+  state: ModelState = 'LOADING';
+  reason = '';
+  config: ModelConfig | undefined;
+  private nativeModel: NativeModel | undefined;
+  private executors: InstanceExecutor[] = [];
+  private readyAt = 0;
+
+  constructor(private readonly options: ModelVersionOptions) {
+    this.name = options.name;
+    this.version = options.version;
+  }
+
+  /** Loads, warms up and starts every instance. Never throws: failure leaves the version UNAVAILABLE. */
+  async load(): Promise<void> {
+    const o = this.options;
+    try {
+      const instanceCount = expandInstances(o.parsed.config).length;
+      const threads = Number(o.parsed.config.parameters['intra_op_thread_count'] ?? o.intraOpThreads);
+      if (!Number.isSafeInteger(threads) || threads < 1) {
+        throw new InvalidArgumentError(`model '${o.name}': parameter intra_op_thread_count must be a positive integer`);
+      }
+      for (let i = 0; i < instanceCount; i++) {
+        this.executors.push(new InstanceExecutor({
+          modelFile: o.file,
+          intraOpThreads: threads,
+          onCrash: (reason) => {
+            this.nativeModel?.failInflight(i, reason);
+            this.nativeModel?.noteRestart(i);
+            o.onEvent({ kind: 'instance-restarted', model: o.name, version: o.version, instance: i, reason });
+          },
+          onRestarted: () => {},
+        }));
+      }
+      const infos = await Promise.all(this.executors.map((e) => e.load()));
+      const config = autoCompleteConfig(o.parsed, infos[0]!);
+      this.config = config;
+      this.nativeModel = o.native.createModel(nativeModelDesc(config, o.version, o.policy));
+      const warmup = o.warmup ? warmupSteps(config, dirname(dirname(o.file))) : [];
+      const inputs = config.input.map((t) => ({ name: t.name, ortType: toOrtType(t.dataType) }));
+      const outputs = config.output.map((t) => t.name);
+      await Promise.all(this.executors.map((e, i) =>
+        e.serve({ kind: 'start', token: this.nativeModel!.executorToken(i), inputs, outputs, warmup })));
+      this.state = 'READY';
+      this.readyAt = performance.now();
+      o.onEvent({ kind: 'model-state', model: o.name, version: o.version, state: 'READY' });
+    } catch (err) {
+      this.state = 'UNAVAILABLE';
+      this.reason = (err as Error).message ?? String(err);
+      o.onEvent({ kind: 'model-state', model: o.name, version: o.version, state: 'UNAVAILABLE', reason: this.reason });
+      await this.stopExecutors(0);
+    }
+  }
+
+  infer(inputs: InferInputs, options: InferOptions | undefined): Promise<InferOutputs> {
+    if (this.state !== 'READY' || !this.nativeModel || !this.config) {
+      const why = this.state === 'UNAVAILABLE' ? `: ${this.reason}` : '';
+      return Promise.reject(new ModelUnavailableError(`model '${this.name}' version ${this.version} is ${this.state}${why}`));
+    }
+    const config = this.config;
+    const prepared = prepareInputs(config, inputs);
+    const opts = options ?? {};
+    const priority = opts.priority ?? 0;
+    if (!Number.isSafeInteger(priority) || priority < 0) {
+      throw new InvalidArgumentError(`priority must be a non-negative integer, got ${String(opts.priority)}`);
+    }
+    const timeoutMs = opts.timeoutMs ?? 0;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
+      throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${String(opts.timeoutMs)}`);
+    }
+    const mask = outputMask(config, opts.outputs);
+    const signal = opts.signal;
+    const timeoutUs = Math.round(timeoutMs * 1000);
+    if (!signal) {
+      return this.nativeModel.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, 0) as Promise<InferOutputs>;
+    }
+    if (signal.aborted) return Promise.reject(new CancelledError('request cancelled before it was queued'));
+    const id = nextRequestId++;
+    const model = this.nativeModel;
+    const onAbort = () => { model.cancel(id); };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const p = model.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, id) as Promise<InferOutputs>;
+    return p.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** Test hook: the executor of `instance` dies holding its next batch. */
+  crashInstance(instance: number): void {
+    this.executors[instance]?.crashOnNextBatch();
+  }
+
+  stats(): ModelStats | undefined {
+    if (!this.nativeModel) return undefined;
+    const s = this.nativeModel.stats();
+    return {
+      name: this.name,
+      version: this.version,
+      state: this.state,
+      success: s.success,
+      failure: s.failure,
+      inferenceCount: s.inferenceCount,
+      executionCount: s.executionCount,
+      pending: s.pending,
+      queueSeconds: s.queueSeconds,
+      computeSeconds: s.computeSeconds,
+      requestSeconds: s.requestSeconds,
+      batchSize: s.batchSize,
+      instances: s.instances.map(({ latencyProfile: _p, profileErrorEwma: _e, ...rest }) => rest),
+      uptimeSeconds: this.readyAt ? (performance.now() - this.readyAt) / 1000 : 0,
+    };
+  }
+
+  /** The native stats including each instance's latency profile (for `serval profile`). */
+  nativeStats() {
+    return this.nativeModel?.stats();
+  }
+
+  policyName(): string | undefined {
+    return this.nativeModel?.policyName();
+  }
+
+  /**
+   * Stops accepting, lets queued and in-flight requests finish for up to `drainTimeoutMs`, then rejects
+   * what is still queued (CLOSED) and stops the executors. Every accepted request settles.
+   */
+  async unload(drainTimeoutMs: number): Promise<void> {
+    if (this.state === 'UNAVAILABLE' && !this.nativeModel) return;
+    this.state = 'UNLOADING';
+    this.options.onEvent({ kind: 'model-state', model: this.name, version: this.version, state: 'UNLOADING' });
+    const model = this.nativeModel;
+    if (model) {
+      model.close(true);
+      const deadline = performance.now() + drainTimeoutMs;
+      while (!model.drained() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+      model.close(false);
+    }
+    await this.stopExecutors(Math.max(100, drainTimeoutMs));
+    if (model) for (let i = 0; i < this.executors.length; i++) model.failInflight(i, 'model unloaded while the batch ran');
+    this.state = 'UNAVAILABLE';
+    this.reason = 'unloaded';
+    this.options.onEvent({ kind: 'model-state', model: this.name, version: this.version, state: 'UNAVAILABLE', reason: 'unloaded' });
+  }
+
+  private async stopExecutors(timeoutMs: number): Promise<void> {
+    await Promise.all(this.executors.map((e) => e.stop(timeoutMs)));
+  }
+}
+
+export function closedError(): ClosedError {
+  return new ClosedError('the runtime is closed');
+}

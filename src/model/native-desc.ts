@@ -1,0 +1,53 @@
+/** Builds the native model description (NativeModelDesc) from a complete ModelConfig. */
+import { dataTypeInfo } from '../dtypes.js';
+import type { NativeModelDesc, NativeQueuePolicy } from '../binding.js';
+import type { ModelConfig, QueuePolicyConfig } from '../repository/model-config.js';
+
+function queuePolicy(p: QueuePolicyConfig): NativeQueuePolicy {
+  return {
+    delayOnTimeout: p.timeoutAction === 'DELAY',
+    defaultTimeoutUs: p.defaultTimeoutMicroseconds,
+    allowTimeoutOverride: p.allowTimeoutOverride,
+    maxQueueSize: p.maxQueueSize,
+  };
+}
+
+/** One entry per instance: instance_group counts expanded (a GPU group gets `count` per listed GPU). */
+export function expandInstances(config: ModelConfig): NativeModelDesc['instances'] {
+  const out: NativeModelDesc['instances'] = [];
+  for (const g of config.instanceGroup) {
+    if (g.kind === 'KIND_GPU') {
+      const gpus = g.gpus.length ? g.gpus : [0];
+      for (const device of gpus) for (let i = 0; i < g.count; i++) out.push({ kind: 'GPU', device });
+    } else {
+      for (let i = 0; i < g.count; i++) out.push({ kind: 'CPU', device: 0 });
+    }
+  }
+  if (out.length === 0) out.push({ kind: 'CPU', device: 0 });
+  return out;
+}
+
+export function nativeModelDesc(config: ModelConfig, version: number, policy: string): NativeModelDesc {
+  const db = config.dynamicBatching;
+  const levels = Math.max(1, db?.priorityLevels ?? 0);
+  const policies: NativeQueuePolicy[] = [];
+  for (let level = 1; level <= levels; level++) {
+    const p = db?.priorityQueuePolicy[level] ?? db?.defaultQueuePolicy;
+    policies.push(p ? queuePolicy(p) : { delayOnTimeout: false, defaultTimeoutUs: 0, allowTimeoutOverride: false, maxQueueSize: 0 });
+  }
+  const tensor = (t: ModelConfig['input'][number]) => ({ name: t.name, dtype: dataTypeInfo(t.dataType).nativeCode, dims: t.dims });
+  return {
+    name: config.name,
+    version,
+    maxBatchSize: config.maxBatchSize,
+    inputs: config.input.map(tensor),
+    outputs: config.output.map(tensor),
+    preferredBatchSizes: db?.preferredBatchSize ?? [],
+    maxQueueDelayUs: db?.maxQueueDelayMicroseconds ?? 0,
+    priorityLevels: levels,
+    defaultPriorityLevel: db && db.defaultPriorityLevel > 0 ? db.defaultPriorityLevel : Math.ceil(levels / 2),
+    queuePolicies: policies,
+    instances: expandInstances(config),
+    policy,
+  };
+}

@@ -1,0 +1,34 @@
+/** The warmup steps an executor runs before its instance reports ready. */
+import { join } from 'node:path';
+import { toOrtType } from '../dtypes.js';
+import type { WarmupStep } from '../executor/protocol.js';
+import type { ModelConfig } from '../repository/model-config.js';
+
+/**
+ * config.pbtxt `model_warmup` when present; otherwise one zero-filled batch of max_batch_size (or one
+ * request for non-batching models), with variable dimensions set to 1.
+ */
+export function warmupSteps(config: ModelConfig, modelDir: string): WarmupStep[] {
+  const fixed = (dims: readonly number[]) => dims.map((d) => (d < 0 ? 1 : d));
+  if (config.modelWarmup.length > 0) {
+    return config.modelWarmup.map((w) => ({
+      count: w.count,
+      tensors: Object.entries(w.inputs).map(([name, t]) => ({
+        name,
+        ortType: toOrtType(t.dataType),
+        dims: config.maxBatchSize > 0 ? [w.batchSize, ...fixed(t.dims)] : fixed(t.dims),
+        fill: t.randomData ? 'random' as const : 'zero' as const,
+        ...(t.inputDataFile ? { file: join(modelDir, 'warmup', t.inputDataFile) } : {}),
+      })),
+    }));
+  }
+  return [{
+    count: 1,
+    tensors: config.input.map((t) => ({
+      name: t.name,
+      ortType: toOrtType(t.dataType),
+      dims: config.maxBatchSize > 0 ? [config.maxBatchSize, ...fixed(t.dims)] : fixed(t.dims),
+      fill: 'zero' as const,
+    })),
+  }];
+}

@@ -1,0 +1,270 @@
+/**
+ * Runtime: the embedded API. Opens a Triton-layout model repository, loads models (one worker thread
+ * per instance, native batching and placement), and serves `infer()` without blocking the caller's
+ * event loop on inference.
+ */
+import { loadAddon, type NativeRuntime } from './binding.js';
+import {
+  ClosedError, InvalidArgumentError, ModelUnavailableError, ServalError, UnknownModelError, errorFromCode,
+  type ServalErrorCode,
+} from './errors.js';
+import { ModelRepository } from './repository/repository.js';
+import type { ModelConfig } from './repository/model-config.js';
+import { ModelVersion } from './model/model-version.js';
+import type {
+  InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
+  RuntimeEvent, RuntimeOptions, RuntimeStats,
+} from './api-types.js';
+
+const DEFAULT_POLICY: PolicyName = 'least_outstanding';
+const DEFAULT_DRAIN_MS = 30_000;
+
+interface ModelEntry {
+  /** Served versions, ascending. */
+  versions: Map<number, ModelVersion>;
+  /** Why the model could not be loaded at all (bad config, missing repository entry). */
+  error?: string;
+}
+
+export class Runtime {
+  readonly policy: PolicyName;
+  readonly repository: ModelRepository;
+  private readonly native: NativeRuntime;
+  private readonly entries = new Map<string, ModelEntry>();
+  private readonly loading = new Map<string, Promise<void>>();
+  private readonly options: RuntimeOptions;
+  private closed = false;
+  private requested: string[] = [];
+
+  private constructor(options: RuntimeOptions, policy: PolicyName) {
+    this.options = options;
+    this.policy = policy;
+    this.repository = new ModelRepository(options.modelRepository);
+    this.native = new (loadAddon().NativeRuntime)((code, message) => errorFromCode(code as ServalErrorCode, message));
+  }
+
+  /** Opens the repository and loads `options.loadModels` (all by default). Models that fail to load are UNAVAILABLE. */
+  static async open(options: RuntimeOptions): Promise<Runtime> {
+    if (!options || typeof options !== 'object') throw new InvalidArgumentError('Runtime.open(options): options must be an object');
+    if (typeof options.modelRepository !== 'string' || options.modelRepository === '') {
+      throw new InvalidArgumentError('Runtime.open: modelRepository must be a non-empty path');
+    }
+    const policy = options.policy ?? DEFAULT_POLICY;
+    const known = loadAddon().buildInfo().policies;
+    if (!known.includes(policy)) {
+      throw new InvalidArgumentError(`unknown placement policy '${String(policy)}' (one of ${known.join(', ')})`);
+    }
+    if (options.intraOpThreads !== undefined && (!Number.isSafeInteger(options.intraOpThreads) || options.intraOpThreads < 1)) {
+      throw new InvalidArgumentError('intraOpThreads must be a positive integer');
+    }
+    const rt = new Runtime(options, policy);
+    const entries = await rt.repository.list();
+    const which = options.loadModels ?? 'all';
+    const names = which === 'all' ? entries.map((e) => e.name) : which === 'none' ? [] : which;
+    if (!Array.isArray(names)) throw new InvalidArgumentError(`loadModels must be 'all', 'none' or an array of names`);
+    rt.requested = names;
+    await Promise.all(names.map((n) => rt.loadModel(n).catch(() => {})));
+    return rt;
+  }
+
+  /** Serves one request. Rejects with a ServalError subclass whose `code` says what went wrong. */
+  infer(model: string, inputs: InferInputs, options?: InferOptions): Promise<InferOutputs> {
+    try {
+      if (this.closed) return Promise.reject(new ClosedError('the runtime is closed'));
+      return this.route(model, options?.version).infer(inputs, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Every model version known to the runtime, with its state. */
+  models(): ModelVersionInfo[] {
+    const out: ModelVersionInfo[] = [];
+    for (const [name, entry] of [...this.entries].sort(([a], [b]) => a.localeCompare(b))) {
+      if (entry.versions.size === 0 && entry.error) out.push({ name, version: 0, state: 'UNAVAILABLE', reason: entry.error });
+      for (const v of entry.versions.values()) out.push({ name, version: v.version, state: v.state, reason: v.reason });
+    }
+    return out;
+  }
+
+  metadata(model: string, version?: number): ModelMetadata {
+    const v = this.route(model, version, false);
+    const config = this.configOf(v);
+    const entry = this.entries.get(model)!;
+    const batch = config.maxBatchSize > 0;
+    const tensor = (t: ModelConfig['input'][number]) => ({ name: t.name, datatype: t.dataType, shape: batch ? [-1, ...t.dims] : [...t.dims] });
+    return {
+      name: model,
+      versions: [...entry.versions.values()].filter((x) => x.state === 'READY').map((x) => String(x.version)),
+      platform: config.platform,
+      inputs: config.input.map(tensor),
+      outputs: config.output.map(tensor),
+    };
+  }
+
+  config(model: string, version?: number): ModelConfig {
+    return structuredClone(this.configOf(this.route(model, version, false)));
+  }
+
+  /** Without arguments: the runtime is open and every model it was asked to load is ready. */
+  isReady(model?: string, version?: number): boolean {
+    if (this.closed) return false;
+    if (model === undefined) return this.requested.every((n) => this.isReady(n));
+    const entry = this.entries.get(model);
+    if (!entry) return false;
+    if (version !== undefined) return entry.versions.get(version)?.state === 'READY';
+    return [...entry.versions.values()].some((v) => v.state === 'READY');
+  }
+
+  stats(): RuntimeStats {
+    const models = [];
+    for (const entry of this.entries.values()) {
+      for (const v of entry.versions.values()) {
+        const s = v.stats();
+        if (s) models.push(s);
+      }
+    }
+    return { policy: this.policy, models };
+  }
+
+  async repositoryIndex(): Promise<RepositoryIndexEntry[]> {
+    const entries = await this.repository.list();
+    const out: RepositoryIndexEntry[] = [];
+    for (const e of entries) {
+      const loaded = this.entries.get(e.name);
+      if (!loaded || (loaded.versions.size === 0 && !loaded.error)) { out.push({ name: e.name }); continue; }
+      if (loaded.versions.size === 0) { out.push({ name: e.name, state: 'UNAVAILABLE', reason: loaded.error ?? '' }); continue; }
+      for (const v of loaded.versions.values()) out.push({ name: e.name, version: String(v.version), state: v.state, reason: v.reason });
+    }
+    return out;
+  }
+
+  /**
+   * Loads `name`, or reloads it: the versions its version_policy now serves are loaded and warmed up
+   * while the current ones keep serving; then traffic moves to them and versions no longer served are
+   * drained and unloaded. No request fails because of a reload. Rejects (and marks the model
+   * UNAVAILABLE) when its config is invalid; a version that fails to load is UNAVAILABLE with its reason.
+   */
+  loadModel(name: string): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError('the runtime is closed'));
+    try {
+      this.repository.validateModelName(name);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Serialise loads of the same model.
+    const previous = this.loading.get(name) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => this.doLoad(name));
+    this.loading.set(name, next);
+    return next.finally(() => { if (this.loading.get(name) === next) this.loading.delete(name); });
+  }
+
+  /** Drains and unloads every version of `name`. */
+  async unloadModel(name: string, options?: { drainTimeoutMs?: number }): Promise<void> {
+    this.repository.validateModelName(name);
+    const entry = this.entries.get(name);
+    if (!entry) throw new UnknownModelError(`unknown model '${name}'`);
+    this.entries.delete(name);
+    this.requested = this.requested.filter((n) => n !== name);
+    await Promise.all([...entry.versions.values()].map((v) => v.unload(options?.drainTimeoutMs ?? DEFAULT_DRAIN_MS)));
+  }
+
+  /**
+   * Stops accepting requests, drains every model (accepted requests settle: resolved, or rejected with
+   * CLOSED when `drainTimeoutMs` passes first), and stops every executor thread.
+   */
+  async close(options?: { drainTimeoutMs?: number }): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.loading.values()]);
+    const all = [...this.entries.values()].flatMap((e) => [...e.versions.values()]);
+    await Promise.all(all.map((v) => v.unload(options?.drainTimeoutMs ?? DEFAULT_DRAIN_MS)));
+    // Completions already handed to the dispatcher are settled on the next turns of the event loop.
+    const deadline = performance.now() + 5000;
+    while (this.native.outstanding() > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    this.native.shutdown();
+    this.entries.clear();
+  }
+
+  /** Testing only: makes the executor of `instance` exit while it holds its next batch. */
+  crashInstanceForTesting(model: string, instance: number, version?: number): void {
+    this.route(model, version, false).crashInstance(instance);
+  }
+
+  /** The native stats of a model version, with each instance's measured latency profile. */
+  profileOf(model: string, version?: number) {
+    return this.route(model, version, false).nativeStats();
+  }
+
+  private emit(e: RuntimeEvent): void {
+    this.options.onEvent?.(e);
+  }
+
+  private async doLoad(name: string): Promise<void> {
+    if (this.closed) throw new ClosedError('the runtime is closed');
+    let parsed, versions: number[];
+    try {
+      parsed = await this.repository.readConfig(name);
+      versions = await this.repository.versions(name, parsed);
+      if (versions.length === 0) throw new ModelUnavailableError(`model '${name}' has no version directory to serve`);
+    } catch (err) {
+      const entry: ModelEntry = this.entries.get(name) ?? { versions: new Map() };
+      if (entry.versions.size === 0) {
+        entry.error = (err as Error).message;
+        this.entries.set(name, entry);
+        this.emit({ kind: 'model-state', model: name, version: 0, state: 'UNAVAILABLE', reason: entry.error });
+      }
+      throw err;
+    }
+    const fresh = new Map<number, ModelVersion>();
+    for (const version of versions) {
+      this.emit({ kind: 'model-state', model: name, version, state: 'LOADING' });
+      fresh.set(version, new ModelVersion({
+        name, version, parsed, file: this.repository.modelFile(name, version, parsed.config), native: this.native,
+        policy: this.policy, intraOpThreads: this.options.intraOpThreads ?? 1, warmup: this.options.warmup ?? true,
+        onEvent: (e) => this.emit(e),
+      }));
+    }
+    await Promise.all([...fresh.values()].map((v) => v.load()));
+    if (this.closed) {
+      await Promise.all([...fresh.values()].map((v) => v.unload(0)));
+      throw new ClosedError('the runtime closed while the model was loading');
+    }
+    const old = this.entries.get(name);
+    this.entries.set(name, { versions: fresh });
+    if (!this.requested.includes(name)) this.requested.push(name);
+    if (old) await Promise.all([...old.versions.values()].map((v) => v.unload(DEFAULT_DRAIN_MS)));
+    const failed = [...fresh.values()].filter((v) => v.state !== 'READY');
+    if (failed.length === fresh.size) {
+      throw new ModelUnavailableError(`model '${name}' failed to load: ${failed.map((v) => `version ${v.version}: ${v.reason}`).join('; ')}`);
+    }
+  }
+
+  /** The version that serves a request: the given one, or the newest READY one. */
+  private route(model: string, version: number | undefined, requireReady = true): ModelVersion {
+    if (typeof model !== 'string') throw new InvalidArgumentError('model name must be a string');
+    const entry = this.entries.get(model);
+    if (!entry) throw new UnknownModelError(`unknown model '${model}'`);
+    if (version !== undefined) {
+      if (!Number.isSafeInteger(version)) throw new InvalidArgumentError(`version must be an integer, got ${String(version)}`);
+      const v = entry.versions.get(version);
+      if (!v) throw new UnknownModelError(`model '${model}' has no version ${version}`);
+      return v;
+    }
+    const all = [...entry.versions.values()];
+    const ready = all.filter((v) => v.state === 'READY');
+    const pick = ready[ready.length - 1] ?? all[all.length - 1];
+    if (!pick) {
+      if (requireReady) throw new ModelUnavailableError(`model '${model}' is unavailable: ${entry.error ?? 'not loaded'}`);
+      throw new UnknownModelError(`model '${model}' has no loaded version${entry.error ? `: ${entry.error}` : ''}`);
+    }
+    return pick;
+  }
+
+  private configOf(v: ModelVersion): ModelConfig {
+    if (!v.config) throw new ModelUnavailableError(`model '${v.name}' version ${v.version} is ${v.state}${v.reason ? `: ${v.reason}` : ''}`);
+    return v.config;
+  }
+}
+
+export { ServalError };
