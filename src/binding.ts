@@ -82,10 +82,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The package root (this file is at src/binding.ts or dist/src/binding.js). */
 export const PACKAGE_ROOT = [resolve(here, '..'), resolve(here, '../..')].find((p) => existsSync(join(p, 'package.json')))!;
 
-/** Candidate addon paths, in order: the cmake-js build, then the node-gyp build. */
+/** Candidate addon paths, in order: the cmake-js build (npm ci), then the node-gyp build. */
 export const ADDON_CANDIDATES = [
+  join(PACKAGE_ROOT, 'build-cmake', 'Release', 'serval.node'),
   join(PACKAGE_ROOT, 'build', 'Release', 'serval.node'),
-  join(PACKAGE_ROOT, 'build-gyp', 'Release', 'serval.node'),
 ];
 
 let cached: NativeAddon | undefined;

@@ -1,0 +1,46 @@
+# node-gyp fallback build of the CPU addon (`npm run build:gyp`). Lists the same sources, defines and
+# flags as CMakeLists.txt + cmake/*.cmake (test/build-sources.test.ts checks the source lists match).
+# CUDA is not built here: use cmake-js (SERVAL_CUDA=on) for the CUDA stream pool.
+{
+  "targets": [
+    {
+      "target_name": "serval",
+      "sources": [
+        "native/core/batch.cc",
+        "native/core/deadline_timer.cc",
+        "native/core/dynamic_batcher.cc",
+        "native/core/execution_stream.cc",
+        "native/core/histogram.cc",
+        "native/core/instance_registry.cc",
+        "native/core/latency_profile.cc",
+        "native/core/least_outstanding_policy.cc",
+        "native/core/model_scheduler.cc",
+        "native/core/placement_policy.cc",
+        "native/core/power_of_two_policy.cc",
+        "native/core/request_queue.cc",
+        "native/core/round_robin_policy.cc",
+        "native/core/shortest_expected_delay_policy.cc",
+        "native/core/status.cc",
+        "native/binding/addon.cc",
+        "native/binding/completion_dispatcher.cc",
+        "native/binding/executor_wrap.cc",
+        "native/binding/model_wrap.cc",
+        "native/binding/runtime_wrap.cc",
+        "native/binding/tensor_convert.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('path').dirname(require.resolve('node-addon-api/package.json'))\")",
+        "native",
+        "native/core"
+      ],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS", "NDEBUG"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++1y"],
+      "cflags_cc": ["-std=c++20", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"],
+      "xcode_settings": {
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++20",
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-fvisibility=hidden"]
+      }
+    }
+  ]
+}
