@@ -3,8 +3,8 @@
  * bodies, every datatype, and the error table.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request } from 'undici';
 import { DATA_TYPES, type DataType } from '../src/dtypes.js';
+import { call } from './fixtures/http-call.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { FakeRuntime } from './fixtures/fake-runtime.js';
 
@@ -13,14 +13,6 @@ const SAMPLES: Record<DataType, unknown[]> = {
   INT8: [-128, 127], INT16: [-32768, 32767], INT32: [-2147483648, 5], INT64: [-(2 ** 53 - 1), 7],
   FP16: [0.5, -2], FP32: [1.5, -0.25], FP64: [Math.PI, -1e300], BYTES: ['héllo', ''],
 };
-
-async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body);
-  const res = await request(base + path, { method: method as 'GET', body: payload, headers });
-  const raw = Buffer.from(await res.body.arrayBuffer());
-  const type = String(res.headers['content-type'] ?? '');
-  return { status: res.statusCode, headers: res.headers, raw, json: type.includes('json') && raw.length ? JSON.parse(raw.toString()) : undefined };
-}
 
 describe.each(['uws', 'node'] as const)('v2 routes on %s', (transport) => {
   let server: RunningServer;
