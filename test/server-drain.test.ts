@@ -4,6 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { silentLogger } from '../src/server/logger.js';
+import { ServerMetrics } from '../src/server/metrics.js';
+import { createRoutes } from '../src/server/routes.js';
 import { startServer } from '../src/server/server.js';
 import { FakeRuntime } from './fixtures/fake-runtime.js';
 
@@ -36,5 +39,21 @@ describe.each(['uws', 'node'] as const)('drain on %s', (transport) => {
     await server.drain(200);
     expect(Date.now() - started).toBeLessThan(1900);
     expect(await pending).toEqual({ status: 503, body: { error: 'server is shutting down' } });
+  });
+});
+
+describe('readiness while draining', () => {
+  it('GET /v2/health/ready turns 503 once shutdown begins; liveness stays 200', async () => {
+    const fake = new FakeRuntime();
+    let draining = false;
+    const handle = createRoutes({
+      runtime: fake, metrics: new ServerMetrics(fake), logger: silentLogger, modelControlMode: 'none', serverVersion: '0',
+      isDraining: () => draining,
+    });
+    const get = async (path: string) => (await handle({ method: 'GET', path, query: '', headers: {}, body: Buffer.alloc(0), signal: new AbortController().signal })).status;
+    expect(await get('/v2/health/ready')).toBe(200);
+    draining = true;
+    expect(await get('/v2/health/ready')).toBe(503);
+    expect(await get('/v2/health/live')).toBe(200);
   });
 });
