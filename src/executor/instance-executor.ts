@@ -32,6 +32,8 @@ export class InstanceExecutor {
   private worker: Worker | undefined;
   private start: Extract<ToWorker, { kind: 'start' }> | undefined;
   private stopping = false;
+  /** The current worker reported 'stopped' (its batcher closed and drained) or exited. */
+  private stopped = false;
   private stoppedWaiters: (() => void)[] = [];
 
   constructor(private readonly options: InstanceExecutorOptions) {}
@@ -65,7 +67,7 @@ export class InstanceExecutor {
     this.stopping = true;
     const worker = this.worker;
     if (!worker) return;
-    await new Promise<void>((resolve) => {
+    if (!this.stopped) await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       this.stoppedWaiters.push(() => { clearTimeout(timer); resolve(); });
     });
@@ -79,18 +81,24 @@ export class InstanceExecutor {
     };
     const worker = new Worker(WORKER_PATH, { workerData: data });
     this.worker = worker;
+    this.stopped = false;
     worker.on('message', (m: FromWorker) => {
-      if (m.kind === 'stopped') this.stoppedWaiters.splice(0).forEach((f) => f());
+      if (m.kind === 'stopped') this.markStopped();
     });
     worker.on('error', () => { /* 'exit' follows and handles it */ });
     worker.on('exit', (code) => {
       if (this.worker !== worker) return;
-      this.stoppedWaiters.splice(0).forEach((f) => f());
+      this.markStopped();
       if (this.stopping || !this.start) return;
       this.options.onCrash(`executor thread exited with code ${code}`);
       void this.restart();
     });
     return worker;
+  }
+
+  private markStopped(): void {
+    this.stopped = true;
+    this.stoppedWaiters.splice(0).forEach((f) => f());
   }
 
   private async restart(): Promise<void> {

@@ -60,6 +60,13 @@ export function prepareInputs(config: ModelConfig, inputs: InferInputs): NativeI
       const want = spec.dataType === 'BYTES' ? 'an array of strings' : dataTypeInfo(spec.dataType).arrayType;
       throw new InvalidInputError(`${where} (${spec.dataType}) needs data as ${want}`);
     }
+    if (spec.dataType === 'BYTES') {
+      const bad = (t.data as unknown[]).findIndex((e) => typeof e !== 'string' || e.includes('\u0000'));
+      if (bad >= 0) {
+        throw new InvalidInputError(`${where} element ${bad} is not a string without NUL characters ` +
+          `(onnxruntime string tensors end each string at the first NUL)`);
+      }
+    }
     const count = shape.reduce((a, b) => a * b, 1);
     const length = (t.data as { length: number }).length;
     if (length !== count) {
