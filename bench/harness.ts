@@ -92,7 +92,7 @@ export async function resolveModels(target: BenchTarget, models: HarnessOptions[
   return mix;
 }
 
-async function loadPlan(load: LoadSpec): Promise<LoadPlan> {
+export async function loadPlan(load: LoadSpec): Promise<LoadPlan> {
   if (load.mode !== 'trace') return load;
   const trace = await loadTrace(load.file, { column: load.column, unit: load.unit });
   return { mode: 'trace', trace, rateScale: load.rateScale, source: load.file };

@@ -48,3 +48,12 @@ export function parseConcurrencyRange(text: string): number[] {
 export function parseRateRange(text: string): number[] {
   return parseRange(text, { flag: '--request-rate-range', integer: false });
 }
+
+/** `1,64,512` → [1, 64, 512] (positive integers). */
+export function parseConcurrencyList(text: string): number[] {
+  const values = text.split(',').map((v) => Number(v.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v <= 0)) {
+    throw invalidArgument(`--concurrency must be a comma-separated list of positive integers, got '${text}'`);
+  }
+  return values;
+}

@@ -50,3 +50,21 @@ export function renderComparison(pairs: StepPair[], markdown = false): string {
   }
   return renderTable(cols, pairs, markdown);
 }
+
+/**
+ * Within one report: each step's throughput and p50/p99 as ratios to the `reference` series' step at the same
+ * scenario and load (e.g. serval vs the naive baseline, measured side by side in the same run).
+ */
+export function renderRatios(steps: StepResult[], reference: string, markdown = false): string {
+  const key = (s: StepResult) => [s.scenario ?? '', s.mode, s.value].join('|');
+  const refs = new Map(steps.filter((s) => s.series === reference).map((s) => [key(s), s]));
+  const rows = steps.filter((s) => s.series !== reference && refs.has(key(s))).map((s) => ({ s, r: refs.get(key(s))! }));
+  const cols: Column<{ s: StepResult; r: StepResult }>[] = [
+    { header: 'load', value: ({ s }) => [s.scenario, stepLabel(s.mode, s.value)].filter(Boolean).join(' / '), right: false },
+    { header: 'series', value: ({ s }) => s.series, right: false },
+    { header: `infer/s vs ${reference}`, value: ({ s, r }) => fmtRatio(ratio(s.throughput, r.throughput)) },
+    { header: 'p50 ratio', value: ({ s, r }) => fmtRatio(ratio(s.latencyMs.p50, r.latencyMs.p50)) },
+    { header: 'p99 ratio', value: ({ s, r }) => fmtRatio(ratio(s.latencyMs.p99, r.latencyMs.p99)) },
+  ];
+  return renderTable(cols, rows, markdown);
+}

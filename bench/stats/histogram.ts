@@ -18,8 +18,11 @@ export class LatencyHistogram {
     return out;
   }
 
-  recordMs(ms: number): void {
-    this.h.recordValue(Math.max(1, Math.round(ms * 1000)));
+  /** Records `count` requests (default 1) that each took `ms`. */
+  recordMs(ms: number, count = 1): void {
+    const us = Math.max(1, Math.round(ms * 1000));
+    if (count === 1) this.h.recordValue(us);
+    else this.h.recordValueWithCount(us, count);
   }
 
   add(other: LatencyHistogram): void {

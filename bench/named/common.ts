@@ -1,0 +1,126 @@
+/**
+ * What the named benchmarks (`embedded`, `http`, `scenarios`) share: timing presets (full and `--quick`),
+ * running a list of trials each in a fresh child process with progress, and writing the report (terminal
+ * table, markdown table for the README, JSON and chart under bench/results/).
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { CliIo } from '../cli.js';
+import { BenchError } from '../errors.js';
+import { parsePositiveNumber } from '../parse.js';
+import { createProgress } from '../progress.js';
+import { writeChart } from '../report/chart.js';
+import { writeCsv } from '../report/csv.js';
+import { buildReport, writeReport } from '../report/json.js';
+import { renderSteps } from '../report/table.js';
+import type { StepResult } from '../report/types.js';
+import { runTrialInChild } from '../trials/child.js';
+import type { TrialSpec } from '../trials/trial.js';
+
+/** How the named benchmarks build their command (cli.ts adds --json, --csv, --chart, --markdown, --quiet). */
+export type CommandFactory = (name: string) => Command;
+
+export interface Timing {
+  windowMs: number;
+  warmupMs: number;
+  /** Longest a closed-loop step may run before it is reported unstable. */
+  maxDurationMs: number;
+  drainTimeoutMs: number;
+}
+
+export function timing(quick: boolean, durationS?: string): Timing {
+  const t = quick
+    ? { windowMs: 1000, warmupMs: 1000, maxDurationMs: 6000, drainTimeoutMs: 5000 }
+    : { windowMs: 2000, warmupMs: 2000, maxDurationMs: 20_000, drainTimeoutMs: 10_000 };
+  if (durationS !== undefined) t.maxDurationMs = parsePositiveNumber(durationS, '--duration') * 1000;
+  return t;
+}
+
+export interface Trial {
+  label: string;
+  /** The trial; or a function that starts what it needs (a server) and returns the spec and how to stop it. */
+  spec: TrialSpec | (() => Promise<{ spec: TrialSpec; stop(): Promise<void> }>);
+  /** Longest the child may live. */
+  timeoutMs: number;
+}
+
+/**
+ * Runs trials one after another, each in a fresh process. A trial that fails is noted and skipped (the others
+ * still make a table); a bad flag or an unknown model stops the run, since every trial would fail alike.
+ */
+export async function runTrials(title: string, trials: Trial[], io: CliIo, quiet: boolean): Promise<{ steps: StepResult[]; failures: string[] }> {
+  const progress = createProgress(title, { quiet, stream: io.stderr });
+  const steps: StepResult[] = [];
+  const failures: string[] = [];
+  try {
+    for (let i = 0; i < trials.length; i++) {
+      const t = trials[i];
+      progress.start(i, trials.length, t.label);
+      try {
+        const started = typeof t.spec === 'function' ? await t.spec() : { spec: t.spec, stop: async () => {} };
+        let result: StepResult[];
+        try {
+          result = await runTrialInChild(started.spec, { timeoutMs: t.timeoutMs });
+        } finally {
+          await started.stop();
+        }
+        steps.push(...result);
+        progress.done(i, trials.length, t.label, result[result.length - 1]);
+      } catch (err) {
+        if (err instanceof BenchError && err.code !== 'TRIAL_FAILED' && err.code !== 'TARGET_UNAVAILABLE') throw err;
+        failures.push(`${t.label}: ${(err as Error).message}`);
+        progress.done(i, trials.length, `${t.label}: FAILED`);
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  return { steps, failures };
+}
+
+export interface OutputOptions {
+  json?: string;
+  csv?: string;
+  chart?: string;
+  markdown?: boolean;
+  quiet?: boolean;
+}
+
+/** Default output files: bench/results/NAME.{json,svg}, or bench/results/tmp/ for --quick runs (not committed). */
+export function defaultOutputs(name: string, quick: boolean, opts: OutputOptions): { json: string; chart: string } {
+  const dir = quick ? join('bench', 'results', 'tmp') : join('bench', 'results');
+  return { json: opts.json ?? join(dir, `${name}.json`), chart: opts.chart ?? join(dir, `${name}.svg`) };
+}
+
+export async function finish(fields: {
+  name: string;
+  title: string;
+  quick: boolean;
+  argv: string[];
+  settings: Record<string, unknown>;
+  steps: StepResult[];
+  notes: string[];
+  /** Extra tables (ratios) printed after the main one: [heading, terminal text, markdown text]. */
+  extra?: Array<[string, string, string]>;
+  chart: Record<string, unknown>;
+  opts: OutputOptions;
+  io: CliIo;
+}): Promise<number> {
+  const { io, opts, steps } = fields;
+  if (steps.length === 0) {
+    throw new BenchError('TRIAL_FAILED', `every trial failed:\n  ${fields.notes.join('\n  ')}`);
+  }
+  const out = defaultOutputs(fields.name, fields.quick, opts);
+  const report = buildReport({ title: fields.title, command: ['npm run bench --', fields.name, ...fields.argv].join(' '), settings: fields.settings, steps, notes: fields.notes });
+  const lines = [`${fields.title}${fields.quick ? ' (--quick)' : ''}`, '', renderSteps(steps)];
+  for (const [heading, text] of fields.extra ?? []) lines.push('', heading, text);
+  if (fields.notes.length) lines.push('', ...fields.notes.map((n) => `  ${n}`));
+  lines.push('', 'Markdown (for the README):', '', renderSteps(steps, true));
+  for (const [heading, , md] of fields.extra ?? []) lines.push('', `**${heading}**`, '', md);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  await writeReport(out.json, report);
+  await writeChart(out.chart, fields.chart);
+  if (opts.csv) await writeCsv(opts.csv, steps);
+  io.stdout.write(`\nwrote ${out.json}, ${out.chart}${opts.csv ? `, ${opts.csv}` : ''}\n`);
+  return 0;
+}

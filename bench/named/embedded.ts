@@ -1,0 +1,75 @@
+/**
+ * `npm run bench -- embedded` (issue 2): on one model (fraud_mlp) at concurrency 1, 64 and 512, side by side in
+ * one run, each variant in a fresh child process:
+ *   (a) raw onnxruntime-node at its best batch size on one thread: the compute limit;
+ *   (b) naive per-request `session.run` in process;
+ *   (c) serval embedded (`Runtime.infer`).
+ * Closed loop: this measures what each can sustain, with latency at that load.
+ */
+import type { CliIo } from '../cli.js';
+import { parseConcurrencyList } from '../ranges.js';
+import { comparisonBarsSpec, latencyThroughputSpec, sideBySide } from '../report/chart.js';
+import { renderRatios } from '../report/compare.js';
+import { POLICIES } from '../policies.js';
+import { type CommandFactory, finish, runTrials, timing, type Trial } from './common.js';
+import { invalidArgument } from '../errors.js';
+
+export const SERIES = { raw: 'raw onnxruntime', naive: 'naive session.run', serval: 'serval embedded' } as const;
+
+export async function run(argv: string[], io: CliIo, command: CommandFactory): Promise<number> {
+  const cmd = command('npm run bench -- embedded')
+    .description('raw onnxruntime vs naive session.run vs serval embedded, closed loop, each in a fresh process')
+    .option('--model-repository <dir>', 'model repository', 'models')
+    .option('--model <name>', 'model', 'fraud_mlp')
+    .option('--concurrency <list>', 'comma-separated concurrencies', '1,64,512')
+    .option('--policy <name>', 'serval placement policy', 'least_outstanding')
+    .option('--duration <secs>', 'longest a step may run (default 20, --quick 6)')
+    .option('--seed <n>', 'input seed', '1')
+    .option('--quick', 'short windows and steps (minutes, less stable numbers)');
+  cmd.parse(argv, { from: 'user' });
+  const o = cmd.opts<Record<string, string | boolean | undefined>>();
+  const quick = o['quick'] === true;
+  const repo = String(o['modelRepository']);
+  const model = String(o['model']);
+  const policy = String(o['policy']);
+  if (!(POLICIES as readonly string[]).includes(policy)) throw invalidArgument(`--policy must be one of ${POLICIES.join(', ')}, got '${policy}'`);
+  const concurrencies = parseConcurrencyList(String(o['concurrency']));
+  const t = timing(quick, o['duration'] as string | undefined);
+  const seed = Number(o['seed']);
+  const step = { windowMs: t.windowMs, warmupMs: t.warmupMs, maxDurationMs: t.maxDurationMs, stability: { windows: 3, percentage: 10 }, drainTimeoutMs: t.drainTimeoutMs };
+  const timeoutMs = t.maxDurationMs + t.drainTimeoutMs + 120_000;
+  const sweep = (series: string, target: Extract<Trial['spec'], { kind: 'sweep' }>['target'], c: number): Trial => ({
+    label: `${series} c=${c}`,
+    timeoutMs,
+    spec: { kind: 'sweep', target, models: { kind: 'single', model }, load: { mode: 'concurrency', values: [c] }, step, seed, inputData: { kind: 'random' }, series },
+  });
+  const trials: Trial[] = concurrencies.flatMap((c) => [
+    { label: `${SERIES.raw} c=${c}`, timeoutMs, spec: { kind: 'raw-ort', modelRepository: repo, model, concurrency: c, durationMs: quick ? 2000 : 6000, seed, series: SERIES.raw } },
+    sweep(SERIES.naive, { kind: 'naive-inprocess', modelRepository: repo }, c),
+    sweep(SERIES.serval, { kind: 'embedded', modelRepository: repo, policy: policy as never }, c),
+  ]);
+  const { steps, failures } = await runTrials('embedded', trials, io, o['quiet'] === true);
+  const notes = [
+    `model ${model}; closed loop; ${SERIES.serval} uses policy ${policy}`,
+    `${SERIES.raw}: onnxruntime-node, 1 intra-op thread, pre-built batches run back to back at the best batch size; a request's latency is ceil(concurrency / batch) x the batch's run time`,
+    `${SERIES.naive}: one onnxruntime-node session (1 intra-op thread), one session.run per request, no batching`,
+    `${SERIES.raw} best batch: ${steps.filter((s) => s.series === SERIES.raw).map((s) => `c=${s.value} → ${s.process}`).join(', ')}`,
+    ...failures.map((f) => `FAILED ${f}`),
+  ];
+  return finish({
+    name: 'embedded',
+    title: `embedded: ${model}, ${SERIES.raw} vs ${SERIES.naive} vs ${SERIES.serval}`,
+    quick,
+    argv,
+    settings: { modelRepository: repo, model, concurrencies, policy, timing: t, seed },
+    steps,
+    notes,
+    extra: [
+      [`ratios to ${SERIES.naive}`, renderRatios(steps, SERIES.naive), renderRatios(steps, SERIES.naive, true)],
+      [`ratios to ${SERIES.raw} (the compute limit)`, renderRatios(steps, SERIES.raw), renderRatios(steps, SERIES.raw, true)],
+    ],
+    chart: sideBySide([latencyThroughputSpec(steps), comparisonBarsSpec(steps, ['throughput', 'p99'])]),
+    opts: o as never,
+    io,
+  });
+}
