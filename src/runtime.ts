@@ -251,9 +251,13 @@ export class Runtime {
       if (!v) throw new UnknownModelError(`model '${model}' has no version ${version}`);
       return v;
     }
-    const all = [...entry.versions.values()];
-    const ready = all.filter((v) => v.state === 'READY');
-    const pick = ready[ready.length - 1] ?? all[all.length - 1];
+    let pick: ModelVersion | undefined;
+    let last: ModelVersion | undefined;
+    for (const v of entry.versions.values()) {
+      last = v;
+      if (v.state === 'READY') pick = v;
+    }
+    pick ??= last;
     if (!pick) {
       if (requireReady) throw new ModelUnavailableError(`model '${model}' is unavailable: ${entry.error ?? 'not loaded'}`);
       throw new UnknownModelError(`model '${model}' has no loaded version${entry.error ? `: ${entry.error}` : ''}`);

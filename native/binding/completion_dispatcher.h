@@ -17,11 +17,23 @@
 
 namespace serval::binding {
 
+// Output-name keys of one model, created once on the JS thread (property keys for result objects).
+// Node 20 cannot reference strings directly, so the key strings live in a referenced JS array.
+struct JsOutputKeys {
+  JsOutputKeys(napi_env e) : env(e) {}
+  ~JsOutputKeys() {
+    if (names) napi_delete_reference(env, names);
+  }
+  napi_env env;
+  std::shared_ptr<const ModelSpec> spec;
+  napi_ref names = nullptr;  // Array of output names, indexed like spec->outputs
+};
+
 // Per-request JS state, stored in InferenceRequest::user_data. Created and destroyed on the JS thread.
 struct JsRequestContext {
   napi_deferred deferred = nullptr;
   std::vector<napi_ref> keepalive;               // borrowed input buffers
-  std::shared_ptr<const ModelSpec> spec;         // output names for the result object
+  std::shared_ptr<const JsOutputKeys> keys;      // output names for the result object
 };
 
 class CompletionDispatcher final : public CompletionSink {
@@ -34,18 +46,25 @@ class CompletionDispatcher final : public CompletionSink {
   // Releases the ThreadSafeFunction; later completions are dropped (their JS state freed on no thread).
   void Shutdown();
   // Settles a request on the JS thread right away (used when Enqueue fails synchronously).
-  void SettleNow(Napi::Env env, InferenceRequest& req) { Settle(env, req); }
+  void SettleNow(Napi::Env env, InferenceRequest& req);
 
   // Requests handed to the core whose promise is not settled yet (JS thread only).
   void NoteAccepted() { ++outstanding_; }
   uint64_t outstanding() const { return outstanding_; }
 
  private:
-  void Settle(Napi::Env env, InferenceRequest& req);
+  // `shared`/`base`/`offset`: one ArrayBuffer holding the fixed-width outputs of a whole drain pass
+  // (each output is a view of its own slice), or null to allocate per output.
+  void Settle(Napi::Env env, InferenceRequest& req, napi_value keys, napi_value shared = nullptr,
+              uint8_t* base = nullptr, size_t* offset = nullptr);
   void Drain(Napi::Env env);
+  // Key `which` of keys_ (see below); `keys` is keys_'s value for this pass.
+  static napi_value Key(napi_env env, napi_value keys, uint32_t which);
 
   Napi::ThreadSafeFunction tsfn_;
   napi_ref make_error_ = nullptr;
+  // Array: [0..2] = "type", "dims", "data"; [3 + code] = the DType's v2 name.
+  napi_ref keys_ = nullptr;
   napi_env env_;
   std::mutex mu_;
   std::vector<RequestPtr> pending_;

@@ -132,6 +132,12 @@ void ModelWrap::Attach(Napi::Env env, std::shared_ptr<RuntimeCore> core, Napi::O
   }
   core_ = std::move(core);
   spec_ = std::make_shared<const ModelSpec>(sched_->spec());
+  auto keys = std::make_shared<JsOutputKeys>(env);
+  keys->spec = spec_;
+  Napi::Array names = Napi::Array::New(env, spec_->outputs.size());
+  for (size_t i = 0; i < spec_->outputs.size(); ++i) names.Set(uint32_t(i), spec_->outputs[i].name);
+  napi_create_reference(env, names, 1, &keys->names);
+  keys_ = std::move(keys);
   for (size_t i = 0; i < sched_->instance_count(); ++i) tokens_.push_back(InstanceRegistry::Register(sched_->instance(i)));
 }
 
@@ -151,7 +157,7 @@ Napi::Value ModelWrap::Enqueue(const Napi::CallbackInfo& info) {
   }
   auto req = std::make_unique<InferenceRequest>();
   auto* ctx = new JsRequestContext();
-  ctx->spec = spec_;
+  ctx->keys = keys_;
   req->inputs.resize(n);
   std::vector<size_t> owned_offsets(n, SIZE_MAX);
   bool ok = true;

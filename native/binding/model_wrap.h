@@ -43,6 +43,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   // Declared before sched_ so it is destroyed after it: the scheduler points into the core.
   std::shared_ptr<RuntimeCore> core_;
   std::shared_ptr<const ModelSpec> spec_;
+  std::shared_ptr<const JsOutputKeys> keys_;
   std::unique_ptr<ModelScheduler> sched_;
   std::vector<uint64_t> tokens_;
 };
