@@ -118,9 +118,24 @@ class MmppSource implements ArrivalSource {
   }
 }
 
-/** Replays arrival times (seconds, ascending, first at 0) sped up by `rateScale` (2 = twice the rate). */
-export function traceSource(times: readonly number[], rateScale: number): ArrivalSource {
+/**
+ * Replays arrival times (seconds, ascending, first at 0) sped up by `rateScale` (2 = twice the rate). With
+ * `loop`, the trace starts over after its last arrival (one mean gap later), for as long as the step runs.
+ */
+export function traceSource(times: readonly number[], rateScale: number, loop = false): ArrivalSource {
   if (!(rateScale > 0)) throw invalidArgument(`--rate-scale must be positive, got ${rateScale}`);
+  const span = times[times.length - 1];
+  const period = span + span / Math.max(1, times.length - 1);
   let i = 0;
-  return { next: () => (i < times.length ? times[i++] / rateScale : undefined) };
+  let offset = 0;
+  return {
+    next: () => {
+      if (i === times.length) {
+        if (!loop) return undefined;
+        i = 0;
+        offset += period;
+      }
+      return (offset + times[i++]) / rateScale;
+    },
+  };
 }

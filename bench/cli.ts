@@ -89,6 +89,7 @@ async function harnessCommand(argv: string[], io: CliIo): Promise<number> {
       .option('--time-column <name>', 'the trace column with arrival times', 'TIMESTAMP')
       .option('--time-unit <s|ms>', 'unit of a numeric time column', 's')
       .option('--rate-scale <x>', 'replay the trace x times faster', '1')
+      .option('--trace-loop', 'start the trace over when it ends (until --duration)')
       .option('--duration <secs>', 'longest a step may run, warm-up included', '30')
       .option('--measurement-interval-ms <ms>', 'measurement window', '2000')
       .option('--stability-percentage <pct>', 'stop when 3 windows agree on throughput and p99 within this', '10')
@@ -122,7 +123,7 @@ function harnessOptions(opts: Opts, argv: string[]): HarnessOptions {
   if (loads.length > 1) throw invalidArgument('choose one of --concurrency-range, --request-rate-range and --trace');
   let load: LoadSpec;
   if (opts['trace']) {
-    load = { mode: 'trace', file: str(opts, 'trace')!, column: str(opts, 'timeColumn')!, unit: parseTimeUnit(str(opts, 'timeUnit')!), rateScale: parsePositiveNumber(str(opts, 'rateScale')!, '--rate-scale') };
+    load = { mode: 'trace', file: str(opts, 'trace')!, column: str(opts, 'timeColumn')!, unit: parseTimeUnit(str(opts, 'timeUnit')!), rateScale: parsePositiveNumber(str(opts, 'rateScale')!, '--rate-scale'), loop: opts['traceLoop'] === true };
   } else if (opts['requestRateRange']) {
     load = { mode: 'rate', values: parseRateRange(str(opts, 'requestRateRange')!), arrivals: parseArrivalSpec(str(opts, 'arrivals')!) };
   } else {

@@ -2,6 +2,7 @@
  * `serval bench` against one target: validated options in, a sweep run, results out (table on stdout, JSON,
  * CSV, chart). The CLI (cli.ts) only parses flags into `HarnessOptions`.
  */
+import { basename } from 'node:path';
 import type { PolicyName } from '../src/api-types.js';
 import { type ArrivalSpec } from './arrivals.js';
 import { BenchError, invalidArgument } from './errors.js';
@@ -26,7 +27,7 @@ export type TargetSpec =
 export type LoadSpec =
   | { mode: 'concurrency'; values: number[] }
   | { mode: 'rate'; values: number[]; arrivals: ArrivalSpec }
-  | { mode: 'trace'; file: string; column: string; unit: TimeUnit; rateScale: number };
+  | { mode: 'trace'; file: string; column: string; unit: TimeUnit; rateScale: number; loop?: boolean };
 
 export interface HarnessOptions {
   target: TargetSpec;
@@ -95,7 +96,7 @@ export async function resolveModels(target: BenchTarget, models: HarnessOptions[
 export async function loadPlan(load: LoadSpec): Promise<LoadPlan> {
   if (load.mode !== 'trace') return load;
   const trace = await loadTrace(load.file, { column: load.column, unit: load.unit });
-  return { mode: 'trace', trace, rateScale: load.rateScale, source: load.file };
+  return { mode: 'trace', trace, rateScale: load.rateScale, source: basename(load.file), loop: load.loop };
 }
 
 export async function runHarness(options: HarnessOptions, io: HarnessIo): Promise<BenchReport> {

@@ -3,5 +3,16 @@
  * `PolicyName` in src/api-types.ts) and `--policy all` picks it up.
  */
 import type { PolicyName } from '../src/api-types.js';
+import { invalidArgument } from './errors.js';
 
 export const POLICIES: readonly PolicyName[] = ['round_robin', 'least_outstanding', 'power_of_two', 'shortest_expected_delay'];
+
+export function parsePolicy(text: string): PolicyName {
+  if (!(POLICIES as readonly string[]).includes(text)) throw invalidArgument(`--policy must be one of ${POLICIES.join(', ')}, got '${text}'`);
+  return text as PolicyName;
+}
+
+/** `all`, or a comma-separated list of policies. */
+export function parsePolicyList(text: string): PolicyName[] {
+  return text === 'all' ? [...POLICIES] : text.split(',').map((p) => parsePolicy(p.trim()));
+}

@@ -19,7 +19,7 @@ import { type BenchTarget, classifyFailure, type ServerCounters } from './target
 export type LoadPlan =
   | { mode: 'concurrency'; values: number[] }
   | { mode: 'rate'; values: number[]; arrivals: ArrivalSpec }
-  | { mode: 'trace'; trace: Trace; rateScale: number; source: string };
+  | { mode: 'trace'; trace: Trace; rateScale: number; source: string; loop?: boolean };
 
 export interface SweepConfig {
   target: BenchTarget;
@@ -45,7 +45,7 @@ export function stepValues(plan: LoadPlan): number[] {
 export function stepLabel(mode: StepResult['mode'], value: number): string {
   if (mode === 'concurrency') return `concurrency ${value}`;
   if (mode === 'rate') return `${value} req/s`;
-  return `trace x${value}`;
+  return `trace x${Number(value.toPrecision(4))}`;
 }
 
 export async function runSweep(config: SweepConfig): Promise<StepResult[]> {
@@ -84,9 +84,9 @@ async function runOneStep(config: SweepConfig, value: number, send: (i: number) 
     driver = new OpenLoopDriver(source, choose, send, classifyFailure, { maxOutstanding: config.maxOutstanding });
   } else {
     process = plan.source;
-    driver = new OpenLoopDriver(traceSource(plan.trace.times, plan.rateScale), choose, send, classifyFailure, { maxOutstanding: config.maxOutstanding });
+    driver = new OpenLoopDriver(traceSource(plan.trace.times, plan.rateScale, plan.loop), choose, send, classifyFailure, { maxOutstanding: config.maxOutstanding });
     // A trace is not stationary: replay it to its end (or to the duration limit), no stability stop.
-    const traceMs = (plan.trace.spanSeconds / plan.rateScale) * 1000 + step.windowMs;
+    const traceMs = plan.loop ? Infinity : (plan.trace.spanSeconds / plan.rateScale) * 1000 + step.windowMs;
     step = { ...step, stability: undefined, maxDurationMs: Math.min(step.maxDurationMs, traceMs) };
   }
   const before = await safeCounters(config.target, mix.models);

@@ -28,26 +28,26 @@ export async function listRepositoryModels(repo: string): Promise<string[]> {
     throw new BenchError('TARGET_UNAVAILABLE', `cannot read model repository ${repo}: ${(err as Error).message}`);
   }
   const out: string[] = [];
-  for (const name of entries.sort()) if (await modelFile(repo, name).catch(() => undefined)) out.push(name);
+  for (const name of entries.sort()) if (await findModelFile(repo, name).catch(() => undefined)) out.push(name);
   return out;
 }
 
-async function modelFile(repo: string, name: string): Promise<string> {
-  const versions = (await readdir(join(repo, name))).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
-  for (const v of versions) {
-    const files = (await readdir(join(repo, name, v))).filter((f) => f.endsWith('.onnx'));
-    if (files.length) return join(repo, name, v, files.includes('model.onnx') ? 'model.onnx' : files[0]);
+/** The newest version's .onnx file of `name` (model.onnx preferred); UNKNOWN_MODEL when there is none. */
+export async function findModelFile(repo: string, name: string): Promise<string> {
+  try {
+    const versions = (await readdir(join(repo, name))).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    for (const v of versions) {
+      const files = (await readdir(join(repo, name, v))).filter((f) => f.endsWith('.onnx'));
+      if (files.length) return join(repo, name, v, files.includes('model.onnx') ? 'model.onnx' : files[0]);
+    }
+  } catch {
+    // fall through: no such folder
   }
-  throw new Error('no .onnx file');
+  throw new BenchError('UNKNOWN_MODEL', `unknown model '${name}': no <version>/*.onnx under ${join(repo, name)}`);
 }
 
 export async function loadOrtModel(repo: string, name: string, intraOpThreads = 1): Promise<OrtModel> {
-  let file: string;
-  try {
-    file = await modelFile(repo, name);
-  } catch {
-    throw new BenchError('UNKNOWN_MODEL', `unknown model '${name}': no <version>/*.onnx under ${join(repo, name)}`);
-  }
+  const file = await findModelFile(repo, name);
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, executionMode: 'sequential' });
   const tensors = (list: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] =>
     list.map((m) => ({

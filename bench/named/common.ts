@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CliIo } from '../cli.js';
 import { BenchError } from '../errors.js';
-import { parsePositiveNumber } from '../parse.js';
+import { parseNonNegativeInt, parsePositiveNumber } from '../parse.js';
 import { createProgress } from '../progress.js';
 import { writeChart } from '../report/chart.js';
 import { writeCsv } from '../report/csv.js';
@@ -34,6 +34,41 @@ export function timing(quick: boolean, durationS?: string): Timing {
     : { windowMs: 2000, warmupMs: 2000, maxDurationMs: 20_000, drainTimeoutMs: 10_000 };
   if (durationS !== undefined) t.maxDurationMs = parsePositiveNumber(durationS, '--duration') * 1000;
   return t;
+}
+
+/** Options every named benchmark takes. */
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--model-repository <dir>', 'model repository', 'models')
+    .option('--model <name>', 'model', 'fraud_mlp')
+    .option('--duration <secs>', 'longest a step may run (default 20, --quick 6)')
+    .option('--seed <n>', 'seed for inputs and arrivals', '1')
+    .option('--quick', 'short windows and steps (minutes; less stable numbers)');
+}
+
+export interface CommonOptions {
+  quick: boolean;
+  modelRepository: string;
+  model: string;
+  seed: number;
+  timing: Timing;
+  /** Closed-loop step settings from `timing`, with the stability rule (3 windows within 10%). */
+  closedLoopStep: { windowMs: number; warmupMs: number; maxDurationMs: number; stability: { windows: number; percentage: number }; drainTimeoutMs: number };
+  output: OutputOptions;
+}
+
+export function readCommonOptions(o: Record<string, unknown>): CommonOptions {
+  const quick = o['quick'] === true;
+  const t = timing(quick, o['duration'] as string | undefined);
+  return {
+    quick,
+    modelRepository: String(o['modelRepository']),
+    model: String(o['model']),
+    seed: parseNonNegativeInt(String(o['seed']), '--seed'),
+    timing: t,
+    closedLoopStep: { windowMs: t.windowMs, warmupMs: t.warmupMs, maxDurationMs: t.maxDurationMs, stability: { windows: 3, percentage: 10 }, drainTimeoutMs: t.drainTimeoutMs },
+    output: o as OutputOptions,
+  };
 }
 
 export interface Trial {

@@ -10,43 +10,32 @@ import type { CliIo } from '../cli.js';
 import { parseConcurrencyList } from '../ranges.js';
 import { comparisonBarsSpec, latencyThroughputSpec, sideBySide } from '../report/chart.js';
 import { renderRatios } from '../report/compare.js';
-import { POLICIES } from '../policies.js';
-import { type CommandFactory, finish, runTrials, timing, type Trial } from './common.js';
-import { invalidArgument } from '../errors.js';
+import { parsePolicy } from '../policies.js';
+import { addCommonOptions, type CommandFactory, finish, readCommonOptions, runTrials, type Trial } from './common.js';
 
 export const SERIES = { raw: 'raw onnxruntime', naive: 'naive session.run', serval: 'serval embedded' } as const;
 
 export async function run(argv: string[], io: CliIo, command: CommandFactory): Promise<number> {
-  const cmd = command('npm run bench -- embedded')
+  const cmd = addCommonOptions(command('npm run bench -- embedded'))
     .description('raw onnxruntime vs naive session.run vs serval embedded, closed loop, each in a fresh process')
-    .option('--model-repository <dir>', 'model repository', 'models')
-    .option('--model <name>', 'model', 'fraud_mlp')
     .option('--concurrency <list>', 'comma-separated concurrencies', '1,64,512')
-    .option('--policy <name>', 'serval placement policy', 'least_outstanding')
-    .option('--duration <secs>', 'longest a step may run (default 20, --quick 6)')
-    .option('--seed <n>', 'input seed', '1')
-    .option('--quick', 'short windows and steps (minutes, less stable numbers)');
+    .option('--policy <name>', 'serval placement policy', 'least_outstanding');
   cmd.parse(argv, { from: 'user' });
-  const o = cmd.opts<Record<string, string | boolean | undefined>>();
-  const quick = o['quick'] === true;
-  const repo = String(o['modelRepository']);
-  const model = String(o['model']);
-  const policy = String(o['policy']);
-  if (!(POLICIES as readonly string[]).includes(policy)) throw invalidArgument(`--policy must be one of ${POLICIES.join(', ')}, got '${policy}'`);
+  const o = cmd.opts<Record<string, unknown>>();
+  const c0 = readCommonOptions(o);
+  const { modelRepository: repo, model, seed, timing: t } = c0;
+  const policy = parsePolicy(String(o['policy']));
   const concurrencies = parseConcurrencyList(String(o['concurrency']));
-  const t = timing(quick, o['duration'] as string | undefined);
-  const seed = Number(o['seed']);
-  const step = { windowMs: t.windowMs, warmupMs: t.warmupMs, maxDurationMs: t.maxDurationMs, stability: { windows: 3, percentage: 10 }, drainTimeoutMs: t.drainTimeoutMs };
   const timeoutMs = t.maxDurationMs + t.drainTimeoutMs + 120_000;
   const sweep = (series: string, target: Extract<Trial['spec'], { kind: 'sweep' }>['target'], c: number): Trial => ({
     label: `${series} c=${c}`,
     timeoutMs,
-    spec: { kind: 'sweep', target, models: { kind: 'single', model }, load: { mode: 'concurrency', values: [c] }, step, seed, inputData: { kind: 'random' }, series },
+    spec: { kind: 'sweep', target, models: { kind: 'single', model }, load: { mode: 'concurrency', values: [c] }, step: c0.closedLoopStep, seed, inputData: { kind: 'random' }, series },
   });
   const trials: Trial[] = concurrencies.flatMap((c) => [
-    { label: `${SERIES.raw} c=${c}`, timeoutMs, spec: { kind: 'raw-ort', modelRepository: repo, model, concurrency: c, durationMs: quick ? 2000 : 6000, seed, series: SERIES.raw } },
+    { label: `${SERIES.raw} c=${c}`, timeoutMs, spec: { kind: 'raw-ort', modelRepository: repo, model, concurrency: c, durationMs: c0.quick ? 2000 : 6000, seed, series: SERIES.raw } },
     sweep(SERIES.naive, { kind: 'naive-inprocess', modelRepository: repo }, c),
-    sweep(SERIES.serval, { kind: 'embedded', modelRepository: repo, policy: policy as never }, c),
+    sweep(SERIES.serval, { kind: 'embedded', modelRepository: repo, policy }, c),
   ]);
   const { steps, failures } = await runTrials('embedded', trials, io, o['quiet'] === true);
   const notes = [
@@ -59,7 +48,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
   return finish({
     name: 'embedded',
     title: `embedded: ${model}, ${SERIES.raw} vs ${SERIES.naive} vs ${SERIES.serval}`,
-    quick,
+    quick: c0.quick,
     argv,
     settings: { modelRepository: repo, model, concurrencies, policy, timing: t, seed },
     steps,
@@ -69,7 +58,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
       [`ratios to ${SERIES.raw} (the compute limit)`, renderRatios(steps, SERIES.raw), renderRatios(steps, SERIES.raw, true)],
     ],
     chart: sideBySide([latencyThroughputSpec(steps), comparisonBarsSpec(steps, ['throughput', 'p99'])]),
-    opts: o as never,
+    opts: c0.output,
     io,
   });
 }

@@ -5,39 +5,27 @@
  * `serval serve` runs from dist/ (build first: npm run build).
  */
 import type { CliIo } from '../cli.js';
-import { invalidArgument } from '../errors.js';
-import { POLICIES } from '../policies.js';
+import { parsePolicy } from '../policies.js';
 import { parseConcurrencyList } from '../ranges.js';
 import { comparisonBarsSpec, latencyThroughputSpec, sideBySide } from '../report/chart.js';
 import { renderRatios } from '../report/compare.js';
-import type { WireProtocol } from '../targets/http.js';
-import { type CommandFactory, finish, runTrials, timing, type Trial } from './common.js';
+import { parseProtocol } from '../targets/http.js';
+import { addCommonOptions, type CommandFactory, finish, readCommonOptions, runTrials, type Trial } from './common.js';
 import { naiveServerArgs, servalServeArgs, spawnServer } from './servers.js';
 
 export async function run(argv: string[], io: CliIo, command: CommandFactory): Promise<number> {
-  const cmd = command('npm run bench -- http')
+  const cmd = addCommonOptions(command('npm run bench -- http'))
     .description('naive node:http server vs serval serve over HTTP, JSON and binary bodies, each trial in fresh processes')
-    .option('--model-repository <dir>', 'model repository', 'models')
-    .option('--model <name>', 'model', 'fraud_mlp')
     .option('--concurrency <list>', 'comma-separated concurrencies', '1,64,256')
     .option('--protocols <list>', 'json,binary or one of them', 'json,binary')
-    .option('--policy <name>', 'serval placement policy', 'least_outstanding')
-    .option('--duration <secs>', 'longest a step may run (default 20, --quick 6)')
-    .option('--seed <n>', 'input seed', '1')
-    .option('--quick', 'short windows and steps');
+    .option('--policy <name>', 'serval placement policy', 'least_outstanding');
   cmd.parse(argv, { from: 'user' });
-  const o = cmd.opts<Record<string, string | boolean | undefined>>();
-  const quick = o['quick'] === true;
-  const repo = String(o['modelRepository']);
-  const model = String(o['model']);
-  const policy = String(o['policy']);
-  if (!(POLICIES as readonly string[]).includes(policy)) throw invalidArgument(`--policy must be one of ${POLICIES.join(', ')}, got '${policy}'`);
-  const protocols = String(o['protocols']).split(',') as WireProtocol[];
-  if (protocols.some((p) => p !== 'json' && p !== 'binary')) throw invalidArgument(`--protocols must list json and/or binary, got '${String(o['protocols'])}'`);
+  const o = cmd.opts<Record<string, unknown>>();
+  const c0 = readCommonOptions(o);
+  const { modelRepository: repo, model, seed, timing: t } = c0;
+  const policy = parsePolicy(String(o['policy']));
+  const protocols = String(o['protocols']).split(',').map(parseProtocol);
   const concurrencies = parseConcurrencyList(String(o['concurrency']));
-  const t = timing(quick, o['duration'] as string | undefined);
-  const seed = Number(o['seed']);
-  const step = { windowMs: t.windowMs, warmupMs: t.warmupMs, maxDurationMs: t.maxDurationMs, stability: { windows: 3, percentage: 10 }, drainTimeoutMs: t.drainTimeoutMs };
   const servers = [
     { name: 'naive server', args: naiveServerArgs(repo, model) },
     { name: 'serval serve', args: servalServeArgs(repo, policy) },
@@ -58,7 +46,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
                 target: { kind: 'http', url: running.url, protocol, connections: c, requestTimeoutMs: 30_000 },
                 models: { kind: 'single', model },
                 load: { mode: 'concurrency', values: [c] },
-                step,
+                step: c0.closedLoopStep,
                 seed,
                 inputData: { kind: 'random' },
                 series,
@@ -77,7 +65,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
   return finish({
     name: 'http',
     title: `http: ${model}, naive node:http server vs serval serve (policy ${policy})`,
-    quick,
+    quick: c0.quick,
     argv,
     settings: { modelRepository: repo, model, concurrencies, protocols, policy, timing: t, seed },
     steps,
@@ -88,7 +76,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
     ],
     extra,
     chart: sideBySide([latencyThroughputSpec(steps), comparisonBarsSpec(steps, ['throughput', 'p99'])]),
-    opts: o as never,
+    opts: c0.output,
     io,
   });
 }
