@@ -5,7 +5,7 @@
  * failures exit 1; neither prints a stack.
  */
 import { Command, CommanderError } from 'commander';
-import type { RuntimeEvent } from '../api-types.js';
+import type { ModelState, RuntimeEvent } from '../api-types.js';
 import { ServalError } from '../errors.js';
 import { BearerAuth } from '../server/auth.js';
 import { createLogger, type Logger } from '../server/logger.js';
@@ -74,11 +74,12 @@ class StartupError extends Error {}
 async function serveCommand(config: ServeConfig, version: string): Promise<void> {
   const logger = createLogger({ format: config.logFormat });
   const auth = config.authTokenFile ? BearerAuth.fromFile(config.authTokenFile) : undefined;
+  const events = runtimeEventLogger(logger);
   const server = await startServer({
     runtimeOptions: {
       modelRepository: config.modelRepository,
       ...(config.policy ? { policy: config.policy as never } : {}),
-      onEvent: (e) => logRuntimeEvent(logger, e),
+      onEvent: events.log,
     },
     host: config.host,
     port: config.httpPort,
@@ -93,16 +94,31 @@ async function serveCommand(config: ServeConfig, version: string): Promise<void>
     serverVersion: version,
   });
   logStartup(server, config, version, logger);
+  events.started();
 }
 
-function logRuntimeEvent(logger: Logger, e: RuntimeEvent): void {
-  if (e.kind === 'model-state') {
+/**
+ * Logs runtime events. A version becoming UNAVAILABLE other than by an unload is a load failure
+ * (warn). Other transitions are info once the server runs (poll and explicit mode reloads); during
+ * startup they are debug, since the startup summary lists every model.
+ */
+function runtimeEventLogger(logger: Logger): { log: (e: RuntimeEvent) => void; started: () => void } {
+  const last = new Map<string, ModelState>();
+  let running = false;
+  const log = (e: RuntimeEvent): void => {
+    if (e.kind !== 'model-state') {
+      logger.warn('instance restarted', { model: e.model, version: e.version, instance: e.instance, reason: e.reason });
+      return;
+    }
+    const key = `${e.model}/${e.version}`;
+    const previous = last.get(key);
+    last.set(key, e.state);
     const fields = { model: e.model, version: e.version, state: e.state, ...(e.reason ? { reason: e.reason } : {}) };
-    if (e.state === 'UNAVAILABLE') logger.warn('model state', fields);
+    if (e.state === 'UNAVAILABLE' && previous !== 'UNLOADING') logger.warn('model failed to load', fields);
+    else if (running && e.state !== 'LOADING') logger.info('model state', fields);
     else logger.debug('model state', fields);
-  } else {
-    logger.warn('instance restarted', { model: e.model, version: e.version, instance: e.instance, reason: e.reason });
-  }
+  };
+  return { log, started: () => void (running = true) };
 }
 
 /** What was loaded, with which policy and transport, and where to send requests. */

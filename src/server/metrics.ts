@@ -77,31 +77,33 @@ export class ServerMetrics {
       registers,
     });
 
-    const perModel = (
-      kind: 'counter' | 'gauge',
-      name: string,
-      help: string,
-      value: (m: ModelStats) => number,
-    ): void => {
-      const Cls = kind === 'counter' ? Counter : Gauge;
-      const self = this;
-      new Cls({
+    const self = this;
+    const perModel = (name: string, help: string, value: (m: ModelStats) => number): void => {
+      new Counter({
         name,
         help,
         labelNames: ['model', 'version'] as const,
         registers,
-        collect(this: Counter | Gauge) {
+        collect() {
           this.reset();
-          for (const m of self.snapshot.stats.models) setValue(this, modelLabels(m), value(m));
+          for (const m of self.snapshot.stats.models) this.inc(modelLabels(m), value(m));
         },
       });
     };
-    perModel('counter', 'serval_inference_request_success_total', 'Successful inference requests.', (m) => m.success);
-    perModel('counter', 'serval_inference_count_total', 'Inferences performed (a batch of n counts n).', (m) => m.inferenceCount);
-    perModel('counter', 'serval_inference_exec_count_total', 'Model executions (batches).', (m) => m.executionCount);
-    perModel('gauge', 'serval_inference_pending_request_count', 'Requests queued and not yet executing.', (m) => m.pending);
+    perModel('serval_inference_request_success_total', 'Successful inference requests.', (m) => m.success);
+    perModel('serval_inference_count_total', 'Inferences performed (a batch of n counts n).', (m) => m.inferenceCount);
+    perModel('serval_inference_exec_count_total', 'Model executions (batches).', (m) => m.executionCount);
+    new Gauge({
+      name: 'serval_inference_pending_request_count',
+      help: 'Requests queued and not yet executing.',
+      labelNames: ['model', 'version'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const m of self.snapshot.stats.models) this.set(modelLabels(m), m.pending);
+      },
+    });
 
-    const self = this;
     new Counter({
       name: 'serval_inference_request_failure_total',
       help: 'Failed inference requests by reason (serval error code).',
@@ -213,9 +215,4 @@ export class ServerMetrics {
     for (const key of this.previousBusy.keys()) if (!seen.has(key)) this.previousBusy.delete(key);
     return out;
   }
-}
-
-function setValue(metric: Counter | Gauge, labels: Labels, value: number): void {
-  if (metric instanceof Gauge) metric.set(labels, value);
-  else metric.inc(labels, value);
 }

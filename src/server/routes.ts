@@ -77,7 +77,8 @@ async function runRoute(handler: RouteHandler, req: IncomingRequest, params: Rec
   } catch (err) {
     if (err instanceof ServalError) {
       const status = httpStatusFor(err.code);
-      if (status >= 500 && err.code !== 'QUEUE_FULL' && err.code !== 'TIMEOUT') logger.warn('request failed', { path: req.path, code: err.code, err });
+      // 503s (queue full, timeout, closing) are load shedding, not faults: the metrics count them.
+      if (status >= 500 && status !== 503) logger.warn('request failed', { path: req.path, code: err.code, err });
       return errorResponse(status, err.message);
     }
     logger.error('unexpected error in route', { method: req.method, path: req.path, err });

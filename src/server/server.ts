@@ -102,18 +102,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const host = options.host ?? '127.0.0.1';
   let port: number;
+  let poller: RepositoryPoller | undefined;
   try {
     port = await transport.listen(host, options.port ?? 8000);
+    if (mode === 'poll') {
+      poller = new RepositoryPoller(repository!, runtime, (options.repositoryPollSecs ?? 15) * 1000, logger);
+      await poller.start();
+    }
   } catch (err) {
     await transport.close();
     await runtime.close({ drainTimeoutMs: 0 });
     throw err;
-  }
-
-  let poller: RepositoryPoller | undefined;
-  if (mode === 'poll') {
-    poller = new RepositoryPoller(repository!, runtime, (options.repositoryPollSecs ?? 15) * 1000, logger);
-    await poller.start();
   }
 
   let shutdown: Promise<void> | undefined;

@@ -60,7 +60,12 @@ export class UwsTransport implements HttpTransport {
 
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.app.listen(host, port, (socket) => {
+      // Exclusive: by default uSockets sets SO_REUSEPORT, so a second server on a busy port would
+      // silently share it instead of failing.
+      const listen = this.app.listen as unknown as (
+        host: string, port: number, options: number, cb: (socket: Uws.us_listen_socket | false) => void,
+      ) => void;
+      listen.call(this.app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
         if (!socket) {
           reject(new Error(`cannot listen on ${host}:${port} (address in use or not available)`));
           return;
@@ -159,3 +164,5 @@ export class UwsTransport implements HttpTransport {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** uSockets' listen option (the native module exports it; its typings only declare the enum). */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
