@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Pool, request } from 'undici';
-import { RUNTIME_PRESENT, startServal, tempRepository } from './fixtures/serval-process.js';
+import { startServal, tempRepository } from './fixtures/serval-process.js';
 
 const fraudBody = JSON.stringify({
   inputs: [{ name: 'features', shape: [1, 128], datatype: 'FP32', data: Array.from({ length: 128 }, (_, i) => (i % 7) / 7) }],
 });
 
-describe.skipIf(!RUNTIME_PRESENT)('serval serve lifecycle', () => {
+describe('serval serve lifecycle', () => {
   it('explicit mode with a bearer token: only --load-model models load; load/unload through the API', async () => {
     const repo = tempRepository(['fraud_mlp', 'tabular_mixed']);
     const tokenFile = path.join(mkdtempSync(path.join(tmpdir(), 'serval-token-')), 'token');

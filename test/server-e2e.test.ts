@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_TYPES, type DataType } from '../src/dtypes.js';
 import { call } from './fixtures/http-call.js';
 import { parsePrometheusText, sampleValue } from './fixtures/prom-text.js';
-import { RUNTIME_PRESENT, startServal, tempRepository, type ServalProcess } from './fixtures/serval-process.js';
+import { startServal, tempRepository, type ServalProcess } from './fixtures/serval-process.js';
 
 const features = (rows: number) => Array.from({ length: rows }, (_, r) => Array.from({ length: 128 }, (_, i) => ((r * 31 + i) % 17) / 17));
 
@@ -17,7 +17,7 @@ const SAMPLES: Record<DataType, unknown[]> = {
   FP16: [0.5, -2, 1024], FP32: [1.5, -0.25, 3], FP64: [Math.PI, -1e300, 0], BYTES: ['héllo', '', 'x y'],
 };
 
-describe.skipIf(!RUNTIME_PRESENT).each(['uws', 'node'] as const)('serval serve end to end (%s)', (transport) => {
+describe.each(['uws', 'node'] as const)('serval serve end to end (%s)', (transport) => {
   let serval: ServalProcess;
   let base: string;
 
