@@ -5,7 +5,15 @@
 import type { PolicyName } from '../src/api-types.js';
 import { invalidArgument } from './errors.js';
 
-export const POLICIES: readonly PolicyName[] = ['round_robin', 'least_outstanding', 'power_of_two', 'shortest_expected_delay'];
+export const POLICIES: readonly PolicyName[] = [
+  'round_robin',
+  'weighted_round_robin',
+  'least_outstanding',
+  'power_of_two',
+  'shortest_expected_delay',
+  'earliest_finish_time',
+  'learned',
+];
 
 export function parsePolicy(text: string): PolicyName {
   if (!(POLICIES as readonly string[]).includes(text)) throw invalidArgument(`--policy must be one of ${POLICIES.join(', ')}, got '${text}'`);

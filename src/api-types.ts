@@ -26,14 +26,23 @@ export type InferOutputs = Record<string, OutputTensor>;
 
 export type PolicyName =
   | 'round_robin'
+  | 'weighted_round_robin'
   | 'least_outstanding'
   | 'power_of_two'
-  | 'shortest_expected_delay';
+  | 'shortest_expected_delay'
+  | 'earliest_finish_time'
+  | 'learned'
+  /** The learned policy with weights from a file written by `serval train-policy` (policy.bin). */
+  | `learned:${string}`;
 
 export interface RuntimeOptions {
   /** Path of a Triton-layout model repository. */
   modelRepository: string;
-  /** Placement policy for every model. @default 'least_outstanding' */
+  /**
+   * Placement policy for every model. `learned` runs the policy network compiled into the addon;
+   * `learned:/path/policy.bin` loads trained weights (a bad file is an INVALID_ARGUMENT error).
+   * @default 'least_outstanding'
+   */
   policy?: PolicyName;
   /** Which models to load at open: all of them, or the names listed. @default 'all' */
   loadModels?: 'all' | 'none' | string[];
@@ -124,6 +133,8 @@ export interface ModelStats {
   executionCount: number;
   /** Requests queued and not yet executing. */
   pending: number;
+  /** Placement decisions the learned policy's guard rails handed to earliest-finish-time (0 for other policies). */
+  policyFallbacks: number;
   queueSeconds: HistogramSnapshot;
   computeSeconds: HistogramSnapshot;
   requestSeconds: HistogramSnapshot;

@@ -17,6 +17,8 @@ export interface NativeInstanceStats {
 
 export interface NativeModelStats {
   success: number; failure: Record<string, number>; inferenceCount: number; executionCount: number; pending: number;
+  /** Decisions the learned policy's guard rails handed to earliest-finish-time. */
+  policyFallbacks: number;
   queueSeconds: NativeHistogram; computeSeconds: NativeHistogram; requestSeconds: NativeHistogram; batchSize: NativeHistogram;
   instances: NativeInstanceStats[];
 }
@@ -36,6 +38,8 @@ export interface NativeModelDesc {
   queuePolicies: NativeQueuePolicy[];
   instances: { kind: 'CPU' | 'GPU'; device: number }[];
   policy: string;
+  /** The model's latency objective, handed to the placement policy (0 or absent: none). */
+  sloUs?: number;
 }
 
 export interface NativeModel {
@@ -50,6 +54,8 @@ export interface NativeModel {
   stats(): NativeModelStats;
   setPolicy(name: string): void;
   policyName(): string;
+  /** Seeds instance `instance`'s latency profile with measured batch latencies. */
+  seedProfile(instance: number, batchSizes: number[], seconds: number[]): boolean;
 }
 
 export interface NativeRuntime {
@@ -71,10 +77,95 @@ export interface NativeExecutor {
   fail(id: number, message: string): void;
 }
 
+/** The simulator's description of one model (native/sim/simulator.h, SimModelSpec). */
+export interface NativeSimModel {
+  maxBatchSize: number;
+  preferredBatchSizes?: number[];
+  maxQueueDelayUs?: number;
+  sloUs?: number;
+  /** Hand sloUs to the policy (PlacementQuery::slo_ns). @default true */
+  sloToPolicy?: boolean;
+  queueTimeoutUs?: number;
+  maxQueueSize?: number;
+}
+
+/** One simulated instance: its true batch-latency curve (index b-1) and noise. */
+export interface NativeSimInstance {
+  model: number;
+  latencyUs: number[] | Float64Array;
+  noiseCv?: number;
+  /** What its latency profile is seeded with (index b-1, 0 = not seeded); default: the true curve at powers of two. */
+  seedProfileUs?: number[];
+}
+
+/** Generated arrivals (process: poisson, constant, gamma:CV, mmpp[:...]) or a trace replay (traceS). */
+export interface NativeArrivalSpec {
+  process?: string;
+  traceS?: number[] | Float64Array;
+  rateScale?: number;
+  rate?: number;
+  durationS?: number;
+  maxRequests?: number;
+  modelWeights?: number[];
+  samples?: number;
+  seed?: number;
+}
+
+export type NativeSimPolicy = string | { weights: Buffer };
+
+export interface NativeDecisionDataset { features: Float32Array; offsets: Uint32Array; labels: Uint8Array }
+
+export interface NativeSimConfig {
+  models: NativeSimModel[];
+  instances: NativeSimInstance[];
+  arrivals: NativeArrivalSpec | { timesS: number[] | Float64Array; models?: number[] | Uint32Array; samples?: number[] | Uint32Array };
+  /** One policy for every model, or one per model. */
+  policy: NativeSimPolicy | NativeSimPolicy[];
+  options?: { seed?: number; decisionNs?: number; overheadUs?: number; warmupS?: number; onlineProfile?: boolean; keepLatencies?: boolean };
+  /** Record features and the teacher's choice at every decision ('self': the acting policy's own). */
+  record?: { teacher: string };
+}
+
+export interface NativeSimResult {
+  arrivals: number; ok: number; withinSlo: number; timeouts: number; rejected: number; spanS: number;
+  attainment: number; goodput: number; throughput: number;
+  /** Nearest rank over every measured request; Infinity when failures reach the rank. */
+  p50Ms: number; p95Ms: number; p99Ms: number; meanOkMs: number;
+  meanNormLatency: number; meanBatch: number; batches: number; decisions: number; policyFallbacks: number;
+  placements: Float64Array; busyFraction: Float64Array;
+  /** keepLatencies: per measured request in arrival order, -1 = failed. */
+  latenciesMs?: Float64Array;
+  dataset?: NativeDecisionDataset;
+}
+
+/** The learned policy's weights (policy.bin), as arrays. */
+export interface NativePolicyParts {
+  featureMean: Float32Array; featureInvStd: Float32Array; envelopeLo: Float32Array; envelopeHi: Float32Array;
+  maxErrorEwma: number; params: Float32Array;
+}
+
+export interface NativeSim {
+  simulate(config: NativeSimConfig): NativeSimResult;
+  generateArrivals(spec: NativeArrivalSpec): { timesS: Float64Array; models: Uint32Array };
+  behaviourClone(dataset: NativeDecisionDataset, options: { epochs?: number; batchDecisions?: number; learningRate?: number; seed?: number; envelopeMargin?: number; maxErrorEwma?: number }):
+    NativePolicyParts & { loss: number[]; accuracy: number[] };
+  fitEnvelope(dataset: NativeDecisionDataset, margin: number): { lo: Float32Array; hi: Float32Array };
+  encodePolicy(parts: NativePolicyParts): Buffer;
+  decodePolicy(bytes: Buffer): NativePolicyParts;
+  scoreCandidates(policy: 'learned' | Buffer, features: Float32Array, n: number, impl?: 'auto' | 'scalar' | 'avx2'): Float32Array;
+  gaussianNoise(seed: number, count: number): Float32Array;
+  simdAvailable: boolean;
+  policyParams: number;
+  policyInputs: number;
+}
+
 export interface NativeAddon {
   NativeRuntime: new (makeError: (code: string, message: string) => Error) => NativeRuntime;
   NativeExecutor: new (token: number) => NativeExecutor;
   buildInfo(): { cuda: boolean; cudaDevices: number; policies: string[] };
+  /** null when CreatePlacementPolicy accepts `name`, else why not. */
+  validatePolicy(name: string): { code: string; message: string } | null;
+  sim: NativeSim;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

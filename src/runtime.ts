@@ -50,10 +50,13 @@ export class Runtime {
       throw new InvalidArgumentError('Runtime.open: modelRepository must be a non-empty path');
     }
     const policy = options.policy ?? DEFAULT_POLICY;
-    const known = loadAddon().buildInfo().policies;
-    if (!known.includes(policy)) {
-      throw new InvalidArgumentError(`unknown placement policy '${String(policy)}' (one of ${known.join(', ')})`);
+    const addon = loadAddon();
+    const known = addon.buildInfo().policies;
+    if (typeof policy !== 'string' || (!known.includes(policy) && !policy.startsWith('learned:'))) {
+      throw new InvalidArgumentError(`unknown placement policy '${String(policy)}' (one of ${known.join(', ')}, or learned:FILE)`);
     }
+    const refused = addon.validatePolicy(policy);
+    if (refused) throw new InvalidArgumentError(`placement policy '${policy}': ${refused.message}`);
     if (options.intraOpThreads !== undefined && (!Number.isSafeInteger(options.intraOpThreads) || options.intraOpThreads < 1)) {
       throw new InvalidArgumentError('intraOpThreads must be a positive integer');
     }

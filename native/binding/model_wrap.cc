@@ -66,6 +66,7 @@ Napi::Function ModelWrap::Init(Napi::Env env) {
                       InstanceMethod<&ModelWrap::Drained>("drained"),
                       InstanceMethod<&ModelWrap::Stats>("stats"),
                       InstanceMethod<&ModelWrap::SetPolicy>("setPolicy"),
+                      InstanceMethod<&ModelWrap::SeedProfile>("seedProfile"),
                       InstanceMethod<&ModelWrap::PolicyName>("policyName")});
 }
 
@@ -115,6 +116,7 @@ void ModelWrap::Attach(Napi::Env env, std::shared_ptr<RuntimeCore> core, Napi::O
     s.device = static_cast<int>(I64(io, "device"));
     o.instances.push_back(s);
   }
+  o.slo_ns = I64(desc, "sloUs") * 1000;
   std::unique_ptr<PlacementPolicy> policy;
   Status st = CreatePlacementPolicy(desc.Get("policy").ToString().Utf8Value(), &policy);
   if (st.ok()) {
@@ -259,6 +261,23 @@ Napi::Value ModelWrap::SetPolicy(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value ModelWrap::SeedProfile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsArray() || !info[2].IsArray()) {
+    Napi::TypeError::New(env, "seedProfile(instance, batchSizes[], seconds[])").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const uint32_t i = info[0].As<Napi::Number>().Uint32Value();
+  Napi::Array sizes = info[1].As<Napi::Array>(), seconds = info[2].As<Napi::Array>();
+  if (!sched_ || i >= sched_->instance_count()) return Napi::Boolean::New(env, false);
+  for (uint32_t k = 0; k < sizes.Length() && k < seconds.Length(); ++k) {
+    Napi::Value b = sizes.Get(k), s = seconds.Get(k);
+    if (!b.IsNumber() || !s.IsNumber()) continue;
+    sched_->instance(i)->profile().Seed(b.As<Napi::Number>().Uint32Value(), s.As<Napi::Number>().DoubleValue() * 1e9);
+  }
+  return Napi::Boolean::New(env, true);
+}
+
 Napi::Value ModelWrap::PolicyName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), sched_ ? sched_->policy_name() : "");
 }
@@ -278,6 +297,7 @@ Napi::Value ModelWrap::Stats(const Napi::CallbackInfo& info) {
   o.Set("inferenceCount", double(st.inference_count.load()));
   o.Set("executionCount", double(st.execution_count.load()));
   o.Set("pending", double(sched_->pending()));
+  o.Set("policyFallbacks", double(sched_->policy_fallbacks()));
   o.Set("queueSeconds", HistogramToJs(env, st.queue_seconds.Snapshot()));
   o.Set("computeSeconds", HistogramToJs(env, st.compute_seconds.Snapshot()));
   o.Set("requestSeconds", HistogramToJs(env, st.request_seconds.Snapshot()));

@@ -5,7 +5,8 @@
 //   failInflight(instance, message)         (the executor died mid-batch)
 //   noteRestart(instance)
 //   close(drain: boolean), drained() -> boolean
-//   stats() -> object, setPolicy(name), policyName() -> string
+//   stats() -> object (incl. policyFallbacks), setPolicy(name), policyName() -> string
+//   seedProfile(instance, batchSizes[], seconds[])  (seeds the instance's latency profile)
 // Created only by NativeRuntime.createModel(desc).
 #pragma once
 
@@ -38,6 +39,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Drained(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value SetPolicy(const Napi::CallbackInfo& info);
+  Napi::Value SeedProfile(const Napi::CallbackInfo& info);
   Napi::Value PolicyName(const Napi::CallbackInfo& info);
 
   // Declared before sched_ so it is destroyed after it: the scheduler points into the core.

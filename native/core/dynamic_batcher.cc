@@ -118,6 +118,7 @@ Status DynamicBatcher::Enqueue(RequestPtr& req) {
     queue_.Push(std::move(req));
     counters_.queued_requests.fetch_add(1, std::memory_order_relaxed);
     counters_.queued_samples.fetch_add(samples, std::memory_order_relaxed);
+    NoteFront();
     wake = executor_waiting_;
   }
   if (wake) cv_.notify_one();
@@ -130,57 +131,24 @@ RequestPtr DynamicBatcher::Dequeue(InferenceRequest* req) {
   deps_.queue_counters->per_level[req->queue_level - 1].fetch_sub(1, std::memory_order_relaxed);
   counters_.queued_requests.fetch_sub(1, std::memory_order_relaxed);
   counters_.queued_samples.fetch_sub(req->batch_size, std::memory_order_relaxed);
-  return queue_.Remove(req);
+  RequestPtr owned = queue_.Remove(req);
+  NoteFront();
+  return owned;
 }
 
-DynamicBatcher::Plan DynamicBatcher::PlanBatch(int64_t now_ns) const {
-  Plan p;
-  const BatchingConfig& c = deps_.config;
+void DynamicBatcher::NoteFront() {
+  const InferenceRequest* front = queue_.Front();
+  counters_.oldest_enqueue_ns.store(front ? front->enqueue_ns : 0, std::memory_order_relaxed);
+}
+
+BatchPlan DynamicBatcher::PlanBatch(int64_t now_ns) const {
   const InferenceRequest* first = queue_.Front();
-  if (!first) return p;
-  if (c.max_batch_size == 0) {  // no batching: one request at a time
-    p.count = 1;
-    p.samples = 1;
-    p.ready = true;
-    return p;
-  }
-  const uint32_t max_preferred = c.preferred_batch_sizes.empty() ? c.max_batch_size : c.preferred_batch_sizes.back();
-  size_t best_pref_count = 0;
-  uint32_t best_pref_samples = 0;
-  bool cannot_grow = false;
+  if (!first) return BatchPlan();
+  BatchPlanner planner(deps_.config);
   for (const InferenceRequest* r = first; r; r = queue_.After(r)) {
-    if (!SameSampleShape(*first, *r, true) || p.samples + r->batch_size > c.max_batch_size) {
-      cannot_grow = true;
-      break;
-    }
-    p.samples += r->batch_size;
-    ++p.count;
-    if (std::binary_search(c.preferred_batch_sizes.begin(), c.preferred_batch_sizes.end(), p.samples)) {
-      best_pref_count = p.count;
-      best_pref_samples = p.samples;
-    }
-    if (p.samples == c.max_batch_size) {
-      cannot_grow = true;
-      break;
-    }
+    if (!planner.Offer(r->batch_size, SameSampleShape(*first, *r, true))) break;
   }
-  if (cannot_grow || c.max_queue_delay_ns == 0 || p.samples >= max_preferred) {
-    p.ready = true;
-    return p;
-  }
-  if (best_pref_count > 0) {
-    p.count = best_pref_count;
-    p.samples = best_pref_samples;
-    p.ready = true;
-    return p;
-  }
-  int64_t due = first->enqueue_ns + c.max_queue_delay_ns;
-  if (now_ns >= due) {
-    p.ready = true;
-  } else {
-    p.wake_at_ns = due;
-  }
-  return p;
+  return planner.Finish(first->enqueue_ns, now_ns);
 }
 
 Status DynamicBatcher::EnsureStaging(size_t input, size_t bytes) {
@@ -195,7 +163,7 @@ Status DynamicBatcher::EnsureStaging(size_t input, size_t bytes) {
   return Status::Ok();
 }
 
-std::unique_ptr<Batch> DynamicBatcher::TakeBatch(const Plan& p, int64_t now_ns) {
+std::unique_ptr<Batch> DynamicBatcher::TakeBatch(const BatchPlan& p, int64_t now_ns) {
   auto batch = std::make_unique<Batch>();
   batch->id = next_batch_id_++;
   batch->samples = p.samples;
@@ -250,7 +218,7 @@ DynamicBatcher::WaitResult DynamicBatcher::NextBatch(int64_t max_wait_ns, const 
   while (true) {
     int64_t now = NowNs();
     if (!queue_.empty()) {
-      Plan p = PlanBatch(now);
+      BatchPlan p = PlanBatch(now);
       if (p.ready) {
         auto batch = TakeBatch(p, now);
         if (!batch->requests.front()->status.ok()) {
@@ -353,6 +321,7 @@ Status DynamicBatcher::CompleteBatch(uint64_t batch_id, const std::vector<Output
   profile_.Observe(batch->samples, static_cast<double>(compute_ns));
   counters_.executions.fetch_add(1, std::memory_order_relaxed);
   counters_.busy_ns.fetch_add(static_cast<uint64_t>(compute_ns), std::memory_order_relaxed);
+  RecordBusy(counters_, batch->start_ns, end);
   counters_.inflight_samples.store(0, std::memory_order_relaxed);
   counters_.inflight_predicted_ns.store(0, std::memory_order_relaxed);
   ModelStats& st = *deps_.stats;
@@ -385,6 +354,7 @@ void DynamicBatcher::FailInflight(uint64_t batch_id, Status status) {
   counters_.inflight_samples.store(0, std::memory_order_relaxed);
   counters_.inflight_predicted_ns.store(0, std::memory_order_relaxed);
   counters_.busy_ns.fetch_add(static_cast<uint64_t>(end - batch->start_ns), std::memory_order_relaxed);
+  RecordBusy(counters_, batch->start_ns, end);
   std::vector<RequestPtr> done;
   for (auto& r : batch->requests) {
     r->status = status;
@@ -433,6 +403,7 @@ void DynamicBatcher::ExpireDue(int64_t now_ns) {
       raw->end_ns = now_ns;
       expired.push_back(std::move(r));
     }
+    NoteFront();
   }
   if (!expired.empty()) {
     Finish(std::move(expired));
@@ -464,19 +435,7 @@ bool DynamicBatcher::Drained() const {
 }
 
 InstanceLoad DynamicBatcher::Load(int64_t now_ns) const {
-  InstanceLoad l;
-  l.index = deps_.instance_index;
-  l.queued_requests = counters_.queued_requests.load(std::memory_order_relaxed);
-  l.queued_samples = counters_.queued_samples.load(std::memory_order_relaxed);
-  l.inflight_samples = counters_.inflight_samples.load(std::memory_order_relaxed);
-  l.max_batch_size = std::max<uint32_t>(1, deps_.config.max_batch_size);
-  if (l.inflight_samples) {
-    int64_t end = counters_.inflight_start_ns.load(std::memory_order_relaxed) +
-                  counters_.inflight_predicted_ns.load(std::memory_order_relaxed);
-    l.busy_remaining_ns = std::max<int64_t>(0, end - now_ns);
-  }
-  l.profile = &profile_;
-  return l;
+  return SnapshotLoad(counters_, profile_, deps_.config, deps_.instance_index, now_ns);
 }
 
 void DynamicBatcher::Finish(std::vector<RequestPtr> done) {

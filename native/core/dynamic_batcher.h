@@ -9,11 +9,7 @@
 // calls NextBatch()/CompleteBatch(), the DeadlineTimer thread calls ExpireDue(), and any thread may call
 // FailInflight()/Close(). Finished requests go to the CompletionSink after mu_ is released.
 //
-// Batch rule (Triton's): take queued requests in priority order while they have the same non-batch
-// shape and fit in max_batch_size. Send at once when the batch cannot grow (full, or the next request
-// does not fit or has another shape), when max_queue_delay is 0, or when it reaches the largest
-// preferred size; otherwise send the largest preferred size reached, if any; otherwise wait until the
-// oldest request has waited max_queue_delay, then send what is there.
+// Batch rule: Triton's, in BatchPlanner (batch_planner.h), applied to the queue in priority order.
 #pragma once
 
 #include <atomic>
@@ -25,6 +21,7 @@
 #include <vector>
 
 #include "batch.h"
+#include "batch_planner.h"
 #include "batching_config.h"
 #include "deadline_timer.h"
 #include "execution_stream.h"
@@ -97,16 +94,11 @@ class DynamicBatcher final : public DeadlineTarget, public std::enable_shared_fr
  private:
   explicit DynamicBatcher(Deps deps);
 
-  struct Plan {
-    size_t count = 0;       // requests to take from the front
-    uint32_t samples = 0;
-    bool ready = false;
-    int64_t wake_at_ns = 0; // when !ready: when the delay expires
-  };
-  Plan PlanBatch(int64_t now_ns) const;           // mu_ held
-  std::unique_ptr<Batch> TakeBatch(const Plan& p, int64_t now_ns);  // mu_ held
+  BatchPlan PlanBatch(int64_t now_ns) const;      // mu_ held
+  std::unique_ptr<Batch> TakeBatch(const BatchPlan& p, int64_t now_ns);  // mu_ held
   Status EnsureStaging(size_t input, size_t bytes);  // mu_ held
   RequestPtr Dequeue(InferenceRequest* req);        // mu_ held: queue removal + counters
+  void NoteFront();                                 // mu_ held: counters_.oldest_enqueue_ns
   void Finish(std::vector<RequestPtr> done);        // mu_ NOT held: stats + sink
   Status SplitOutputs(const Batch& batch, const std::vector<OutputView>& outputs);
 

@@ -24,6 +24,7 @@ Status ModelScheduler::Create(Options o, std::unique_ptr<ModelScheduler>* out) {
   s->batching_ = o.batching;
   s->pool_ = o.streams;
   s->policy_ = std::move(o.policy);
+  s->slo_ns_ = o.slo_ns;
   s->stats_ = std::make_shared<ModelStats>(s->spec_->max_batch_size);
   auto counters = std::make_shared<ModelQueueCounters>(std::max<uint32_t>(1, o.batching.priority_levels));
   for (size_t i = 0; i < o.instances.size(); ++i) {
@@ -67,6 +68,7 @@ Status ModelScheduler::Enqueue(RequestPtr& req) {
     q.priority = req->priority_level;
     q.now_ns = now;
     q.deadline_ns = req->timeout_ns > 0 ? now + req->timeout_ns : 0;
+    q.slo_ns = slo_ns_;
     std::shared_ptr<PlacementPolicy> policy;
     {
       std::lock_guard<std::mutex> lock(policy_mu_);
@@ -92,7 +94,13 @@ bool ModelScheduler::Cancel(uint32_t instance, uint64_t request_id) {
 
 void ModelScheduler::SetPolicy(std::shared_ptr<PlacementPolicy> policy) {
   std::lock_guard<std::mutex> lock(policy_mu_);
+  retired_fallbacks_ += policy_->fallbacks();
   policy_ = std::move(policy);
+}
+
+uint64_t ModelScheduler::policy_fallbacks() const {
+  std::lock_guard<std::mutex> lock(policy_mu_);
+  return retired_fallbacks_ + policy_->fallbacks();
 }
 
 std::string ModelScheduler::policy_name() const {

@@ -34,6 +34,8 @@ class ModelScheduler {
     BatchingConfig batching;
     std::vector<InstanceSpec> instances;  // at least one
     std::shared_ptr<PlacementPolicy> policy;
+    // The model's latency objective, handed to the policy with every decision (0 = not set).
+    int64_t slo_ns = 0;
     CompletionSink* sink = nullptr;       // outlives the scheduler
     DeadlineTimer* timer = nullptr;       // outlives the scheduler
     StreamPool* streams = nullptr;        // outlives the scheduler
@@ -48,6 +50,8 @@ class ModelScheduler {
 
   void SetPolicy(std::shared_ptr<PlacementPolicy> policy);
   std::string policy_name() const;
+  // Decisions the policy (and the policies it replaced) handed to a fallback rule.
+  uint64_t policy_fallbacks() const;
 
   // Stop accepting; drain (serve what is queued) or reject queued requests with kClosed.
   void Close(bool drain);
@@ -69,8 +73,10 @@ class ModelScheduler {
   std::vector<std::shared_ptr<ExecutionStream>> streams_;
   StreamPool* pool_ = nullptr;
   std::shared_ptr<ModelStats> stats_;
+  int64_t slo_ns_ = 0;
   mutable std::mutex policy_mu_;
   std::shared_ptr<PlacementPolicy> policy_;
+  uint64_t retired_fallbacks_ = 0;  // policy_mu_
 };
 
 }  // namespace serval

@@ -1,23 +1,33 @@
 #include "placement_policy.h"
 
+#include <algorithm>
+
+#include "earliest_finish_time_policy.h"
+#include "learned_policy.h"
 #include "least_outstanding_policy.h"
 #include "power_of_two_policy.h"
 #include "round_robin_policy.h"
 #include "shortest_expected_delay_policy.h"
+#include "weighted_round_robin_policy.h"
 
 namespace serval {
 
 const std::vector<std::string>& PlacementPolicyNames() {
-  static const std::vector<std::string> names = {"round_robin", "least_outstanding", "power_of_two",
-                                                 "shortest_expected_delay"};
+  static const std::vector<std::string> names = {"round_robin",          "weighted_round_robin",
+                                                 "least_outstanding",    "power_of_two",
+                                                 "shortest_expected_delay", "earliest_finish_time",
+                                                 "learned"};
   return names;
 }
 
 Status CreatePlacementPolicy(const std::string& name, std::unique_ptr<PlacementPolicy>* out) {
   if (name == "round_robin") *out = std::make_unique<RoundRobinPolicy>();
+  else if (name == "weighted_round_robin") *out = std::make_unique<WeightedRoundRobinPolicy>();
   else if (name == "least_outstanding") *out = std::make_unique<LeastOutstandingPolicy>();
   else if (name == "power_of_two") *out = std::make_unique<PowerOfTwoPolicy>();
   else if (name == "shortest_expected_delay") *out = std::make_unique<ShortestExpectedDelayPolicy>();
+  else if (name == "earliest_finish_time") *out = std::make_unique<EarliestFinishTimePolicy>();
+  else if (name == "learned" || name.rfind(kLearnedFilePrefix, 0) == 0) return CreateLearnedPolicy(name, out);
   else return Status(StatusCode::kInvalidArgument, "unknown placement policy '" + name + "'");
   return Status::Ok();
 }
@@ -31,6 +41,34 @@ double PredictCompletionNs(const InstanceLoad& load, uint32_t batch_size) {
   if (full) t += full * load.profile->PredictNs(max_b);
   if (rest) t += load.profile->PredictNs(rest);
   return t;
+}
+
+FinishEstimate PredictFinish(const InstanceLoad& load, uint32_t batch_size, int64_t now_ns) {
+  const uint32_t max_b = load.max_batch_size ? load.max_batch_size : 1;
+  const uint32_t b = std::clamp<uint32_t>(batch_size, 1, max_b);
+  const uint32_t queued = load.queued_samples;
+  uint32_t full_ahead = queued / max_b;
+  const uint32_t rest = queued % max_b;
+  FinishEstimate e;
+  double t = static_cast<double>(load.busy_remaining_ns);
+  if (full_ahead) t += full_ahead * load.profile->PredictNs(max_b);
+  bool next_batch = full_ahead == 0;
+  if (rest + b <= max_b) {
+    e.batch_samples = rest + b;
+  } else {
+    // The partial batch ahead cannot take this request: it goes alone, then this request's batch.
+    t += load.profile->PredictNs(rest);
+    e.batch_samples = b;
+    next_batch = false;
+  }
+  if (next_batch && load.max_queue_delay_ns > 0 && e.batch_samples < load.dispatch_samples) {
+    const int64_t oldest = queued && load.oldest_enqueue_ns ? load.oldest_enqueue_ns : now_ns;
+    t = std::max(t, static_cast<double>(oldest + load.max_queue_delay_ns - now_ns));
+  }
+  e.joins_forming = next_batch && queued > 0 && load.inflight_samples == 0;
+  e.start_ns = t;
+  e.service_ns = load.profile->PredictNs(e.batch_samples);
+  return e;
 }
 
 }  // namespace serval

@@ -136,6 +136,7 @@ export class ModelVersion {
       inferenceCount: s.inferenceCount,
       executionCount: s.executionCount,
       pending: s.pending,
+      policyFallbacks: s.policyFallbacks,
       queueSeconds: s.queueSeconds,
       computeSeconds: s.computeSeconds,
       requestSeconds: s.requestSeconds,

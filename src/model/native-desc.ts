@@ -27,6 +27,12 @@ export function expandInstances(config: ModelConfig): NativeModelDesc['instances
   return out;
 }
 
+/** config.pbtxt parameter `slo_ms`: the model's latency objective, handed to the placement policy. */
+function sloUs(config: ModelConfig): number {
+  const ms = Number(config.parameters['slo_ms'] ?? 0);
+  return Number.isFinite(ms) && ms > 0 ? Math.round(ms * 1000) : 0;
+}
+
 export function nativeModelDesc(config: ModelConfig, version: number, policy: string): NativeModelDesc {
   const db = config.dynamicBatching;
   const levels = Math.max(1, db?.priorityLevels ?? 0);
@@ -49,5 +55,6 @@ export function nativeModelDesc(config: ModelConfig, version: number, policy: st
     queuePolicies: policies,
     instances: expandInstances(config),
     policy,
+    sloUs: sloUs(config),
   };
 }
