@@ -113,7 +113,10 @@ export class OpenLoopDriver implements LoadDriver {
   private settle(record: () => void): void {
     record();
     this.outstanding--;
-    if (this.waitingForSlot) this.tick();
+    // Resume on the next turn, not inside this completion callback: when every completion immediately sends
+    // a new request, a target that delivers completions in a loop would otherwise keep the event loop in that
+    // loop and starve the step's timers.
+    if (this.waitingForSlot && this.immediate === undefined && !this.stopped) this.immediate = setImmediate(this.tick);
   }
 
   private clearTimer(): void {
