@@ -7,8 +7,7 @@
  * Sub-commands: `compare A.json B.json`, and the named benchmarks `embedded`, `http`, `scenarios`
  * (bench/named/). Anything else is the harness against one target.
  */
-import { Command, CommanderError, Option } from 'commander';
-import type { PolicyName } from '../src/api-types.js';
+import { Command, CommanderError } from 'commander';
 import { parseArrivalSpec } from './arrivals.js';
 import { BenchError, exitCodeFor, invalidArgument } from './errors.js';
 import { type HarnessIo, type HarnessOptions, type LoadSpec, runHarness, type TargetSpec } from './harness.js';
@@ -20,7 +19,7 @@ import { pairSteps, renderComparison } from './report/compare.js';
 import { readReport } from './report/json.js';
 import { parseProtocol } from './targets/http.js';
 import { parseTimeUnit } from './trace.js';
-import { POLICIES } from './policies.js';
+import { parsePolicy, POLICIES } from './policies.js';
 
 export interface CliIo extends HarnessIo {}
 
@@ -78,7 +77,7 @@ async function harnessCommand(argv: string[], io: CliIo): Promise<number> {
       .option('--url <url>', 'an Open Inference Protocol v2 server, http://host:port')
       .option('--embedded', "serval's Runtime in this process (no HTTP)")
       .option('--model-repository <dir>', 'model repository for --embedded')
-      .addOption(new Option('--policy <name>', 'placement policy for --embedded').choices(POLICIES))
+      .option('--policy <name>', `placement policy for --embedded: ${POLICIES.join(', ')}, learned:FILE`)
       .option('--model <name>', 'the model to load')
       .option('--mix <spec>', 'several models: NAME=WEIGHT,... or zipf:ALPHA over the repository')
       .option('--protocol <json|binary>', 'HTTP body format (binary = v2 binary tensor extension)', 'json')
@@ -147,7 +146,8 @@ function harnessOptions(opts: Opts, argv: string[]): HarnessOptions {
     const repo = str(opts, 'modelRepository');
     if (!repo) throw invalidArgument('--embedded needs --model-repository DIR');
     const timeout = str(opts, 'timeoutMs');
-    target = { kind: 'embedded', modelRepository: repo, policy: str(opts, 'policy') as PolicyName | undefined, timeoutMs: timeout ? parsePositiveInt(timeout, '--timeout-ms') : undefined };
+    const policy = str(opts, 'policy');
+    target = { kind: 'embedded', modelRepository: repo, policy: policy === undefined ? undefined : parsePolicy(policy), timeoutMs: timeout ? parsePositiveInt(timeout, '--timeout-ms') : undefined };
   } else {
     throw invalidArgument('name a target: --url http://host:port or --embedded --model-repository DIR');
   }

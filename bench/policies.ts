@@ -15,8 +15,11 @@ export const POLICIES: readonly PolicyName[] = [
   'learned',
 ];
 
+/** One policy: a name from POLICIES, or `learned:FILE` (the learned policy with weights from FILE). */
 export function parsePolicy(text: string): PolicyName {
-  if (!(POLICIES as readonly string[]).includes(text)) throw invalidArgument(`--policy must be one of ${POLICIES.join(', ')}, got '${text}'`);
+  if (!(POLICIES as readonly string[]).includes(text) && !/^learned:.+/.test(text)) {
+    throw invalidArgument(`--policy must be one of ${POLICIES.join(', ')} (or learned:FILE), got '${text}'`);
+  }
   return text as PolicyName;
 }
 

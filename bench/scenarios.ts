@@ -33,7 +33,7 @@ export const SCENARIOS: readonly Scenario[] = [
     repository: 'given',
     models: 'model',
     load: { kind: 'rate', arrivals: 'poisson', fractionOfCapacity: 0.3 },
-    durationS: { full: 60, quick: 8 },
+    durationS: { full: 60, quick: 5 },
   },
   {
     name: 'burst',
@@ -41,7 +41,7 @@ export const SCENARIOS: readonly Scenario[] = [
     repository: 'given',
     models: 'model',
     load: { kind: 'rate', arrivals: 'mmpp:peak=8,on=0.5,off=3.5', fractionOfCapacity: 0.12 },
-    durationS: { full: 60, quick: 8 },
+    durationS: { full: 60, quick: 5 },
   },
   {
     name: 'burst-trace',
@@ -49,7 +49,7 @@ export const SCENARIOS: readonly Scenario[] = [
     repository: 'given',
     models: 'model',
     load: { kind: 'trace', file: CODE_TRACE, column: 'TIMESTAMP', fractionOfCapacity: 0.05 },
-    durationS: { full: 60, quick: 8 },
+    durationS: { full: 60, quick: 5 },
   },
   {
     name: 'model-mix',
@@ -57,7 +57,7 @@ export const SCENARIOS: readonly Scenario[] = [
     repository: 'given',
     models: { mix: 'zipf:1.0' },
     load: { kind: 'rate', arrivals: 'poisson', fractionOfCapacity: 0.5 },
-    durationS: { full: 60, quick: 8 },
+    durationS: { full: 60, quick: 5 },
   },
   {
     name: 'hetero',
@@ -65,7 +65,7 @@ export const SCENARIOS: readonly Scenario[] = [
     repository: 'hetero',
     models: 'model',
     load: { kind: 'rate', arrivals: 'poisson', fractionOfCapacity: 0.5 },
-    durationS: { full: 60, quick: 8 },
+    durationS: { full: 60, quick: 5 },
   },
   {
     name: 'overload',
@@ -73,6 +73,6 @@ export const SCENARIOS: readonly Scenario[] = [
     repository: 'given',
     models: 'model',
     load: { kind: 'rate', arrivals: 'poisson', fractionOfCapacity: 1.2 },
-    durationS: { full: 30, quick: 6 },
+    durationS: { full: 30, quick: 4 },
   },
 ];
