@@ -77,21 +77,23 @@ const METRIC_TITLE: Record<BarMetric, string> = {
 
 /** One row of bar panels per metric, one panel per scenario; ∞ latencies are drawn as missing bars. */
 export function comparisonBarsSpec(steps: StepResult[], metrics: BarMetric[] = ['p99', 'attainment']): Spec {
+  const panel = (s: StepResult) => s.scenario ?? stepLabel(s.mode, s.value);
+  // Panels and bars in the order the steps ran, not alphabetically.
+  const panels = [...new Set(steps.map(panel))];
+  const series = [...new Set(steps.map((s) => s.series))];
   const rows = metrics.map((metric) => ({
-    title: METRIC_TITLE[metric],
-    data: {
-      values: steps.map((s) => ({ scenario: s.scenario ?? stepLabel(s.mode, s.value), series: s.series, value: metricValue(s, metric) })),
-    },
+    title: metric === 'p50' || metric === 'p99' ? `${METRIC_TITLE[metric]}, ∞ not drawn` : METRIC_TITLE[metric],
+    data: { values: steps.map((s) => ({ panel: panel(s), series: s.series, value: metricValue(s, metric) })) },
     transform: [{ filter: 'datum.value !== null' }],
-    facet: { column: { field: 'scenario', type: 'nominal', title: null } },
+    facet: { column: { field: 'panel', type: 'nominal', title: null, sort: panels } },
     spec: {
       width: 110,
       height: 150,
       mark: 'bar',
       encoding: {
-        x: { field: 'series', type: 'nominal', title: null, axis: { labelAngle: -40 } },
+        x: { field: 'series', type: 'nominal', title: null, sort: series, axis: { labelAngle: -40 } },
         y: { field: 'value', type: 'quantitative', title: METRIC_TITLE[metric] },
-        color: { field: 'series', type: 'nominal', legend: null },
+        color: { field: 'series', type: 'nominal', legend: null, sort: series },
       },
     },
     resolve: { scale: { y: 'independent' } },
