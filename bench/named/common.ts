@@ -5,9 +5,12 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { PolicyName } from '../../src/api-types.js';
 import type { CliIo } from '../cli.js';
 import { BenchError } from '../errors.js';
 import { parseNonNegativeInt, parsePositiveNumber } from '../parse.js';
+import { parsePolicy } from '../policies.js';
+import { parseConcurrencyList } from '../ranges.js';
 import { createProgress } from '../progress.js';
 import { writeChart } from '../report/chart.js';
 import { writeCsv } from '../report/csv.js';
@@ -15,7 +18,7 @@ import { buildReport, writeReport } from '../report/json.js';
 import { renderSteps } from '../report/table.js';
 import type { StepResult } from '../report/types.js';
 import { runTrialInChild } from '../trials/child.js';
-import type { TrialSpec } from '../trials/trial.js';
+import type { SweepTrial, TrialSpec, TrialTarget } from '../trials/trial.js';
 
 /** How the named benchmarks build their command (cli.ts adds --json, --csv, --chart, --markdown, --quiet). */
 export type CommandFactory = (name: string) => Command;
@@ -69,6 +72,36 @@ export function readCommonOptions(o: Record<string, unknown>): CommonOptions {
     closedLoopStep: { windowMs: t.windowMs, warmupMs: t.warmupMs, maxDurationMs: t.maxDurationMs, stability: { windows: 3, percentage: 10 }, drainTimeoutMs: t.drainTimeoutMs },
     output: o as OutputOptions,
   };
+}
+
+/** `--concurrency LIST` and `--policy NAME` for the closed-loop benchmarks (embedded, http). */
+export function addClosedLoopOptions(cmd: Command, defaultConcurrency: string): Command {
+  return cmd
+    .option('--concurrency <list>', 'comma-separated concurrencies', defaultConcurrency)
+    .option('--policy <name>', 'serval placement policy', 'least_outstanding');
+}
+
+export function readClosedLoopOptions(o: Record<string, unknown>): { concurrencies: number[]; policy: PolicyName } {
+  return { concurrencies: parseConcurrencyList(String(o['concurrency'])), policy: parsePolicy(String(o['policy'])) };
+}
+
+/** One closed-loop step at `concurrency` against `target`, timed by the common options. */
+export function closedLoopTrial(c0: CommonOptions, target: TrialTarget, series: string, concurrency: number): SweepTrial {
+  return {
+    kind: 'sweep',
+    target,
+    models: { kind: 'single', model: c0.model },
+    load: { mode: 'concurrency', values: [concurrency] },
+    step: c0.closedLoopStep,
+    seed: c0.seed,
+    inputData: { kind: 'random' },
+    series,
+  };
+}
+
+/** How long a closed-loop trial's child may live: the step, its drain, and start-up. */
+export function closedLoopTimeoutMs(c0: CommonOptions): number {
+  return c0.timing.maxDurationMs + c0.timing.drainTimeoutMs + 120_000;
 }
 
 export interface Trial {

@@ -7,35 +7,37 @@
  * Closed loop: this measures what each can sustain, with latency at that load.
  */
 import type { CliIo } from '../cli.js';
-import { parseConcurrencyList } from '../ranges.js';
 import { comparisonBarsSpec, latencyThroughputSpec, sideBySide } from '../report/chart.js';
 import { renderRatios } from '../report/compare.js';
-import { parsePolicy } from '../policies.js';
-import { addCommonOptions, type CommandFactory, finish, readCommonOptions, runTrials, type Trial } from './common.js';
+import {
+  addClosedLoopOptions,
+  addCommonOptions,
+  closedLoopTimeoutMs,
+  closedLoopTrial,
+  type CommandFactory,
+  finish,
+  readClosedLoopOptions,
+  readCommonOptions,
+  runTrials,
+  type Trial,
+} from './common.js';
 
 export const SERIES = { raw: 'raw onnxruntime', naive: 'naive session.run', serval: 'serval embedded' } as const;
 
 export async function run(argv: string[], io: CliIo, command: CommandFactory): Promise<number> {
-  const cmd = addCommonOptions(command('npm run bench -- embedded'))
-    .description('raw onnxruntime vs naive session.run vs serval embedded, closed loop, each in a fresh process')
-    .option('--concurrency <list>', 'comma-separated concurrencies', '1,64,512')
-    .option('--policy <name>', 'serval placement policy', 'least_outstanding');
+  const cmd = addClosedLoopOptions(addCommonOptions(command('npm run bench -- embedded')), '1,64,512').description(
+    'raw onnxruntime vs naive session.run vs serval embedded, closed loop, each in a fresh process',
+  );
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<Record<string, unknown>>();
   const c0 = readCommonOptions(o);
   const { modelRepository: repo, model, seed, timing: t } = c0;
-  const policy = parsePolicy(String(o['policy']));
-  const concurrencies = parseConcurrencyList(String(o['concurrency']));
-  const timeoutMs = t.maxDurationMs + t.drainTimeoutMs + 120_000;
-  const sweep = (series: string, target: Extract<Trial['spec'], { kind: 'sweep' }>['target'], c: number): Trial => ({
-    label: `${series} c=${c}`,
-    timeoutMs,
-    spec: { kind: 'sweep', target, models: { kind: 'single', model }, load: { mode: 'concurrency', values: [c] }, step: c0.closedLoopStep, seed, inputData: { kind: 'random' }, series },
-  });
+  const { concurrencies, policy } = readClosedLoopOptions(o);
+  const timeoutMs = closedLoopTimeoutMs(c0);
   const trials: Trial[] = concurrencies.flatMap((c) => [
     { label: `${SERIES.raw} c=${c}`, timeoutMs, spec: { kind: 'raw-ort', modelRepository: repo, model, concurrency: c, durationMs: c0.quick ? 2000 : 6000, seed, series: SERIES.raw } },
-    sweep(SERIES.naive, { kind: 'naive-inprocess', modelRepository: repo }, c),
-    sweep(SERIES.serval, { kind: 'embedded', modelRepository: repo, policy }, c),
+    { label: `${SERIES.naive} c=${c}`, timeoutMs, spec: closedLoopTrial(c0, { kind: 'naive-inprocess', modelRepository: repo }, SERIES.naive, c) },
+    { label: `${SERIES.serval} c=${c}`, timeoutMs, spec: closedLoopTrial(c0, { kind: 'embedded', modelRepository: repo, policy }, SERIES.serval, c) },
   ]);
   const { steps, failures } = await runTrials('embedded', trials, io, o['quiet'] === true);
   const notes = [

@@ -5,27 +5,33 @@
  * `serval serve` runs from dist/ (build first: npm run build).
  */
 import type { CliIo } from '../cli.js';
-import { parsePolicy } from '../policies.js';
-import { parseConcurrencyList } from '../ranges.js';
 import { comparisonBarsSpec, latencyThroughputSpec, sideBySide } from '../report/chart.js';
 import { renderRatios } from '../report/compare.js';
 import { parseProtocol } from '../targets/http.js';
-import { addCommonOptions, type CommandFactory, finish, readCommonOptions, runTrials, type Trial } from './common.js';
+import {
+  addClosedLoopOptions,
+  addCommonOptions,
+  closedLoopTimeoutMs,
+  closedLoopTrial,
+  type CommandFactory,
+  finish,
+  readClosedLoopOptions,
+  readCommonOptions,
+  runTrials,
+  type Trial,
+} from './common.js';
 import { naiveServerArgs, servalServeArgs, spawnServer } from './servers.js';
 
 export async function run(argv: string[], io: CliIo, command: CommandFactory): Promise<number> {
-  const cmd = addCommonOptions(command('npm run bench -- http'))
+  const cmd = addClosedLoopOptions(addCommonOptions(command('npm run bench -- http')), '1,64,256')
     .description('naive node:http server vs serval serve over HTTP, JSON and binary bodies, each trial in fresh processes')
-    .option('--concurrency <list>', 'comma-separated concurrencies', '1,64,256')
-    .option('--protocols <list>', 'json,binary or one of them', 'json,binary')
-    .option('--policy <name>', 'serval placement policy', 'least_outstanding');
+    .option('--protocols <list>', 'json,binary or one of them', 'json,binary');
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<Record<string, unknown>>();
   const c0 = readCommonOptions(o);
   const { modelRepository: repo, model, seed, timing: t } = c0;
-  const policy = parsePolicy(String(o['policy']));
+  const { concurrencies, policy } = readClosedLoopOptions(o);
   const protocols = String(o['protocols']).split(',').map(parseProtocol);
-  const concurrencies = parseConcurrencyList(String(o['concurrency']));
   const servers = [
     { name: 'naive server', args: naiveServerArgs(repo, model) },
     { name: 'serval serve', args: servalServeArgs(repo, policy) },
@@ -36,22 +42,11 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
         const series = `${server.name} ${protocol}`;
         return {
           label: `${series} c=${c}`,
-          timeoutMs: t.maxDurationMs + t.drainTimeoutMs + 120_000,
+          timeoutMs: closedLoopTimeoutMs(c0),
           spec: async () => {
             const running = await spawnServer(server.name, server.args);
-            return {
-              stop: running.stop,
-              spec: {
-                kind: 'sweep',
-                target: { kind: 'http', url: running.url, protocol, connections: c, requestTimeoutMs: 30_000 },
-                models: { kind: 'single', model },
-                load: { mode: 'concurrency', values: [c] },
-                step: c0.closedLoopStep,
-                seed,
-                inputData: { kind: 'random' },
-                series,
-              },
-            };
+            const target = { kind: 'http' as const, url: running.url, protocol, connections: c, requestTimeoutMs: 30_000 };
+            return { stop: running.stop, spec: closedLoopTrial(c0, target, series, c) };
           },
         };
       }),
