@@ -75,11 +75,9 @@ export function neededModels(models: HarnessOptions['models']): string[] | 'all'
   return models.spec.kind === 'zipf' ? 'all' : models.spec.entries.map((e) => e.model);
 }
 
+/** The mix to run (unknown models surface when the sweep fetches each model's metadata, before any load). */
 export async function resolveModels(target: BenchTarget, models: HarnessOptions['models']): Promise<ModelMix> {
-  if (models.kind === 'single') {
-    await target.metadata(models.model); // UNKNOWN_MODEL here, before any load
-    return singleModel(models.model);
-  }
+  if (models.kind === 'single') return singleModel(models.model);
   let available: string[];
   try {
     available = await target.listModels();
@@ -88,9 +86,7 @@ export async function resolveModels(target: BenchTarget, models: HarnessOptions[
     if (models.spec.kind === 'zipf' || !(err instanceof BenchError) || err.code !== 'TARGET_ERROR') throw err;
     available = models.spec.entries.map((e) => e.model);
   }
-  const mix = resolveMix(models.spec, available);
-  for (const m of mix.models) await target.metadata(m);
-  return mix;
+  return resolveMix(models.spec, available);
 }
 
 export async function loadPlan(load: LoadSpec): Promise<LoadPlan> {
@@ -128,12 +124,8 @@ export async function runHarness(options: HarnessOptions, io: HarnessIo): Promis
       series: options.series ?? target.description,
       onStep: (i, total, label, result) => (result ? progress.done(i, total, label, result) : progress.start(i, total, label)),
     });
-    report = buildReport({
-      title: target.description,
-      command: options.command,
-      settings: { ...options, target: options.target, models: mix, json: undefined, csv: undefined, chart: undefined },
-      steps,
-    });
+    const { json, csv, chart, markdown, quiet, command, ...settings } = options;
+    report = buildReport({ title: target.description, command, settings: { ...settings, models: mix }, steps });
   } finally {
     progress.stop();
     await target.close();
