@@ -95,6 +95,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
         scenarios.some((s) => s.repository === 'hetero')
           ? `hetero: instance speeds ${HETERO_SLOWDOWN.join('x, ')}x via config parameter instance_slowdown (equal speeds unless the runtime honours it)`
           : '',
+        ...placementNotes(results.steps, scenarios, c0.model),
         scenarios.some((s) => s.load.kind === 'trace') ? 'burst-trace: Azure LLM inference trace 2023 (code), CC-BY 4.0; Patel et al., "Splitwise", ISCA 2024' : '',
         ...failures.map((f) => `FAILED ${f}`),
       ].filter(Boolean),
@@ -106,6 +107,18 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
   } finally {
     for (const g of generated) await g.remove();
   }
+}
+
+/** How each policy split a heterogeneous scenario's requests over its instances (from the runtime's stats). */
+function placementNotes(steps: StepResult[], scenarios: Scenario[], model: string): string[] {
+  const hetero = new Set(scenarios.filter((s) => s.repository === 'hetero').map((s) => s.name));
+  return steps
+    .filter((s) => hetero.has(s.scenario ?? '') && s.server?.placements?.[model])
+    .map((s) => {
+      const counts = s.server!.placements![model];
+      const total = counts.reduce((a, b) => a + b, 0) || 1;
+      return `${s.scenario} ${s.series}: requests per instance ${counts.map((n) => `${((100 * n) / total).toFixed(0)}%`).join(' / ')}`;
+    });
 }
 
 function selectScenarios(text: string | undefined): Scenario[] {
