@@ -33,6 +33,8 @@ export interface NativeModelDesc {
   outputs: { name: string; dtype: number; dims: number[] }[];
   preferredBatchSizes: number[];
   maxQueueDelayUs: number;
+  /** How long an idle executor polls for work before sleeping. */
+  idleSpinUs: number;
   priorityLevels: number;
   defaultPriorityLevel: number;
   queuePolicies: NativeQueuePolicy[];

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const model = rt.createModel({
     name: 'echo', version: 1, maxBatchSize: 64,
     inputs: [{ name: 'x', dtype: 11, dims: [16] }], outputs: [{ name: 'y', dtype: 11, dims: [16] }],
-    preferredBatchSizes: [], maxQueueDelayUs: 0, priorityLevels: 1, defaultPriorityLevel: 1,
+    preferredBatchSizes: [], maxQueueDelayUs: 0, idleSpinUs: 0, priorityLevels: 1, defaultPriorityLevel: 1,
     queuePolicies: [{ delayOnTimeout: false, defaultTimeoutUs: 0, allowTimeoutOverride: false, maxQueueSize: 0 }],
     instances: [{ kind: 'CPU', device: 0 }], policy: 'round_robin',
   });

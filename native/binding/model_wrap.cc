@@ -90,6 +90,7 @@ void ModelWrap::Attach(Napi::Env env, std::shared_ptr<RuntimeCore> core, Napi::O
     for (uint32_t i = 0; i < p.Length(); ++i) b.preferred_batch_sizes.push_back(p.Get(i).As<Napi::Number>().Uint32Value());
   }
   b.max_queue_delay_ns = I64(desc, "maxQueueDelayUs") * 1000;
+  b.idle_spin_ns = I64(desc, "idleSpinUs") * 1000;
   b.priority_levels = std::max<uint32_t>(1, U32(desc, "priorityLevels", 1));
   b.default_priority_level = U32(desc, "defaultPriorityLevel", 1);
   if (desc.Get("queuePolicies").IsArray()) {

@@ -21,6 +21,8 @@ struct BatchingConfig {
   uint32_t priority_levels = 1;                 // >= 1
   uint32_t default_priority_level = 1;          // 1..priority_levels
   std::vector<QueuePolicy> queue_policies;      // one per level (index level-1)
+  // serval extension: how long an idle executor polls for work before sleeping (0 = sleep at once).
+  int64_t idle_spin_ns = 0;
 };
 
 }  // namespace serval

@@ -359,4 +359,30 @@ TEST(concurrent_producers_and_executor_lose_nothing) {
   executor.join();
 }
 
+TEST(idle_spin_takes_work_that_arrives_and_still_times_out) {
+  BatchingConfig c = Cfg();
+  c.idle_spin_ns = 2 * kMs;
+  BatcherFixture f(FloatModel(4), c);
+  const Batch* b = nullptr;
+  int64_t t0 = NowNs();
+  CHECK(f.batcher->NextBatch(10 * kMs, &b) == DynamicBatcher::WaitResult::kTimeout);  // nothing came
+  CHECK(NowNs() - t0 >= 9 * kMs);
+  std::thread late([&] {
+    std::this_thread::sleep_for(std::chrono::microseconds(500));  // within the spin
+    f.Enqueue(FloatRequest(1));
+  });
+  REQUIRE(f.batcher->NextBatch(1000 * kMs, &b) == DynamicBatcher::WaitResult::kBatch);
+  late.join();
+  CHECK_EQ(b->requests[0]->id, uint64_t(1));
+  f.Execute(b);
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // after the spin: the sleeping path
+    f.Enqueue(FloatRequest(2));
+  });
+  REQUIRE(f.batcher->NextBatch(1000 * kMs, &b) == DynamicBatcher::WaitResult::kBatch);
+  later.join();
+  CHECK_EQ(b->requests[0]->id, uint64_t(2));
+  f.Execute(b);
+}
+
 TEST_MAIN()
