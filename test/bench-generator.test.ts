@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { singleModel } from '../bench/mix.js';
 import { type LoadPlan, runSweep } from '../bench/sweep.js';
 import { HttpTarget } from '../bench/targets/http.js';
+import type { StabilityRule } from '../bench/load/step.js';
 import type { StepResult } from '../bench/report/types.js';
 
 interface FakeServer {
@@ -51,7 +52,13 @@ async function startFakeServer(serviceMs: number): Promise<FakeServer> {
   return fake;
 }
 
-async function measure(url: string, plan: LoadPlan, durationMs: number, during?: () => void): Promise<StepResult> {
+async function measure(
+  url: string,
+  plan: LoadPlan,
+  durationMs: number,
+  options: { during?: () => void; stability?: StabilityRule; windowMs?: number } = {},
+): Promise<StepResult> {
+  const { during, stability, windowMs = 500 } = options;
   const target = new HttpTarget({ url, connections: 64 });
   try {
     const timer = during ? setTimeout(during, 1000) : undefined;
@@ -59,7 +66,7 @@ async function measure(url: string, plan: LoadPlan, durationMs: number, during?:
       target,
       mix: singleModel('fake'),
       plan,
-      step: { windowMs: 500, warmupMs: 500, maxDurationMs: durationMs, drainTimeoutMs: 2000 },
+      step: { windowMs, warmupMs: windowMs, maxDurationMs: durationMs, drainTimeoutMs: 2000, stability },
       sloMs: 50,
       seed: 7,
       inputData: { kind: 'random' },
@@ -91,19 +98,31 @@ describe('load generator against a fake server', () => {
     expect(step.offeredRate).toBeCloseTo(100, -1);
     expect(step.throughput).toBeGreaterThan(90);
     expect(step.latencyMs.p50!).toBeGreaterThanOrEqual(10);
-    // Headroom for a busy 2-core machine: the generator's own overhead is well under 1 ms.
+    // Headroom for a busy 2-core machine (the generator's own overhead is well under 1 ms); p99 is the 2nd
+    // slowest of ~150 requests, so one scheduling hiccup decides it: it is not asserted.
     expect(step.latencyMs.p50!).toBeLessThan(18);
-    expect(step.latencyMs.p99!).toBeLessThan(60);
+    expect(step.latencyMs.p90!).toBeLessThan(30);
     expect(step.attainment).toBeGreaterThan(0.95);
     expect(step.lagMs!.p50).toBeLessThan(3);
   });
 
+  it('stops a steady step once 3 windows agree, and reports only those windows', async () => {
+    server.serviceMs = 5;
+    const started = performance.now();
+    const step = await measure(server.url, { mode: 'concurrency', values: [4] }, 10_000, { stability: { windows: 3, percentage: 25 }, windowMs: 250 });
+    expect(step.stable).toBe(true);
+    expect(performance.now() - started).toBeLessThan(3000); // warm-up + 3 windows (+ a spare or two), not 10 s
+    expect(step.durationS).toBeCloseTo(0.75, 1);
+    expect(step.failed).toBe(0);
+  });
+
   it('a 300 ms stall shows in the open-loop p99, not in the closed-loop p99', async () => {
     server.serviceMs = 5;
-    const open = await measure(server.url, { mode: 'rate', values: [100], arrivals: { kind: 'constant' } }, 2500, () => server.pause(300));
-    const closed = await measure(server.url, { mode: 'concurrency', values: [1] }, 2500, () => server.pause(300));
+    const pause = () => server.pause(300);
+    const open = await measure(server.url, { mode: 'rate', values: [100], arrivals: { kind: 'constant' } }, 2200, { during: pause });
+    const closed = await measure(server.url, { mode: 'concurrency', values: [1] }, 2200, { during: pause });
     expect(open.failed + closed.failed).toBe(0);
-    // Open loop: ~30 of ~200 measured arrivals came during the stall and waited for it.
+    // Open loop: ~30 of ~170 measured arrivals came during the stall and waited for it.
     expect(open.latencyMs.p99!).toBeGreaterThan(200);
     expect(open.latencyMs.max!).toBeGreaterThan(280);
     // Closed loop: the one request in flight waited 300 ms, the generator waited with it, the rest look fast.

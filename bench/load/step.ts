@@ -38,8 +38,6 @@ export interface StepOutcome {
   /** When load stopped; measured windows are clipped to it. */
   stopMs: number;
   stable: boolean;
-  /** Requests that had to be ended as UNFINISHED after the drain timeout. */
-  unfinished: number;
 }
 
 /** Time after a window boundary before judging stability, so the window's last requests can complete. */
@@ -84,8 +82,8 @@ export async function runStep(driver: LoadDriver, options: StepOptions): Promise
     recorder.windowAt(stopMs - 1e-6);
     measured = recorder.windows.slice(warmupWindows).filter((w) => w.startMs < stopMs);
   }
-  const unfinished = await drain(recorder, options.drainTimeoutMs);
-  return { recorder, measured, stopMs, stable, unfinished };
+  await drain(recorder, options.drainTimeoutMs);
+  return { recorder, measured, stopMs, stable };
 }
 
 /** The newest run of `rule.windows` complete, consecutive, post-warm-up windows, if they agree. */
@@ -111,7 +109,7 @@ function findStableWindows(
 }
 
 /** Each value within `percentage` % of the mean; all-equal (including all infinite or all zero) agrees. */
-export function withinPercent(values: number[], percentage: number): boolean {
+function withinPercent(values: number[], percentage: number): boolean {
   if (values.some((v) => Number.isNaN(v))) return false;
   if (values.every((v) => v === values[0])) return true;
   if (values.some((v) => !Number.isFinite(v))) return false;
@@ -119,12 +117,11 @@ export function withinPercent(values: number[], percentage: number): boolean {
   return values.every((v) => Math.abs(v - mean) <= (percentage / 100) * mean);
 }
 
-async function drain(recorder: StepRecorder, timeoutMs: number): Promise<number> {
+/** Waits up to `timeoutMs` for requests in flight; those still open then end as UNFINISHED. */
+async function drain(recorder: StepRecorder, timeoutMs: number): Promise<void> {
   const deadline = now() + timeoutMs;
   while (recorder.inflight > 0 && now() < deadline) await sleepUntil(Math.min(deadline, now() + 5));
-  const left = recorder.inflight;
   recorder.failOpen(UNFINISHED, `no answer within the ${timeoutMs} ms drain timeout after the step ended`);
-  return left;
 }
 
 function sleepUntil(ms: number): Promise<void> {
