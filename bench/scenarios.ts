@@ -21,7 +21,8 @@ export interface Scenario {
   models: 'model' | { mix: string };
   load:
     | { kind: 'rate'; arrivals: string; fractionOfCapacity: number }
-    | { kind: 'trace'; file: string; column: string; fractionOfCapacity: number };
+    /** Replays the benchmark's --code-trace (default CODE_TRACE). */
+    | { kind: 'trace'; column: string; fractionOfCapacity: number };
   /** Seconds of load per policy (warm-up included). */
   durationS: { full: number; quick: number };
 }
@@ -48,7 +49,7 @@ export const SCENARIOS: readonly Scenario[] = [
     what: 'Azure LLM code trace (inter-arrival CV ~13), rate-scaled to a mean of 5% of capacity, looped',
     repository: 'given',
     models: 'model',
-    load: { kind: 'trace', file: CODE_TRACE, column: 'TIMESTAMP', fractionOfCapacity: 0.05 },
+    load: { kind: 'trace', column: 'TIMESTAMP', fractionOfCapacity: 0.05 },
     durationS: { full: 60, quick: 5 },
   },
   {

@@ -7,6 +7,7 @@
  * SLO: `--slo-ms`, or `--slo-scale` x the p50 latency at concurrency 1 from the capacity run (AlpaServe's
  * slo_scale), at least 1 ms.
  */
+import { existsSync } from 'node:fs';
 import type { PolicyName } from '../../src/api-types.js';
 import type { CliIo } from '../cli.js';
 import { parseArrivalSpec } from '../arrivals.js';
@@ -20,7 +21,7 @@ import { fmtMs, fmtRate } from '../report/format.js';
 import { type Column, renderTable } from '../report/table.js';
 import type { StepResult } from '../report/types.js';
 import { type GeneratedRepository, HETERO_SLOWDOWN, writeHeteroRepository } from '../scenario-repos.js';
-import { SCENARIOS, type Scenario } from '../scenarios.js';
+import { CODE_TRACE, SCENARIOS, type Scenario } from '../scenarios.js';
 import { loadTrace } from '../trace.js';
 import type { SweepTrial } from '../trials/trial.js';
 import { addCommonOptions, type CommandFactory, type CommonOptions, finish, readCommonOptions, runTrials, type Trial } from './common.js';
@@ -43,12 +44,19 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
     .option('--policy <list>', 'all, or a comma-separated list of placement policies', 'all')
     .option('--scenarios <list>', `comma-separated subset of: ${SCENARIOS.map((s) => s.name).join(', ')}`)
     .option('--slo-ms <ms>', 'latency SLO (default: --slo-scale x p50 at concurrency 1)')
-    .option('--slo-scale <x>', 'SLO as a multiple of the p50 latency at concurrency 1', '10');
+    .option('--slo-scale <x>', 'SLO as a multiple of the p50 latency at concurrency 1', '10')
+    .option('--code-trace <file>', 'the trace the trace scenarios replay', CODE_TRACE);
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<Record<string, unknown>>();
   const c0 = readCommonOptions(o);
   const policies = parsePolicyList(String(o['policy']));
-  const scenarios = selectScenarios(o['scenarios'] as string | undefined);
+  const codeTrace = String(o['codeTrace']);
+  const skipped: string[] = [];
+  const scenarios = selectScenarios(o['scenarios'] as string | undefined).filter((s) => {
+    if (s.load.kind !== 'trace' || existsSync(codeTrace)) return true;
+    skipped.push(`skipped ${s.name}: trace ${codeTrace} not found (--code-trace FILE)`);
+    return false;
+  });
   const sloMs = o['sloMs'] === undefined ? undefined : parsePositiveNumber(String(o['sloMs']), '--slo-ms');
   const sloScale = parsePositiveNumber(String(o['sloScale']), '--slo-scale');
   const quiet = o['quiet'] === true;
@@ -65,12 +73,12 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
     for (const s of scenarios) groups.set(groupKey(s), { repository: repoFor.get(s.repository)!, models: modelsOf(s, c0.model) });
 
     const capacities = await measureCapacities(groups, c0, sloMs, sloScale, io, quiet);
-    const failures = [...capacities.failures];
+    const failures = [...skipped, ...capacities.failures];
     const trials: Trial[] = [];
     for (const s of scenarios) {
       const cap = capacities.byKey.get(groupKey(s));
       if (!cap) continue; // its capacity run failed: noted above
-      const load = await scenarioLoad(s, cap.capacity);
+      const load = await scenarioLoad(s, cap.capacity, codeTrace);
       for (const policy of policies) trials.push(scenarioTrial(s, policy, repoFor.get(s.repository)!, load, cap, c0));
     }
     const results = await runTrials('scenarios', trials, io, quiet);
@@ -174,11 +182,11 @@ async function measureCapacities(
   return { byKey, failures };
 }
 
-async function scenarioLoad(s: Scenario, capacity: number): Promise<LoadSpec> {
+async function scenarioLoad(s: Scenario, capacity: number, traceFile: string): Promise<LoadSpec> {
   const rate = Number((s.load.fractionOfCapacity * capacity).toPrecision(4));
   if (s.load.kind === 'rate') return { mode: 'rate', values: [rate], arrivals: parseArrivalSpec(s.load.arrivals) };
-  const trace = await loadTrace(s.load.file, { column: s.load.column });
-  return { mode: 'trace', file: s.load.file, column: s.load.column, unit: 's', rateScale: rate / trace.meanRate, loop: true };
+  const trace = await loadTrace(traceFile, { column: s.load.column });
+  return { mode: 'trace', file: traceFile, column: s.load.column, unit: 's', rateScale: rate / trace.meanRate, loop: true };
 }
 
 function scenarioTrial(s: Scenario, policy: PolicyName, repository: string, load: LoadSpec, cap: Capacity, c0: CommonOptions): Trial {
