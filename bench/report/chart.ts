@@ -17,11 +17,16 @@ import type { StepResult } from './types.js';
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 type Spec = Record<string, unknown>;
 
+/** Series in the order they first appear: every chart gives a series the same colour. */
+function seriesOrder(steps: StepResult[]): string[] {
+  return [...new Set(steps.map((s) => s.series))];
+}
+
 export function latencyThroughputSpec(steps: StepResult[]): Spec {
   const values = steps.flatMap((s) =>
     (['p50', 'p99'] as const)
       .filter((p) => s.latencyMs[p] !== null)
-      .map((p) => ({ series: s.series, step: stepLabel(s.mode, s.value), throughput: s.throughput, percentile: p, ms: s.latencyMs[p] })),
+      .map((p) => ({ series: s.series, step: stepLabel(s.mode, s.value), load: s.value, throughput: s.throughput, percentile: p, ms: s.latencyMs[p] })),
   );
   return {
     title: 'Latency vs throughput',
@@ -32,8 +37,10 @@ export function latencyThroughputSpec(steps: StepResult[]): Spec {
     encoding: {
       x: { field: 'throughput', type: 'quantitative', title: 'throughput (infer/s)' },
       y: { field: 'ms', type: 'quantitative', title: 'latency (ms)', scale: { type: 'log' } },
-      color: { field: 'series', type: 'nominal' },
+      color: { field: 'series', type: 'nominal', scale: { domain: seriesOrder(steps) } },
       strokeDash: { field: 'percentile', type: 'nominal' },
+      // Connect a curve's points in load order, not by throughput.
+      order: { field: 'load', type: 'quantitative' },
       tooltip: [{ field: 'series' }, { field: 'step' }, { field: 'percentile' }, { field: 'ms', format: '.2f' }],
     },
   };
@@ -80,7 +87,7 @@ export function comparisonBarsSpec(steps: StepResult[], metrics: BarMetric[] = [
   const panel = (s: StepResult) => s.scenario ?? stepLabel(s.mode, s.value);
   // Panels and bars in the order the steps ran, not alphabetically.
   const panels = [...new Set(steps.map(panel))];
-  const series = [...new Set(steps.map((s) => s.series))];
+  const series = seriesOrder(steps);
   const rows = metrics.map((metric) => ({
     title: metric === 'p50' || metric === 'p99' ? `${METRIC_TITLE[metric]}, ∞ not drawn` : METRIC_TITLE[metric],
     data: { values: steps.map((s) => ({ panel: panel(s), series: s.series, value: metricValue(s, metric) })) },
@@ -93,7 +100,7 @@ export function comparisonBarsSpec(steps: StepResult[], metrics: BarMetric[] = [
       encoding: {
         x: { field: 'series', type: 'nominal', title: null, sort: series, axis: { labelAngle: -40 } },
         y: { field: 'value', type: 'quantitative', title: METRIC_TITLE[metric] },
-        color: { field: 'series', type: 'nominal', legend: null, sort: series },
+        color: { field: 'series', type: 'nominal', legend: null, scale: { domain: series } },
       },
     },
     resolve: { scale: { y: 'independent' } },
