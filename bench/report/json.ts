@@ -1,13 +1,19 @@
 /** Reading and writing benchmark reports (`--json`, and the files `compare` reads). */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { cpus, platform, release } from 'node:os';
+import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname } from 'node:path';
 import { BenchError } from '../errors.js';
 import { type BenchReport, type HostInfo, REPORT_SCHEMA, type StepResult } from './types.js';
 
 export function hostInfo(): HostInfo {
   const cpu = cpus();
-  return { cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${platform()} ${release()}` };
+  return {
+    cpus: cpu.length,
+    cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    loadAverage: loadavg().map((v) => Number(v.toFixed(2))),
+  };
 }
 
 export function buildReport(fields: { title: string; command: string; settings: Record<string, unknown>; steps: StepResult[]; notes?: string[] }): BenchReport {

@@ -40,6 +40,8 @@ export interface HostInfo {
   cpuModel: string;
   node: string;
   platform: string;
+  /** 1, 5 and 15-minute load averages when the report was written: other work on the machine shows here. */
+  loadAverage: number[];
 }
 
 export interface BenchReport {
