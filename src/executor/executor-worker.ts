@@ -15,6 +15,10 @@ const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
 let crashOnNextBatch = false;
 
+// Blocks this thread without using a core: how an emulated slower device (instance_slowdown) waits.
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+const sleepMs = (ms: number) => { if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms); };
+
 type TypedArrayCtor = new (n: number | ArrayBufferLike) => ArrayBufferView;
 const TYPED_ARRAYS: Record<string, TypedArrayCtor> = {
   bool: Uint8Array, uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, float16: Uint16Array,
@@ -50,6 +54,7 @@ async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { k
   const addon = loadAddon();
   const executor = new addon.NativeExecutor(start.token);
   const { inputs, outputs } = start;
+  const slowdown = start.slowdown ?? 1;
   for (;;) {
     const batch = executor.next(50);
     if (batch === false) break;
@@ -66,7 +71,9 @@ async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { k
         feeds[spec.name] = new ort.Tensor(spec.ortType as 'float32', t.data as Float32Array, t.dims);
       }
       const fetches = outputs.filter((_, i) => Math.floor(batch.outputMask / 2 ** i) % 2 === 1);
+      const t0 = performance.now();
       const result = await session.run(feeds, fetches);
+      if (slowdown > 1) sleepMs((performance.now() - t0) * (slowdown - 1));
       const out = outputs.map((name) => {
         const r = result[name];
         return r ? { data: r.data, dims: r.dims } : undefined;

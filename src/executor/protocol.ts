@@ -12,7 +12,11 @@ export interface WarmupTensor { name: string; ortType: string; dims: number[]; f
 export interface WarmupStep { tensors: WarmupTensor[]; count: number }
 
 export type ToWorker =
-  | { kind: 'start'; token: number; inputs: { name: string; ortType: string }[]; outputs: string[]; warmup: WarmupStep[] }
+  | {
+      kind: 'start'; token: number; inputs: { name: string; ortType: string }[]; outputs: string[]; warmup: WarmupStep[];
+      /** Emulated slower device (config parameter instance_slowdown): each batch occupies the instance this many times its run time. */
+      slowdown?: number;
+    }
   | { kind: 'crash-on-next-batch' };
 
 export type FromWorker =

@@ -56,6 +56,7 @@ export class ModelVersion {
       if (!Number.isSafeInteger(threads) || threads < 1) {
         throw new InvalidArgumentError(`model '${o.name}': parameter intra_op_thread_count must be a positive integer`);
       }
+      const slowdown = instanceSlowdown(o.parsed.config.parameters['instance_slowdown'], instanceCount, o.name);
       for (let i = 0; i < instanceCount; i++) {
         this.executors.push(new InstanceExecutor({
           modelFile: o.file,
@@ -76,7 +77,7 @@ export class ModelVersion {
       const inputs = config.input.map((t) => ({ name: t.name, ortType: toOrtType(t.dataType) }));
       const outputs = config.output.map((t) => t.name);
       await Promise.all(this.executors.map((e, i) =>
-        e.serve({ kind: 'start', token: this.nativeModel!.executorToken(i), inputs, outputs, warmup })));
+        e.serve({ kind: 'start', token: this.nativeModel!.executorToken(i), inputs, outputs, warmup, slowdown: slowdown[i] })));
       this.state = 'READY';
       this.readyAt = performance.now();
       o.onEvent({ kind: 'model-state', model: o.name, version: o.version, state: 'READY' });
@@ -151,6 +152,11 @@ export class ModelVersion {
     return this.nativeModel?.stats();
   }
 
+  /** Seeds instance `instance`'s latency profile with measured points (from a `serval profile` file). */
+  seedLatencyProfile(instance: number, points: { batchSize: number; seconds: number }[]): boolean {
+    return this.nativeModel?.seedProfile(instance, points.map((p) => p.batchSize), points.map((p) => p.seconds)) ?? false;
+  }
+
   policyName(): string | undefined {
     return this.nativeModel?.policyName();
   }
@@ -180,6 +186,20 @@ export class ModelVersion {
   private async stopExecutors(timeoutMs: number): Promise<void> {
     await Promise.all(this.executors.map((e) => e.stop(timeoutMs)));
   }
+}
+
+/**
+ * Config parameter `instance_slowdown` ("1,4"): instance i emulates a device that many times slower (each
+ * batch holds the instance for that multiple of its run time, sleeping, not computing). For heterogeneity
+ * experiments on a machine whose instances are all alike; absent means 1 for every instance.
+ */
+function instanceSlowdown(text: string | undefined, instances: number, model: string): number[] {
+  if (text === undefined) return new Array<number>(instances).fill(1);
+  const values = text.split(',').map((v) => Number(v.trim()));
+  if (values.length !== instances || values.some((v) => !Number.isFinite(v) || v < 1)) {
+    throw new InvalidArgumentError(`model '${model}': parameter instance_slowdown must list ${instances} numbers >= 1 (one per instance), got '${text}'`);
+  }
+  return values;
 }
 
 export function closedError(): ClosedError {
