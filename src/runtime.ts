@@ -199,6 +199,16 @@ export class Runtime {
     return this.route(model, version, false).nativeStats();
   }
 
+  /**
+   * Seeds the latency profile of each instance of `model` (instances[i] for instance i) with measured
+   * batch latencies, e.g. from a `serval profile` file (src/placement/profile-file.ts). The runtime keeps
+   * updating the profiles online from then on.
+   */
+  seedLatencyProfile(model: string, instances: { batchSize: number; seconds: number }[][], version?: number): void {
+    const v = this.route(model, version, false);
+    instances.forEach((points, i) => v.seedLatencyProfile(i, points));
+  }
+
   private emit(e: RuntimeEvent): void {
     this.options.onEvent?.(e);
   }

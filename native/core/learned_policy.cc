@@ -1,5 +1,6 @@
 #include "learned_policy.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace serval {
@@ -49,8 +50,10 @@ const char* LearnedPolicy::GuardRail(const PolicyDecisionInputs& in, const Insta
 }
 
 uint32_t ArgmaxFeasible(const PlacementQuery& q, const PolicyDecisionInputs& in, const float* scores, uint32_t n) {
-  const bool masked = q.deadline_ns > q.now_ns;
-  const double budget = masked ? double(q.deadline_ns - q.now_ns) : 0;
+  // The budget: the time to the deadline, else the model's SLO; no mask when neither is known.
+  double budget = q.deadline_ns > q.now_ns ? double(q.deadline_ns - q.now_ns) : double(q.slo_ns);
+  if (q.deadline_ns > q.now_ns && q.slo_ns > 0) budget = std::min(budget, double(q.slo_ns));
+  const bool masked = budget > 0;
   int best = -1;
   if (masked) {
     for (uint32_t i = 0; i < n; ++i) {

@@ -1,7 +1,9 @@
 // LearnedPolicy: the RL-trained placement policy. Extracts PolicyFeatures for every candidate, scores
 // each with the PolicyNetwork (shared weights, so it takes any number of candidates up to 16), and
-// picks the best score among the candidates predicted to meet the request's deadline (all of them
-// when the request has none or none can). Batching stays with the batcher.
+// picks the best score among the candidates predicted to finish within the request's budget (the
+// deadline, or the model's SLO), or among all of them when no budget is known or none can meet it;
+// the network decides where a request that cannot make it does least harm. Batching stays with the
+// batcher.
 //
 // Guard rails: the decision goes to EarliestFinishTimePolicy instead, and fallbacks() counts it, when
 // there are more than kPolicyMaxCandidates candidates, when a feature is not finite or lies outside
@@ -53,8 +55,9 @@ std::shared_ptr<const PolicyWeights> BundledPolicyWeights();
 // "learned" or "learned:FILE" (kInvalidArgument with the reason when the file cannot be used).
 Status CreateLearnedPolicy(const std::string& name, std::unique_ptr<PlacementPolicy>* out);
 
-// Picks among scored candidates: the highest score among those whose predicted finish meets the
-// deadline (when the query has one and some do), else the highest overall; the first on ties.
+// Picks among scored candidates: the highest score among those predicted to finish within the budget
+// (the sooner of the deadline and the SLO, when either is set, and some do), else the highest overall;
+// the first on ties.
 uint32_t ArgmaxFeasible(const PlacementQuery& query, const PolicyDecisionInputs& inputs, const float* scores,
                         uint32_t n);
 

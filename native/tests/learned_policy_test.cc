@@ -243,6 +243,10 @@ TEST(argmax_prefers_candidates_that_meet_the_deadline) {
   CHECK_EQ(ArgmaxFeasible(q, in, scores, 2), 1u);
   in.estimates[1].start_ns = 8e6;  // none meets it: best score again
   CHECK_EQ(ArgmaxFeasible(q, in, scores, 2), 0u);
+  // The model's SLO is a budget too.
+  q.deadline_ns = 0;
+  q.slo_ns = 8500000;
+  CHECK_EQ(ArgmaxFeasible(q, in, scores, 2), 1u);
 }
 
 TEST(bundled_policy_is_available_by_name) {

@@ -66,6 +66,17 @@ function buildProgram(version: string): Command {
       }
       await mod.runBenchCli(cmd.args);
     });
+  // Learned placement (docs/placement.md): loaded on demand; each module's run(argv) returns the exit code.
+  const placement: [string, string, () => Promise<{ run(argv: string[]): Promise<number> }>][] = [
+    ['profile', "measure each model instance's batch-latency curve and write a profile file", () => import('./profile-command.js')],
+    ['train-policy', 'train the learned placement policy in the simulator and write policy.bin', () => import('./train-policy-command.js')],
+  ];
+  for (const [name, description, load] of placement) {
+    program.command(name).description(description).allowUnknownOption().helpOption(false).argument('[args...]')
+      .action(async (_args: string[], _opts: unknown, cmd: Command) => {
+        process.exitCode = await (await load()).run(cmd.args);
+      });
+  }
   return program;
 }
 

@@ -1,0 +1,110 @@
+/**
+ * `serval train-policy --profile P --out policy.bin [--quick] [--seed N]`: trains the learned placement
+ * policy in the simulator (behaviour cloning from EFT, then evolution strategies; src/placement/trainer.ts)
+ * on episodes built from a latency profile (`serval profile`), with a progress bar. Writes the weights, a
+ * training-curve chart and a JSON record beside them, and prints the simulated test comparison. The same
+ * seed gives the same weights. Exit codes: 0 done, 2 bad usage, 1 failure.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import cliProgress from 'cli-progress';
+import { Command, CommanderError } from 'commander';
+import { loadTrace } from '../../bench/trace.js';
+import { InvalidArgumentError } from '../errors.js';
+import { writePolicyFile } from '../placement/policy-file.js';
+import { readProfileFile } from '../placement/profile-file.js';
+import { createRolloutRunner } from '../placement/rollout-pool.js';
+import { testTable, writeTrainingChart, writeTrainingReport } from '../placement/training-report.js';
+import { defaultTrainOptions, trainPolicy, type TrainProgress } from '../placement/trainer.js';
+import { generateWeightsInc } from '../placement/weights-codegen.js';
+
+/** The shared Azure LLM "code" trace (CC-BY 4.0; Patel et al., "Splitwise", ISCA 2024). */
+const DEFAULT_TRACE = '/work/shared/traces/azure_llm_2023_code.csv';
+
+function int(text: string, flag: string, min: number): number {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError(`${flag} must be an integer >= ${min}, got '${text}'`);
+  return v;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = new Command('serval train-policy')
+    .description('train the learned placement policy in the simulator and write its weights (policy.bin)')
+    .exitOverride()
+    .requiredOption('--profile <file>', 'latency profile written by serval profile')
+    .option('--out <file>', 'where to write the weights', 'policy.bin')
+    .option('--seed <n>', 'seed for every episode and perturbation (same seed, same weights)', '1')
+    .option('--quick', 'a CI-sized run (about 20 s)')
+    .option('--generations <n>', 'evolution-strategies generations (default 300, quick 20)')
+    .option('--threads <n>', 'rollout worker threads (0: on this thread)', String(availableParallelism()))
+    .option('--trace <file|none>', 'arrival trace to cut burst windows from (CSV, TIMESTAMP column)', existsSync(DEFAULT_TRACE) ? DEFAULT_TRACE : 'none')
+    .option('--model <name>', 'train on this profiled model only (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--chart <file>', 'training-curve chart (.svg or .png; default: OUT with .svg)')
+    .option('--report <file>', 'JSON record of the run (default: OUT with .json)')
+    .option('--emit-inc <file>', 'also generate the compiled-weights include (native/core/learned_policy_weights.inc)')
+    .option('--quiet', 'no progress bar');
+  let o: Record<string, string | string[] | boolean | undefined>;
+  try {
+    cmd.parse(argv, { from: 'user' });
+    o = cmd.opts();
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+  const started = performance.now();
+  let bar: cliProgress.SingleBar | undefined;
+  try {
+    const options = defaultTrainOptions(o['quick'] === true, int(String(o['seed']), '--seed', 0));
+    if (o['generations'] !== undefined) options.generations = int(String(o['generations']), '--generations', 0);
+    if (o['model']) options.models = o['model'] as string[];
+    const threads = int(String(o['threads']), '--threads', 0);
+    const profile = await readProfileFile(String(o['profile']));
+    for (const m of options.models ?? []) {
+      if (!profile.models[m]) throw new InvalidArgumentError(`--model ${m}: the profile has no such model (it has ${Object.keys(profile.models).join(', ')})`);
+    }
+    if (o['trace'] !== 'none') options.trace = (await loadTrace(String(o['trace']), { column: 'TIMESTAMP' })).times;
+    const out = String(o['out']);
+    const base = out.replace(/\.bin$/, '');
+    const total = 2 + options.generations + 1;
+    const tty = process.stderr.isTTY && o['quiet'] !== true;
+    if (tty) {
+      bar = new cliProgress.SingleBar({ format: 'train-policy [{bar}] {percentage}% | {stage} | {note}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+      bar.start(total, 0, { stage: 'bc', note: '' });
+    }
+    const offsets = { bc: 0, es: 2, test: 2 + options.generations };
+    let lastLine = 0;
+    const progress: TrainProgress = (stage, done, _of, note) => {
+      bar?.update(offsets[stage] + done, { stage, note });
+      if (!bar && o['quiet'] !== true && (stage !== 'es' || performance.now() - lastLine > 5000)) {
+        lastLine = performance.now();
+        process.stderr.write(`train-policy: ${stage} ${done}/${_of} ${note}\n`);
+      }
+    };
+    const runner = createRolloutRunner(threads);
+    let result;
+    try {
+      result = await trainPolicy(profile, options, runner, progress);
+    } finally {
+      await runner.close();
+    }
+    bar?.stop();
+    bar = undefined;
+    const seconds = (performance.now() - started) / 1000;
+    await writePolicyFile(out, result.policy);
+    const chart = String(o['chart'] ?? `${base}.svg`);
+    const report = String(o['report'] ?? `${base}.json`);
+    await writeTrainingChart(chart, result);
+    await writeTrainingReport(report, options, result, seconds);
+    if (o['emitInc']) await generateWeightsInc(out, String(o['emitInc']));
+    process.stdout.write(`Simulated test episodes (held-out split, ${options.testEpisodes} episodes):\n${testTable(result)}\n`);
+    process.stdout.write(`best generation ${result.best.generation}: validation ${result.best.validation.toFixed(4)} (EFT ${result.best.validationEft.toFixed(4)})\n`);
+    process.stdout.write(`wrote ${out}, ${chart}, ${report}${o['emitInc'] ? `, ${String(o['emitInc'])}` : ''} in ${seconds.toFixed(1)} s\n`);
+    return 0;
+  } catch (err) {
+    bar?.stop();
+    // ServalError codes, or the benchmark's INVALID_FILE for a malformed trace.
+    const code = (err as { code?: string }).code;
+    process.stderr.write(`serval train-policy: error: ${(err as Error).message}${code ? ` [${code}]` : ''}\n`);
+    return code === 'INVALID_ARGUMENT' || code === 'INVALID_FILE' ? 2 : 1;
+  }
+}
