@@ -5,7 +5,8 @@
  * latency and also reported on its own as generator lag.
  *
  * Timing: a timer wakes the generator about 1 ms before the next arrival, then it spins on setImmediate (which
- * still serves I/O) until the arrival is due. Everything due at a wake-up is sent in that turn.
+ * still serves I/O) until the arrival is due. Everything due at a wake-up is sent then, up to
+ * MAX_SENDS_PER_TURN per turn of the event loop.
  */
 import type { ArrivalSource } from '../arrivals.js';
 import type { Classify, LoadDriver, Send } from './driver.js';
@@ -13,6 +14,11 @@ import { now } from './driver.js';
 import { NOT_SENT, type StepRecorder } from './recorder.js';
 
 const SPIN_WINDOW_MS = 1;
+/**
+ * Most requests sent in one turn of the event loop. A generator that has fallen behind catches up in slices,
+ * so completions and timers run in between instead of after one giant burst of sends.
+ */
+const MAX_SENDS_PER_TURN = 256;
 
 export interface OpenLoopOptions {
   /** Most requests in flight at once; beyond it arrivals wait (and their lag shows). @default 4096 */
@@ -77,7 +83,7 @@ export class OpenLoopDriver implements LoadDriver {
     this.immediate = undefined;
     this.waitingForSlot = false;
     if (this.stopped) return;
-    while (this.nextIntended !== undefined && this.outstanding < this.maxOutstanding) {
+    for (let sent = 0; sent < MAX_SENDS_PER_TURN && this.nextIntended !== undefined && this.outstanding < this.maxOutstanding; sent++) {
       const t = now();
       if (this.nextIntended > t) break;
       this.issue(this.nextIntended, t);
