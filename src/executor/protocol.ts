@@ -14,7 +14,7 @@ export interface WarmupStep { tensors: WarmupTensor[]; count: number }
 export type ToWorker =
   | {
       kind: 'start'; token: number; inputs: { name: string; ortType: string }[]; outputs: string[]; warmup: WarmupStep[];
-      /** Emulated slower device (config parameter instance_slowdown): each batch occupies the instance this many times its run time. */
+      /** Emulated slower device (config parameter instance_slowdown): each batch occupies the instance this many times its fastest run time at that batch size. */
       slowdown?: number;
     }
   | { kind: 'crash-on-next-batch' };

@@ -190,8 +190,9 @@ export class ModelVersion {
 
 /**
  * Config parameter `instance_slowdown` ("1,4"): instance i emulates a device that many times slower (each
- * batch holds the instance for that multiple of its run time, sleeping, not computing). For heterogeneity
- * experiments on a machine whose instances are all alike; absent means 1 for every instance.
+ * batch holds the instance for that multiple of the fastest of a few runs at its batch size, sleeping, not
+ * computing, so CPU contention is not multiplied into the device's speed). For heterogeneity experiments
+ * on a machine whose instances are all alike; absent means 1 for every instance.
  */
 function instanceSlowdown(text: string | undefined, instances: number, model: string): number[] {
   if (text === undefined) return new Array<number>(instances).fill(1);
