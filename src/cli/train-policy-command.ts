@@ -1,5 +1,5 @@
 /**
- * `serval train-policy --profile P --out policy.bin [--quick] [--seed N]`: trains the learned placement
+ * `serval train-policy --profile P [--profile P2] --out policy.bin [--quick] [--seed N]`: trains the learned placement
  * policy in the simulator (behaviour cloning from EFT, then evolution strategies; src/placement/trainer.ts)
  * on episodes built from a latency profile (`serval profile`), with a progress bar. Writes the weights, a
  * training-curve chart and a JSON record beside them, and prints the simulated test comparison. The same
@@ -12,7 +12,7 @@ import { Command, CommanderError } from 'commander';
 import { loadTrace } from '../../bench/trace.js';
 import { InvalidArgumentError } from '../errors.js';
 import { writePolicyFile } from '../placement/policy-file.js';
-import { readProfileFile } from '../placement/profile-file.js';
+import { readProfileFile, type ProfileFile } from '../placement/profile-file.js';
 import { createRolloutRunner } from '../placement/rollout-pool.js';
 import { testTable, writeTrainingChart, writeTrainingReport } from '../placement/training-report.js';
 import { defaultTrainOptions, trainPolicy, type TrainProgress } from '../placement/trainer.js';
@@ -31,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   const cmd = new Command('serval train-policy')
     .description('train the learned placement policy in the simulator and write its weights (policy.bin)')
     .exitOverride()
-    .requiredOption('--profile <file>', 'latency profile written by serval profile')
+    .requiredOption('--profile <file>', 'latency profile written by serval profile (repeatable: the models of all are used)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--out <file>', 'where to write the weights', 'policy.bin')
     .option('--seed <n>', 'seed for every episode and perturbation (same seed, same weights)', '1')
     .option('--quick', 'a CI-sized run (about 20 s)')
@@ -58,7 +58,8 @@ export async function run(argv: string[]): Promise<number> {
     if (o['generations'] !== undefined) options.generations = int(String(o['generations']), '--generations', 0);
     if (o['model']) options.models = o['model'] as string[];
     const threads = int(String(o['threads']), '--threads', 0);
-    const profile = await readProfileFile(String(o['profile']));
+    const profiles = await Promise.all((o['profile'] as string[]).map((f) => readProfileFile(f)));
+    const profile = { ...profiles[0]!, models: Object.assign({}, ...profiles.map((p) => p.models)) as ProfileFile['models'] };
     for (const m of options.models ?? []) {
       if (!profile.models[m]) throw new InvalidArgumentError(`--model ${m}: the profile has no such model (it has ${Object.keys(profile.models).join(', ')})`);
     }
