@@ -1,10 +1,9 @@
 /**
  * Model repositories the scenarios generate into a temporary folder.
  *
- * `hetero`: the benchmark's model with two CPU instances of unequal speed. serval has no per-instance speed
- * knob in Triton's config vocabulary, so the config asks for one through a model parameter,
- * `instance_slowdown` ("1,4": instance 0 at full speed, instance 1 four times slower). The runtime must
- * honour it for the scenario to be heterogeneous; until it does, both instances run at the same speed.
+ * `hetero`: the benchmark's model with two CPU instances of unequal speed. Triton's config vocabulary has no
+ * per-instance speed knob, so the config uses serval's model parameter `instance_slowdown` ("1,4": instance 0
+ * at full speed, instance 1 emulating a device four times slower).
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

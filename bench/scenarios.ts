@@ -38,10 +38,10 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'burst',
-    what: 'on/off MMPP, peaks 8x the mean (mean 12% of capacity, so peaks near capacity)',
+    what: 'on/off MMPP, peaks 8x the mean (mean 8% of capacity, so peaks at 64%)',
     repository: 'given',
     models: 'model',
-    load: { kind: 'rate', arrivals: 'mmpp:peak=8,on=0.5,off=3.5', fractionOfCapacity: 0.12 },
+    load: { kind: 'rate', arrivals: 'mmpp:peak=8,on=0.5,off=3.5', fractionOfCapacity: 0.08 },
     durationS: { full: 60, quick: 5 },
   },
   {

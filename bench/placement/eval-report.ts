@@ -15,13 +15,15 @@ export interface EvalRecord {
   live: {
     p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; attainment: number; goodput: number;
     throughput: number; offeredRate: number; arrivals: number; failed: number; lagP99Ms: number | null;
+    /** The learned policy's guard-rail fallbacks during the step (absent in runs before it was recorded). */
+    policyFallbacks?: number;
   };
   sim: { p50Ms: number; p95Ms: number; p99Ms: number; attainment: number };
 }
 
 export interface Cell {
   scenario: string; policy: string; load: number; rate: number;
-  p50: Estimate; p95: Estimate; p99: Estimate; attainment: Estimate; goodput: Estimate; simP99: Estimate;
+  p50: Estimate; p95: Estimate; p99: Estimate; attainment: Estimate; goodput: Estimate; simP50: Estimate; simP99: Estimate;
 }
 
 export interface Summary {
@@ -30,8 +32,8 @@ export interface Summary {
   sustainable: { scenario: string; policy: string; rate: Estimate; note: string }[];
   /** learned vs each baseline, paired by seed: attainment difference and goodput ratio. */
   paired: { scenario: string; load: number; baseline: string; attainmentDiff: Estimate; goodputRatio: Estimate }[];
-  /** The simulator's p99 against live, per scenario: median |sim - live| / live over cells, and cells within 20%. */
-  simError: { scenario: string; medianRelErr: number; eftRelErr: number; within20: number; cells: number }[];
+  /** The simulator's p99 (and p50) against live, per scenario: median |sim - live| / live over cells, and cells within 20%. */
+  simError: { scenario: string; medianRelErr: number; eftRelErr: number; within20: number; cells: number; medianRelErrP50: number }[];
   sloMs: Record<string, number>;
   capacity: Record<string, number>;
 }
@@ -49,7 +51,7 @@ export function summarise(records: EvalRecord[]): Summary {
     const mine = records.filter((r) => r.scenario === sc);
     const loads = uniq(mine.map((r) => r.load)).sort((a, b) => a - b);
     const policies = uniq(mine.map((r) => r.policy));
-    const errs: number[] = [], eftErrs: number[] = [];
+    const errs: number[] = [], eftErrs: number[] = [], p50Errs: number[] = [];
     for (const policy of policies) {
       for (const load of loads) {
         const rs = mine.filter((r) => r.policy === policy && r.load === load);
@@ -57,7 +59,8 @@ export function summarise(records: EvalRecord[]): Summary {
         const cell: Cell = {
           scenario: sc, policy, load, rate: rs[0]!.rate,
           p50: estimate(rs.map((r) => inf(r.live.p50Ms))), p95: estimate(rs.map((r) => inf(r.live.p95Ms))), p99: estimate(rs.map((r) => inf(r.live.p99Ms))),
-          attainment: estimate(rs.map((r) => r.live.attainment)), goodput: estimate(rs.map((r) => r.live.goodput)), simP99: estimate(rs.map((r) => r.sim.p99Ms)),
+          attainment: estimate(rs.map((r) => r.live.attainment)), goodput: estimate(rs.map((r) => r.live.goodput)),
+          simP50: estimate(rs.map((r) => r.sim.p50Ms)), simP99: estimate(rs.map((r) => r.sim.p99Ms)),
         };
         cells.push(cell);
         if (Number.isFinite(cell.p99.mean) && Number.isFinite(cell.simP99.mean)) {
@@ -65,6 +68,7 @@ export function summarise(records: EvalRecord[]): Summary {
           errs.push(e);
           if (policy === 'earliest_finish_time') eftErrs.push(e);
         }
+        if (Number.isFinite(cell.p50.mean) && Number.isFinite(cell.simP50.mean)) p50Errs.push(Math.abs(cell.simP50.mean - cell.p50.mean) / cell.p50.mean);
       }
       const seeds = uniq(mine.filter((r) => r.policy === policy).map((r) => r.seed));
       const perSeed = seeds.map((seed) => {
@@ -89,9 +93,8 @@ export function summarise(records: EvalRecord[]): Summary {
         }
       }
     }
-    errs.sort((a, b) => a - b);
-    eftErrs.sort((a, b) => a - b);
-    simError.push({ scenario: sc, medianRelErr: errs[Math.floor(errs.length / 2)] ?? NaN, eftRelErr: eftErrs[Math.floor(eftErrs.length / 2)] ?? NaN, within20: errs.filter((e) => e <= 0.2).length, cells: errs.length });
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+    simError.push({ scenario: sc, medianRelErr: median(errs), eftRelErr: median(eftErrs), within20: errs.filter((e) => e <= 0.2).length, cells: errs.length, medianRelErrP50: median(p50Errs) });
   }
   const first = (sc: string) => records.find((r) => r.scenario === sc)!;
   return {
@@ -161,9 +164,11 @@ export function placementMarkdown(meta: { createdAt: string; host: { cpus: numbe
   out.push('');
   out.push('The simulator (native/sim) predicts every live step from the scenario\'s measured profile, with the same process, rate, SLO and seed. Error = |sim p99 − live p99| / live p99 of the seed means, per (policy, load) cell.');
   out.push('');
-  out.push('| scenario | median error, all policies | EFT | cells within 20% |');
-  out.push('|---|---|---|---|');
-  for (const e of s.simError) out.push(`| ${e.scenario} | ${(e.medianRelErr * 100).toFixed(0)}% | ${(e.eftRelErr * 100).toFixed(0)}% | ${e.within20} / ${e.cells} |`);
+  out.push('| scenario | p99 median error, all policies | p99, EFT | p99 cells within 20% | p50 median error |');
+  out.push('|---|---|---|---|---|');
+  for (const e of s.simError) {
+    out.push(`| ${e.scenario} | ${(e.medianRelErr * 100).toFixed(0)}% | ${(e.eftRelErr * 100).toFixed(0)}% | ${e.within20} / ${e.cells} | ${(e.medianRelErrP50 * 100).toFixed(0)}% |`);
+  }
   out.push('');
   return `${out.join('\n')}\n`;
 }

@@ -31,7 +31,7 @@ export type EvalTrialSpec =
     };
 
 export type EvalTrialReply =
-  | { ok: true; profile?: ProfileFile; steps?: (StepResult & { seed: number; load: number })[] }
+  | { ok: true; profile?: ProfileFile; steps?: EvalStepResult[] }
   | { ok: false; message: string };
 
 async function profile(spec: Extract<EvalTrialSpec, { kind: 'profile' }>): Promise<ProfileFile> {
@@ -45,22 +45,27 @@ async function profile(spec: Extract<EvalTrialSpec, { kind: 'profile' }>): Promi
   }
 }
 
-async function run(spec: Extract<EvalTrialSpec, { kind: 'run' }>): Promise<(StepResult & { seed: number; load: number })[]> {
+/** A live step, with the learned policy's guard-rail fallbacks during it. */
+export type EvalStepResult = StepResult & { seed: number; load: number; policyFallbacks: number };
+
+async function run(spec: Extract<EvalTrialSpec, { kind: 'run' }>): Promise<EvalStepResult[]> {
   const rt = await Runtime.open({ modelRepository: spec.repository, policy: spec.policy as PolicyName });
   seedRuntimeFromProfile(rt, spec.profile);
   const target = new EmbeddedTarget(rt, { policy: spec.policy });
-  const out: (StepResult & { seed: number; load: number })[] = [];
+  const out: EvalStepResult[] = [];
   try {
     for (const step of spec.steps) {
       const plan: LoadPlan = step.traceS
         ? { mode: 'trace', trace: { times: step.traceS, spanSeconds: step.traceS.at(-1)!, meanRate: (step.traceS.length - 1) / step.traceS.at(-1)! }, rateScale: step.rate / ((step.traceS.length - 1) / step.traceS.at(-1)!), source: 'azure_llm_2023_code.csv', loop: true }
         : { mode: 'rate', values: [step.rate], arrivals: parseArrivalSpec(spec.arrivals) };
+      const fallbacks = () => rt.stats().models.reduce((a, m) => a + m.policyFallbacks, 0);
+      const before = fallbacks();
       const [result] = await runSweep({
         target, mix: spec.mix, plan, seed: step.seed, inputData: { kind: 'random' }, series: spec.policy, scenario: spec.scenario, sloMs: spec.sloMs,
         step: { windowMs: spec.windowMs, warmupMs: spec.warmupMs, maxDurationMs: spec.windowMs + spec.warmupMs, drainTimeoutMs: spec.drainTimeoutMs },
         maxOutstanding: 65_536,
       });
-      out.push({ ...result!, seed: step.seed, load: step.load });
+      out.push({ ...result!, seed: step.seed, load: step.load, policyFallbacks: fallbacks() - before });
     }
   } finally {
     await target.close();

@@ -11,7 +11,7 @@
  * Writes bench/results/placement.{json,md,svg}. Check `uptime` first: the numbers assume a quiet machine.
  */
 import { fork } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadAddon, type NativeSimConfig } from '../../src/binding.js';
@@ -21,12 +21,11 @@ import { capacityPerSecond, decisionNs, instanceCurves } from '../../src/placeme
 import { meanCv } from '../../src/placement/profile-file.js';
 import { hostInfo } from '../report/json.js';
 import { writeChart } from '../report/chart.js';
-import type { StepResult } from '../report/types.js';
 import { entryPoint, repoRoot } from '../paths.js';
 import { POLICIES } from '../policies.js';
 import { loadTrace } from '../trace.js';
 import { configText, EVAL_SCENARIOS, type EvalScenario, writeScenarioRepository } from './eval-scenarios.js';
-import type { EvalStep, EvalTrialReply, EvalTrialSpec } from './eval-trial.js';
+import type { EvalStep, EvalStepResult, EvalTrialReply, EvalTrialSpec } from './eval-trial.js';
 import { placementMarkdown, placementChart, summarise, type EvalRecord } from './eval-report.js';
 
 const CODE_TRACE = '/work/shared/traces/azure_llm_2023_code.csv';
@@ -98,9 +97,18 @@ async function main(): Promise<void> {
     .option('--warmup-ms <ms>', 'discarded warm-up per step', '300')
     .option('--out <dir>', 'where to write placement.{json,md,svg}', join(repoRoot, 'bench', 'results'))
     .option('--quick', 'smoke run: 2 seeds, the middle load only')
-    .option('--profile-out <file>', 'only profile the scenarios\' devices and write them as one profile file (for serval train-policy)');
+    .option('--profile-out <file>', 'only profile the scenarios\' devices and write them as one profile file (for serval train-policy)')
+    .option('--report-only <json>', 'only rewrite placement.md and placement.svg from an earlier placement.json');
   cmd.parse(process.argv);
-  const o = cmd.opts<{ seeds: string; policies: string; scenarios: string; windowMs: string; warmupMs: string; out: string; quick?: boolean; profileOut?: string }>();
+  const o = cmd.opts<{ seeds: string; policies: string; scenarios: string; windowMs: string; warmupMs: string; out: string; quick?: boolean; profileOut?: string; reportOnly?: string }>();
+  if (o.reportOnly) {
+    const saved = JSON.parse(await readFile(o.reportOnly, 'utf8')) as Parameters<typeof placementMarkdown>[0] & { records: EvalRecord[] };
+    const summary = summarise(saved.records);
+    await writeFile(o.reportOnly, `${JSON.stringify({ ...saved, summary }, null, 1)}\n`);
+    await writeFile(join(o.out, 'placement.md'), placementMarkdown(saved, summary));
+    await writeChart(join(o.out, 'placement.svg'), placementChart(summary));
+    return;
+  }
   const seeds = Array.from({ length: o.quick ? 2 : Number(o.seeds) }, (_, i) => 101 + i);
   const policies = o.policies.split(',');
   const scenarios = EVAL_SCENARIOS.filter((s) => o.scenarios.split(',').includes(s.name));
@@ -176,8 +184,9 @@ async function main(): Promise<void> {
   process.stderr.write(`wrote ${join(o.out, 'placement.{json,md,svg}')} in ${seconds.toFixed(0)} s\n`);
 }
 
-function slim(r: StepResult): EvalRecord['live'] {
+function slim(r: EvalStepResult): EvalRecord['live'] {
   return {
+    policyFallbacks: r.policyFallbacks,
     p50Ms: r.latencyMs.p50, p95Ms: r.latencyMs.p95, p99Ms: r.latencyMs.p99, attainment: r.attainment ?? 0, goodput: r.goodput ?? 0,
     throughput: r.throughput, offeredRate: r.offeredRate, arrivals: r.arrivals, failed: r.failed, lagP99Ms: r.lagMs?.p99 ?? null,
   };
