@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { PolicyName } from '../../src/api-types.js';
 import type { CliIo } from '../cli.js';
 import { BenchError } from '../errors.js';
-import { parseNonNegativeInt, parsePositiveNumber } from '../parse.js';
+import { parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from '../parse.js';
 import { parsePolicy } from '../policies.js';
 import { parseConcurrencyList } from '../ranges.js';
 import { createProgress } from '../progress.js';
@@ -17,6 +17,7 @@ import { writeCsv } from '../report/csv.js';
 import { buildReport, writeReport } from '../report/json.js';
 import { renderSteps } from '../report/table.js';
 import type { StepResult } from '../report/types.js';
+import { mergeRepeats } from '../stats/repeats.js';
 import { runTrialInChild } from '../trials/child.js';
 import type { SweepTrial, TrialSpec, TrialTarget } from '../trials/trial.js';
 
@@ -46,6 +47,7 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--model <name>', 'model', 'fraud_mlp')
     .option('--duration <secs>', 'longest a step may run (default 20, --quick 6)')
     .option('--seed <n>', 'seed for inputs and arrivals', '1')
+    .option('--repeat <n>', 'run every trial n times, interleaved; report the median run and the ranges', '1')
     .option('--quick', 'short windows and steps (minutes; less stable numbers)');
 }
 
@@ -54,6 +56,8 @@ export interface CommonOptions {
   modelRepository: string;
   model: string;
   seed: number;
+  /** Runs per trial (--repeat). */
+  repeat: number;
   timing: Timing;
   /** Closed-loop step settings from `timing`, with the stability rule (3 windows within 10%). */
   closedLoopStep: { windowMs: number; warmupMs: number; maxDurationMs: number; stability: { windows: number; percentage: number }; drainTimeoutMs: number };
@@ -68,6 +72,7 @@ export function readCommonOptions(o: Record<string, unknown>): CommonOptions {
     modelRepository: String(o['modelRepository']),
     model: String(o['model']),
     seed: parseNonNegativeInt(String(o['seed']), '--seed'),
+    repeat: parsePositiveInt(String(o['repeat']), '--repeat'),
     timing: t,
     closedLoopStep: { windowMs: t.windowMs, warmupMs: t.warmupMs, maxDurationMs: t.maxDurationMs, stability: { windows: 3, percentage: 10 }, drainTimeoutMs: t.drainTimeoutMs },
     output: o as OutputOptions,
@@ -113,17 +118,26 @@ export interface Trial {
 }
 
 /**
- * Runs trials one after another, each in a fresh process. A trial that fails is noted and skipped (the others
- * still make a table); a bad flag or an unknown model stops the run, since every trial would fail alike.
+ * Runs trials one after another, each in a fresh process; with `repeat` > 1 the whole list runs that many
+ * times (ABAB, not AABB) and each step is reported once (stats/repeats.ts). A trial that fails is noted and
+ * skipped (the others still make a table); a bad flag or an unknown model stops the run, since every trial
+ * would fail alike.
  */
-export async function runTrials(title: string, trials: Trial[], io: CliIo, quiet: boolean): Promise<{ steps: StepResult[]; failures: string[] }> {
+export async function runTrials(
+  title: string,
+  trials: Trial[],
+  io: CliIo,
+  quiet: boolean,
+  repeat = 1,
+): Promise<{ steps: StepResult[]; failures: string[] }> {
   const progress = createProgress(title, { quiet, stream: io.stderr });
   const steps: StepResult[] = [];
   const failures: string[] = [];
+  const runs = Array.from({ length: repeat }, () => trials).flat();
   try {
-    for (let i = 0; i < trials.length; i++) {
-      const t = trials[i];
-      progress.start(i, trials.length, t.label);
+    for (let i = 0; i < runs.length; i++) {
+      const t = runs[i];
+      progress.start(i, runs.length, t.label);
       try {
         const started = typeof t.spec === 'function' ? await t.spec() : { spec: t.spec, stop: async () => {} };
         let result: StepResult[];
@@ -133,17 +147,17 @@ export async function runTrials(title: string, trials: Trial[], io: CliIo, quiet
           await started.stop();
         }
         steps.push(...result);
-        progress.done(i, trials.length, t.label, result[result.length - 1]);
+        progress.done(i, runs.length, t.label, result[result.length - 1]);
       } catch (err) {
         if (err instanceof BenchError && err.code !== 'TRIAL_FAILED' && err.code !== 'TARGET_UNAVAILABLE') throw err;
         failures.push(`${t.label}: ${(err as Error).message}`);
-        progress.done(i, trials.length, `${t.label}: FAILED`);
+        progress.done(i, runs.length, `${t.label}: FAILED`);
       }
     }
   } finally {
     progress.stop();
   }
-  return { steps, failures };
+  return { steps: repeat > 1 ? mergeRepeats(steps) : steps, failures };
 }
 
 export interface OutputOptions {

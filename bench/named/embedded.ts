@@ -39,7 +39,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
     { label: `${SERIES.naive} c=${c}`, timeoutMs, spec: closedLoopTrial(c0, { kind: 'naive-inprocess', modelRepository: repo }, SERIES.naive, c) },
     { label: `${SERIES.serval} c=${c}`, timeoutMs, spec: closedLoopTrial(c0, { kind: 'embedded', modelRepository: repo, policy }, SERIES.serval, c) },
   ]);
-  const { steps, failures } = await runTrials('embedded', trials, io, o['quiet'] === true);
+  const { steps, failures } = await runTrials('embedded', trials, io, o['quiet'] === true, c0.repeat);
   const notes = [
     `model ${model}; closed loop; ${SERIES.serval} uses policy ${policy}`,
     `${SERIES.raw}: onnxruntime-node, 1 intra-op thread, pre-built batches run back to back at the best batch size; a request's latency is ceil(concurrency / batch) x the batch's run time`,

@@ -52,7 +52,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
       }),
     ),
   );
-  const { steps, failures } = await runTrials('http', trials, io, o['quiet'] === true);
+  const { steps, failures } = await runTrials('http', trials, io, o['quiet'] === true, c0.repeat);
   const extra: Array<[string, string, string]> = protocols.map((p) => {
     const sub = steps.filter((s) => s.series.endsWith(` ${p}`));
     return [`serval serve vs naive server, ${p} bodies`, renderRatios(sub, `naive server ${p}`), renderRatios(sub, `naive server ${p}`, true)];

@@ -81,7 +81,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
       const load = await scenarioLoad(s, cap.capacity, codeTrace);
       for (const policy of policies) trials.push(scenarioTrial(s, policy, repoFor.get(s.repository)!, load, cap, c0));
     }
-    const results = await runTrials('scenarios', trials, io, quiet);
+    const results = await runTrials('scenarios', trials, io, quiet, c0.repeat);
     failures.push(...results.failures);
     const capTable = [...capacities.byKey.values()];
     const capCols: Column<Capacity>[] = [

@@ -40,6 +40,14 @@ export function stepColumns(steps: StepResult[]): Column<StepResult>[] {
     { header: 'p99 ms', value: (s) => fmtMs(s.latencyMs.p99, had(s)) },
     { header: 'max ms', value: (s) => fmtMs(s.latencyMs.max, had(s)) },
   );
+  if (steps.some((s) => s.repeats)) {
+    const range = (r: [number | null, number | null] | undefined, f: (v: number | null) => string) => (r ? `${f(r[0])}-${f(r[1])}` : '');
+    cols.push(
+      { header: 'runs', value: (s) => String(s.repeats?.n ?? 1) },
+      { header: 'infer/s range', value: (s) => range(s.repeats?.throughput, fmtRate) },
+      { header: 'p99 range', value: (s) => range(s.repeats?.p99, (v) => fmtMs(v)) },
+    );
+  }
   if (steps.some((s) => s.attainment !== null)) {
     cols.push({ header: 'SLO met', value: (s) => fmtPercent(s.attainment) }, { header: 'goodput/s', value: (s) => fmtRate(s.goodput) });
   }
@@ -58,6 +66,7 @@ export function stepColumns(steps: StepResult[]): Column<StepResult>[] {
 export function stepNotes(steps: StepResult[]): string[] {
   const notes: string[] = [];
   if (steps.some((s) => !s.stable && s.mode !== 'trace')) notes.push('* not stable within --duration: all post-warm-up windows are reported');
+  if (steps.some((s) => s.repeats)) notes.push('runs > 1: the run with the median throughput, with the ranges over all runs');
   if (steps.some((s) => s.failed > 0)) notes.push('∞: failed requests count as infinite latency; a percentile that falls among them is ∞');
   const examples = new Map<string, string>();
   for (const s of steps) for (const [k, v] of Object.entries(s.failureExamples ?? {})) if (!examples.has(k)) examples.set(k, v);

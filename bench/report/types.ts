@@ -33,6 +33,8 @@ export interface StepResult extends StepMetrics {
   server?: ServerSplit;
   /** One error message per failure reason. */
   failureExamples?: Record<string, string>;
+  /** With --repeat: this is the run with the median throughput; ranges over all `n` runs (p99 null = ∞). */
+  repeats?: { n: number; throughput: [number, number]; p99: [number | null, number | null] };
 }
 
 export interface HostInfo {
