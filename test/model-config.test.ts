@@ -38,7 +38,7 @@ describe('bundled configs', () => {
     expect(config.input).toEqual([{ name: 'features', dataType: 'FP32', dims: [128] }]);
     expect(config.output).toEqual([{ name: 'probability', dataType: 'FP32', dims: [1] }]);
     expect(config.dynamicBatching?.preferredBatchSize).toEqual([32, 64, 128]);
-    expect(config.dynamicBatching?.maxQueueDelayMicroseconds).toBe(200);
+    expect(config.dynamicBatching?.maxQueueDelayMicroseconds).toBe(0);
     expect(config.instanceGroup).toEqual([{ name: 'fraud_mlp_0', kind: 'KIND_CPU', count: 2, gpus: [] }]);
   });
 });
