@@ -99,7 +99,7 @@ export function comparisonBarsSpec(steps: StepResult[], metrics: BarMetric[] = [
       mark: 'bar',
       encoding: {
         x: { field: 'series', type: 'nominal', title: null, sort: series, axis: { labelAngle: -40 } },
-        y: { field: 'value', type: 'quantitative', title: METRIC_TITLE[metric] },
+        y: { field: 'value', type: 'quantitative', title: METRIC_TITLE[metric], axis: { format: '~g' } },
         color: { field: 'series', type: 'nominal', legend: null, scale: { domain: series } },
       },
     },
