@@ -52,7 +52,8 @@ async function runAll(name: string, submit: Submit): Promise<{ name: string; c1:
   return { name, c1: await point(submit, 1), c64: await point(submit, 64) };
 }
 
-async function main(): Promise<void> {
+/** Runs the benchmark, prints JSON and a markdown table; returns the exit code. */
+export async function run(): Promise<number> {
   const pool = new Piscina({ filename: fileURLToPath(new URL('./piscina-echo.js', import.meta.url)), minThreads: 1, maxThreads: 1 });
   const piscina = await runAll('piscina task per request', (x) => pool.run(x));
   await pool.destroy();
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
   console.log('|---|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.name} | ${r.c1.perSecond.toFixed(0)} | ${r.c1.meanUs.toFixed(1)} | ${r.c64.perSecond.toFixed(0)} |`);
   console.log(`\nratio serval/piscina: c=1 ${(serval.c1.perSecond / piscina.c1.perSecond).toFixed(2)}x, c=64 ${(serval.c64.perSecond / piscina.c64.perSecond).toFixed(2)}x`);
+  return 0;
 }
 
-void main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) void run();

@@ -58,13 +58,14 @@ function buildProgram(version: string): Command {
     .action(async (_args: string[], _opts: unknown, cmd: Command) => {
       // Relative to dist/src/cli/: the compiled bench/cli.js. Held in a variable so tsc does not resolve it.
       const specifier = '../../bench/cli.js';
-      let mod: { runBenchCli(argv: string[]): Promise<unknown> | unknown };
+      let mod: { runBenchCli(argv: string[]): Promise<number> };
       try {
         mod = (await import(specifier)) as typeof mod;
       } catch (err) {
         throw new StartupError(`serval bench is not available in this build: ${(err as Error).message}`);
       }
-      await mod.runBenchCli(cmd.args);
+      const code = await mod.runBenchCli(cmd.args);
+      if (code) process.exitCode = code;
     });
   // Learned placement (docs/placement.md): loaded on demand; each module's run(argv) returns the exit code.
   const placement: [string, string, () => Promise<{ run(argv: string[]): Promise<number> }>][] = [
