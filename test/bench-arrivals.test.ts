@@ -2,7 +2,6 @@
  * Arrival processes and traces: rates and variability come out as specified, traces parse (timestamps,
  * numeric seconds/ms) or fail with a message naming file and line, and everything is reproducible from a seed.
  */
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { arrivalSource, parseArrivalSpec, traceSource } from '../bench/arrivals.js';
 import { BenchError } from '../bench/errors.js';
@@ -153,7 +152,7 @@ describe('traces', () => {
     expect(Array.from({ length: 5 }, () => looped.next())).toEqual([0, 1, 3, 4.5, 5.5]);
   });
 
-  it.skipIf(!existsSync(CODE_TRACE))('reads the shared Azure code trace: ~57 minutes, very bursty', async () => {
+  it('reads the shipped Azure code trace: ~57 minutes, very bursty', async () => {
     const trace = await loadTrace(CODE_TRACE, { column: 'TIMESTAMP' });
     expect(trace.times.length).toBe(8819);
     expect(trace.spanSeconds / 60).toBeGreaterThan(55);
