@@ -18,7 +18,7 @@ let crashOnNextBatch = false;
 // Blocks this thread without using a core: how an emulated slower device (instance_slowdown) waits.
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 const sleepMs = (ms: number) => { if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms); };
-const CALIBRATION_RUNS = 4;
+const CALIBRATION_RUNS = 20;
 
 type TypedArrayCtor = new (n: number | ArrayBufferLike) => ArrayBufferView;
 const TYPED_ARRAYS: Record<string, TypedArrayCtor> = {
@@ -76,7 +76,7 @@ async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { k
       const t0 = performance.now();
       const result = await session.run(feeds, fetches);
       if (slowdown > 1) {
-        // Device time = slowdown x the fastest of a few runs at this batch size (measured the first time
+        // Device time = slowdown x the fastest of 21 runs at this batch size (measured the first time
         // the size is seen), so CPU contention on this machine is not multiplied into the device's speed.
         const ran = performance.now() - t0;
         let fastest = fastestRunMs.get(batch.samples);
