@@ -14,7 +14,7 @@ const profile: ProfileFile = validateProfile(JSON.parse(readFileSync(join(PACKAG
 
 const tiny = (seed: number): TrainOptions => ({
   ...defaultTrainOptions(true, seed),
-  bcEpisodes: 3, bcEpochs: 1, generations: 2, pairs: 2, episodesPerGeneration: 2, requests: 400,
+  bcEpisodes: 3, bcEpochs: 2, daggerRounds: 1, generations: 2, pairs: 2, episodesPerGeneration: 2, requests: 400,
   validationEpisodes: 2, validateEvery: 1, testEpisodes: 2,
 });
 
@@ -35,7 +35,7 @@ describe('train-policy', () => {
     expect(encodePolicy(c.policy).equals(encodePolicy(a.policy))).toBe(true);
     expect(b.curve).toEqual(a.curve);
     expect(a.test.map((r) => r.policy)).toContain('learned');
-    expect(a.bc.accuracy.at(-1)).toBeGreaterThan(0.5);
+    expect(a.bc.loss[1]).toBeLessThan(a.bc.loss[0]!);  // the clone learns (deterministic for the seed)
   });
 
   it('gives other weights for another seed', async () => {

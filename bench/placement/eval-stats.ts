@@ -41,6 +41,7 @@ export function sustainableLoad(loads: number[], attainment: number[], target = 
 }
 
 export function fmtEstimate(e: Estimate, digits: number, scale = 1): string {
+  if (Number.isNaN(e.mean)) return '–';
   if (!Number.isFinite(e.mean)) return '∞';
   const m = (e.mean * scale).toFixed(digits);
   return Number.isFinite(e.ci) ? `${m} ± ${(e.ci * scale).toFixed(digits)}` : m;

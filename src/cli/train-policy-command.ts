@@ -66,13 +66,14 @@ export async function run(argv: string[]): Promise<number> {
     if (o['trace'] !== 'none') options.trace = (await loadTrace(String(o['trace']), { column: 'TIMESTAMP' })).times;
     const out = String(o['out']);
     const base = out.replace(/\.bin$/, '');
-    const total = 2 + options.generations + 1;
+    const bcSteps = 2 + 2 * options.daggerRounds;
+    const total = bcSteps + options.generations + 1;
     const tty = process.stderr.isTTY && o['quiet'] !== true;
     if (tty) {
       bar = new cliProgress.SingleBar({ format: 'train-policy [{bar}] {percentage}% | {stage} | {note}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
       bar.start(total, 0, { stage: 'bc', note: '' });
     }
-    const offsets = { bc: 0, es: 2, test: 2 + options.generations };
+    const offsets = { bc: 0, es: bcSteps, test: bcSteps + options.generations };
     let lastLine = 0;
     const progress: TrainProgress = (stage, done, _of, note) => {
       bar?.update(offsets[stage] + done, { stage, note });

@@ -2,7 +2,8 @@
  * Trains the learned placement policy in the simulator:
  *
  * 1. Behaviour cloning: record earliest-finish-time's choices (with the features the policy sees) on
- *    randomised training episodes and fit the network to them (native, Adam, cross-entropy).
+ *    randomised training episodes and fit the network to them (native, Adam, cross-entropy); then DAgger:
+ *    record the states the clone itself reaches, labelled by EFT, and refit on all of it.
  * 2. Evolution strategies: antithetic Gaussian perturbations of all parameters, each pair scored on the
  *    same episodes (common random numbers: same arrivals, same execution noise), so the difference of
  *    a pair measures the perturbation, not the episode; the per-episode score of the unperturbed policy
@@ -25,9 +26,10 @@ import { simConfig, type SimScenario } from './sim-scenario.js';
 
 export interface TrainOptions {
   seed: number;
-  /** Behaviour cloning: episodes recorded, and epochs. */
+  /** Behaviour cloning: episodes recorded (per round), epochs, and DAgger rounds after the first fit. */
   bcEpisodes: number;
   bcEpochs: number;
+  daggerRounds: number;
   /** Evolution strategies. */
   generations: number;
   pairs: number;
@@ -49,9 +51,9 @@ export interface TrainOptions {
 /** Defaults sized for about 8 minutes on 2 cores; `quick` for a CI-sized run of about 20 s. */
 export function defaultTrainOptions(quick: boolean, seed = 1): TrainOptions {
   return quick
-    ? { seed, bcEpisodes: 16, bcEpochs: 3, generations: 20, pairs: 6, episodesPerGeneration: 4, sigma: 0.05, learningRate: 0.01,
+    ? { seed, bcEpisodes: 16, bcEpochs: 3, daggerRounds: 1, generations: 20, pairs: 6, episodesPerGeneration: 4, sigma: 0.05, learningRate: 0.01,
         requests: 3000, validationEpisodes: 8, validateEvery: 5, testEpisodes: 16 }
-    : { seed, bcEpisodes: 60, bcEpochs: 4, generations: 300, pairs: 16, episodesPerGeneration: 8, sigma: 0.05, learningRate: 0.01,
+    : { seed, bcEpisodes: 60, bcEpochs: 4, daggerRounds: 2, generations: 300, pairs: 16, episodesPerGeneration: 8, sigma: 0.05, learningRate: 0.01,
         requests: 6000, validationEpisodes: 32, validateEvery: 10, testEpisodes: 64 };
 }
 
@@ -102,18 +104,33 @@ export async function trainPolicy(profile: ProfileFile, o: TrainOptions, runner:
   const score = async (policies: NativeSimPolicy[], eps: SimScenario[]): Promise<RolloutOutcome[][]> =>
     runner.run(policies.map((p): RolloutTask => ({ configs: configs(eps, p) })));
 
-  // 1. Behaviour cloning from EFT.
-  progress('bc', 0, 2, 'recording EFT');
-  const bcEps = episodes('train', 0, o.bcEpisodes);
-  const chunks = Math.max(1, Math.min(bcEps.length, 8));
-  const recorded = await runner.run(Array.from({ length: chunks }, (_, c) => ({
-    configs: configs(bcEps.filter((_, i) => i % chunks === c), 'earliest_finish_time', 'self'),
-  })));
-  const dataset = concatDatasets(recorded.flat().map((r) => r.dataset!));
-  progress('bc', 1, 2, `cloning ${dataset.labels.length} decisions`);
-  const cloned = sim.behaviourClone(dataset, { epochs: o.bcEpochs, seed: deriveSeed(o.seed, 'bc'), envelopeMargin: 0.25, maxErrorEwma: 0.5 });
+  // 1. Behaviour cloning from EFT, then DAgger rounds: the clone acts, EFT labels the states the clone
+  // itself reaches (its own mistakes lead where EFT's trajectories never go), and the network is refitted
+  // on everything recorded so far.
+  const record = async (eps: SimScenario[], acting: NativeSimPolicy, teacher: string): Promise<NativeDecisionDataset> => {
+    const chunks = Math.max(1, Math.min(eps.length, 8));
+    const recorded = await runner.run(Array.from({ length: chunks }, (_, c) => ({
+      configs: configs(eps.filter((_, i) => i % chunks === c), acting, teacher),
+    })));
+    return concatDatasets(recorded.flat().map((r) => r.dataset!));
+  };
+  const steps = 2 + 2 * o.daggerRounds;
+  progress('bc', 0, steps, 'recording EFT');
+  let dataset = await record(episodes('train', 0, o.bcEpisodes), 'earliest_finish_time', 'self');
+  const clone = (round: number) => {
+    progress('bc', 1 + 2 * round, steps, `cloning ${dataset.labels.length} decisions`);
+    return sim.behaviourClone(dataset, { epochs: o.bcEpochs, seed: deriveSeed(o.seed, 'bc', round), envelopeMargin: 0.25, maxErrorEwma: 0.5 });
+  };
+  let cloned = clone(0);
+  for (let round = 1; round <= o.daggerRounds; round++) {
+    const { loss: _l, accuracy: _a, ...acting } = cloned;
+    progress('bc', 2 * round, steps, `DAgger round ${round}: recording the clone, labelled by EFT`);
+    const eps = episodes('train', 500_000 * round, o.bcEpisodes);
+    dataset = concatDatasets([dataset, await record(eps, { weights: encodePolicy(acting) }, 'earliest_finish_time')]);
+    cloned = clone(round);
+  }
   const { loss, accuracy, ...parts } = cloned;
-  progress('bc', 2, 2, `imitation accuracy ${(accuracy.at(-1)! * 100).toFixed(1)}%`);
+  progress('bc', steps, steps, `imitation accuracy ${(accuracy.at(-1)! * 100).toFixed(1)}%`);
 
   // 2. Evolution strategies.
   const P = sim.policyParams;
@@ -199,10 +216,11 @@ function adamAscent(theta: Float32Array, grad: Float64Array, m: Float64Array, v:
 export function concatDatasets(parts: NativeDecisionDataset[]): NativeDecisionDataset {
   const rows = parts.reduce((a, d) => a + d.offsets[d.offsets.length - 1]!, 0);
   const decisions = parts.reduce((a, d) => a + d.labels.length, 0);
-  const out = { features: new Float32Array(rows * loadAddon().sim.policyInputs), offsets: new Uint32Array(decisions + 1), labels: new Uint8Array(decisions) };
+  const width = loadAddon().sim.policyInputs;
+  const out = { features: new Float32Array(rows * width), offsets: new Uint32Array(decisions + 1), labels: new Uint8Array(decisions) };
   let row = 0, dec = 0;
   for (const d of parts) {
-    out.features.set(d.features, row * loadAddon().sim.policyInputs);
+    out.features.set(d.features, row * width);
     out.labels.set(d.labels, dec);
     for (let i = 1; i < d.offsets.length; i++) out.offsets[dec + i] = row + d.offsets[i]!;
     row += d.offsets[d.offsets.length - 1]!;
