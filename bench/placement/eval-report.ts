@@ -124,6 +124,8 @@ export function placementMarkdown(meta: { createdAt: string; host: { cpus: numbe
   out.push('');
   for (const sc of meta.scenarios) out.push(`- **${sc.name}**: ${sc.what}; SLO ${s.sloMs[sc.name]} ms, capacity ${Math.round(s.capacity[sc.name] ?? 0)} req/s.`);
   out.push('');
+  out.push('The trace scenario replays the Azure LLM inference trace 2023 ("code"), CC-BY 4.0; Patel et al., "Splitwise", ISCA 2024.');
+  out.push('');
   out.push('### Each policy at each scenario\'s highest load');
   out.push('');
   out.push('| scenario | load | policy | p50 ms | p95 ms | p99 ms | SLO attainment % | goodput req/s | max rate at 99% req/s |');

@@ -23,12 +23,12 @@ import { hostInfo } from '../report/json.js';
 import { writeChart } from '../report/chart.js';
 import { entryPoint, repoRoot } from '../paths.js';
 import { POLICIES } from '../policies.js';
+import { CODE_TRACE } from '../scenarios.js';
 import { loadTrace } from '../trace.js';
 import { configText, EVAL_SCENARIOS, type EvalScenario, writeScenarioRepository } from './eval-scenarios.js';
 import type { EvalStep, EvalStepResult, EvalTrialReply, EvalTrialSpec } from './eval-trial.js';
 import { placementMarkdown, placementChart, summarise, type EvalRecord } from './eval-report.js';
 
-const CODE_TRACE = '/work/shared/traces/azure_llm_2023_code.csv';
 const SLO_SCALE = 10;
 const TRACE_WINDOW = 4000;
 

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { Command, CommanderError } from 'commander';
+import { CODE_TRACE } from '../../bench/scenarios.js';
 import { loadTrace } from '../../bench/trace.js';
 import { InvalidArgumentError } from '../errors.js';
 import { writePolicyFile } from '../placement/policy-file.js';
@@ -18,8 +19,6 @@ import { testTable, writeTrainingChart, writeTrainingReport } from '../placement
 import { defaultTrainOptions, trainPolicy, type TrainProgress } from '../placement/trainer.js';
 import { generateWeightsInc } from '../placement/weights-codegen.js';
 
-/** The shared Azure LLM "code" trace (CC-BY 4.0; Patel et al., "Splitwise", ISCA 2024). */
-const DEFAULT_TRACE = '/work/shared/traces/azure_llm_2023_code.csv';
 
 function int(text: string, flag: string, min: number): number {
   const v = Number(text);
@@ -37,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     .option('--quick', 'a CI-sized run (about 20 s)')
     .option('--generations <n>', 'evolution-strategies generations (default 300, quick 20)')
     .option('--threads <n>', 'rollout worker threads (0: on this thread)', String(availableParallelism()))
-    .option('--trace <file|none>', 'arrival trace to cut burst windows from (CSV, TIMESTAMP column)', existsSync(DEFAULT_TRACE) ? DEFAULT_TRACE : 'none')
+    .option('--trace <file|none>', 'arrival trace to cut burst windows from (CSV, TIMESTAMP column; default: the Azure LLM code trace, CC-BY 4.0, Patel et al., Splitwise, ISCA 2024)', existsSync(CODE_TRACE) ? CODE_TRACE : 'none')
     .option('--model <name>', 'train on this profiled model only (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--chart <file>', 'training-curve chart (.svg or .png; default: OUT with .svg)')
     .option('--report <file>', 'JSON record of the run (default: OUT with .json)')
