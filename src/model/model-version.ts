@@ -190,7 +190,7 @@ export class ModelVersion {
 
 /**
  * Config parameter `instance_slowdown` ("1,4"): instance i emulates a device that many times slower (each
- * batch holds the instance for that multiple of the fastest of 21 runs at its batch size, sleeping, not
+ * batch holds the instance for that multiple of the fastest of up to 21 runs at its batch size, sleeping, not
  * computing, so CPU contention is not multiplied into the device's speed). For heterogeneity experiments
  * on a machine whose instances are all alike; absent means 1 for every instance.
  */
