@@ -44,7 +44,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'modelControlMode', flags: '--model-control-mode <mode>', env: 'SERVAL_MODEL_CONTROL_MODE', help: 'none | poll | explicit (default: none)' },
   { key: 'loadModel', flags: '--load-model <name>', env: 'SERVAL_LOAD_MODEL', help: 'model to load at start in explicit mode; repeatable, * = all (env var: comma-separated list)' },
   { key: 'repositoryPollSecs', flags: '--repository-poll-secs <n>', env: 'SERVAL_REPOSITORY_POLL_SECS', help: 'rescan interval in poll mode (default: 15)' },
-  { key: 'policy', flags: '--policy <name>', env: 'SERVAL_POLICY', help: 'placement policy, e.g. least_outstanding, round_robin, power_of_two, shortest_expected_delay' },
+  { key: 'policy', flags: '--policy <name>', env: 'SERVAL_POLICY', help: 'placement policy: least_outstanding (default), round_robin, weighted_round_robin, power_of_two, shortest_expected_delay, earliest_finish_time, learned, learned:FILE' },
   { key: 'maxBodyMb', flags: '--max-body-mb <n>', env: 'SERVAL_MAX_BODY_MB', help: 'largest request body accepted, in MiB; larger ones get 413 (default: 64)' },
   { key: 'authTokenFile', flags: '--auth-token-file <file>', env: 'SERVAL_AUTH_TOKEN_FILE', help: 'require "Authorization: Bearer <token>" (token read from file) except on health and metrics' },
   { key: 'logFormat', flags: '--log-format <format>', env: 'SERVAL_LOG_FORMAT', help: 'pretty | json (default: pretty)' },
