@@ -11,6 +11,21 @@ using namespace serval;
 using namespace serval::testing;
 
 namespace {
+// Options for a round-robin FloatModel(max_batch) scheduler with `instances` CPU instances.
+ModelScheduler::Options BasicOptions(CollectingSink& sink, DeadlineTimer& timer, StreamPool& pool, uint32_t instances,
+                                     const std::string& policy = "round_robin", uint32_t max_batch = 4) {
+  ModelScheduler::Options o;
+  o.spec = FloatModel(max_batch);
+  o.instances.resize(instances);
+  std::unique_ptr<PlacementPolicy> p;
+  CreatePlacementPolicy(policy, &p);
+  o.policy = std::move(p);
+  o.sink = &sink;
+  o.timer = &timer;
+  o.streams = &pool;
+  return o;
+}
+
 struct SchedulerFixture {
   CollectingSink sink;
   DeadlineTimer timer;
@@ -18,16 +33,7 @@ struct SchedulerFixture {
   std::unique_ptr<ModelScheduler> sched;
 
   SchedulerFixture(uint32_t instances, const std::string& policy, uint32_t max_batch = 8) {
-    ModelScheduler::Options o;
-    o.spec = FloatModel(max_batch);
-    o.instances.resize(instances);
-    std::unique_ptr<PlacementPolicy> p;
-    CreatePlacementPolicy(policy, &p);
-    o.policy = std::move(p);
-    o.sink = &sink;
-    o.timer = &timer;
-    o.streams = &pool;
-    ModelScheduler::Create(std::move(o), &sched);
+    ModelScheduler::Create(BasicOptions(sink, timer, pool, instances, policy, max_batch), &sched);
   }
 };
 
@@ -67,14 +73,7 @@ TEST(invalid_instance_count_and_gpu_without_cuda_are_errors) {
   CollectingSink sink;
   DeadlineTimer timer;
   StreamPool pool;
-  ModelScheduler::Options o;
-  o.spec = FloatModel(4);
-  std::unique_ptr<PlacementPolicy> p;
-  CreatePlacementPolicy("round_robin", &p);
-  o.policy = std::move(p);
-  o.sink = &sink;
-  o.timer = &timer;
-  o.streams = &pool;
+  ModelScheduler::Options o = BasicOptions(sink, timer, pool, 0);
   std::unique_ptr<ModelScheduler> s;
   CHECK(ModelScheduler::Create(o, &s).code() == StatusCode::kInvalidArgument);
   if (StreamPool::CudaDeviceCount() == 0) {
@@ -88,17 +87,8 @@ TEST(streams_are_recycled_through_the_pool) {
   DeadlineTimer timer;
   StreamPool pool;
   for (int round = 0; round < 3; ++round) {
-    ModelScheduler::Options o;
-    o.spec = FloatModel(4);
-    o.instances.resize(2);
-    std::unique_ptr<PlacementPolicy> p;
-    CreatePlacementPolicy("round_robin", &p);
-    o.policy = std::move(p);
-    o.sink = &sink;
-    o.timer = &timer;
-    o.streams = &pool;
     std::unique_ptr<ModelScheduler> s;
-    REQUIRE(ModelScheduler::Create(std::move(o), &s).ok());
+    REQUIRE(ModelScheduler::Create(BasicOptions(sink, timer, pool, 2), &s).ok());
   }
   CHECK_EQ(pool.created(), size_t(2));
   CHECK_EQ(pool.idle(), size_t(2));
