@@ -23,6 +23,7 @@ describe('metrics exposition', () => {
       'serval_inference_queue_duration_seconds', 'serval_inference_compute_duration_seconds',
       'serval_inference_request_duration_seconds', 'serval_inference_batch_size',
       'serval_instance_utilization', 'serval_instance_placements_total', 'serval_model_state', 'serval_http_requests_total',
+      'serval_policy_fallbacks_total',
     ]) {
       expect(families.has(name), name).toBe(true);
     }
@@ -33,6 +34,8 @@ describe('metrics exposition', () => {
     expect(sampleValue(families, 'serval_model_state', { model: 'scorer', version: '1', state: 'LOADING' })).toBe(0);
     expect(sampleValue(families, 'serval_inference_batch_size_bucket', { model: 'scorer', le: '2' })).toBe(1);
     expect(sampleValue(families, 'serval_inference_batch_size_count', { model: 'scorer' })).toBe(1);
+    expect(families.get('serval_policy_fallbacks_total')!.type).toBe('counter');
+    expect(sampleValue(families, 'serval_policy_fallbacks_total', { model: 'scorer', version: '1' })).toBe(0);
   });
 
   it('counters move with traffic; failures carry their reason', async () => {

@@ -117,6 +117,17 @@ export class ServerMetrics {
       },
     });
 
+    new Counter({
+      name: 'serval_policy_fallbacks_total',
+      help: 'Placement decisions the learned policy handed to earliest_finish_time (features outside its training envelope, or profile error too high).',
+      labelNames: ['model', 'version'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const m of self.snapshot.stats.models) this.inc(modelLabels(m), m.policyFallbacks ?? 0);
+      },
+    });
+
     const histogram = (name: string, help: string, pick: (m: ModelStats) => HistogramSnapshot): void => {
       const metric = new SnapshotHistogram(name, help, () =>
         this.snapshot.stats.models.map((m) => ({ labels: modelLabels(m), h: pick(m) })),
