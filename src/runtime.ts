@@ -5,7 +5,7 @@
  */
 import { loadAddon, type NativeRuntime } from './binding.js';
 import {
-  ClosedError, InvalidArgumentError, ModelUnavailableError, ServalError, UnknownModelError, errorFromCode,
+  ClosedError, InvalidArgumentError, ModelUnavailableError, UnknownModelError, errorFromCode,
   type ServalErrorCode,
 } from './errors.js';
 import { ModelRepository } from './repository/repository.js';
@@ -284,4 +284,3 @@ export class Runtime {
   }
 }
 
-export { ServalError };

@@ -24,8 +24,6 @@ export interface InstanceExecutorOptions {
   intraOpThreads: number;
   /** Called when the worker died unexpectedly, before it is restarted. */
   onCrash: (reason: string) => void;
-  /** Called after a restarted worker serves again. */
-  onRestarted: () => void;
 }
 
 export class InstanceExecutor {
@@ -108,7 +106,6 @@ export class InstanceExecutor {
       worker.on('message', onMessage);
     });
     await this.sendStart(worker, true);
-    this.options.onRestarted();
   }
 
   private sendStart(worker: Worker, skipWarmup = false): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import { dirname } from 'node:path';
 import { toOrtType } from '../dtypes.js';
-import { CancelledError, ClosedError, InvalidArgumentError, ModelUnavailableError } from '../errors.js';
+import { CancelledError, InvalidArgumentError, ModelUnavailableError } from '../errors.js';
 import type { NativeModel, NativeRuntime } from '../binding.js';
 import { InstanceExecutor } from '../executor/instance-executor.js';
 import { autoCompleteConfig } from '../repository/autocomplete.js';
@@ -66,7 +66,6 @@ export class ModelVersion {
             this.nativeModel?.noteRestart(i);
             o.onEvent({ kind: 'instance-restarted', model: o.name, version: o.version, instance: i, reason });
           },
-          onRestarted: () => {},
         }));
       }
       const infos = await Promise.all(this.executors.map((e) => e.load()));
@@ -203,6 +202,3 @@ function instanceSlowdown(text: string | undefined, instances: number, model: st
   return values;
 }
 
-export function closedError(): ClosedError {
-  return new ClosedError('the runtime is closed');
-}
