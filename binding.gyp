@@ -6,8 +6,12 @@
     {
       "target_name": "serval",
       "sources": [
+        "native/core/adaptive_concurrency_policy.cc",
+        "native/core/admission_policy.cc",
         "native/core/batch.cc",
         "native/core/batch_planner.cc",
+        "native/core/codel_admission_policy.cc",
+        "native/core/deadline_admission_policy.cc",
         "native/core/deadline_timer.cc",
         "native/core/dynamic_batcher.cc",
         "native/core/earliest_finish_time_policy.cc",
@@ -22,7 +26,9 @@
         "native/core/placement_policy.cc",
         "native/core/policy_features.cc",
         "native/core/policy_network.cc",
+        "native/core/policy_registry.cc",
         "native/core/power_of_two_policy.cc",
+        "native/core/queue_gate.cc",
         "native/core/request_queue.cc",
         "native/core/round_robin_policy.cc",
         "native/core/shortest_expected_delay_policy.cc",

@@ -3,7 +3,7 @@
 
 #include "addon_data.h"
 #include "core/execution_stream.h"
-#include "core/placement_policy.h"
+#include "core/policy_registry.h"
 #include "executor_wrap.h"
 #include "model_wrap.h"
 #include "runtime_wrap.h"
@@ -18,23 +18,40 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("cuda", Napi::Boolean::New(env, StreamPool::CudaCompiled()));
   o.Set("cudaDevices", Napi::Number::New(env, StreamPool::CudaDeviceCount()));
-  Napi::Array names = Napi::Array::New(env);
-  uint32_t i = 0;
-  for (const auto& n : PlacementPolicyNames()) names.Set(i++, n);
-  o.Set("policies", names);
+  Napi::Array placement = Napi::Array::New(env), admission = Napi::Array::New(env), table = Napi::Array::New(env);
+  uint32_t np = 0, na = 0, nt = 0;
+  for (const PolicyEntry& e : PolicyRegistry()) {
+    (e.kind == PolicyKind::kPlacement ? placement : admission).Set(e.kind == PolicyKind::kPlacement ? np++ : na++, e.name);
+    Napi::Object row = Napi::Object::New(env);
+    row.Set("kind", PolicyKindName(e.kind));
+    row.Set("name", e.name);
+    row.Set("description", e.description);
+    row.Set("decisionCost", e.decision_cost);
+    table.Set(nt++, row);
+  }
+  o.Set("policies", placement);
+  o.Set("admissionPolicies", admission);
+  o.Set("policyTable", table);
   return o;
 }
 
-// validatePolicy(name) -> null, or {code, message} saying why CreatePlacementPolicy would refuse it
-// (an unknown name, an unreadable or malformed "learned:FILE").
+// validatePolicy(name, kind = 'placement') -> null, or {code, message} saying why the registry would
+// refuse it (an unknown name, an unreadable or malformed "learned:FILE").
 Napi::Value ValidatePolicy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "validatePolicy(name: string)").ThrowAsJavaScriptException();
+  if (info.Length() < 1 || !info[0].IsString() || (info.Length() > 1 && !info[1].IsString() && !info[1].IsUndefined())) {
+    Napi::TypeError::New(env, "validatePolicy(name: string, kind?: 'placement' | 'admission')").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  std::unique_ptr<PlacementPolicy> policy;
-  Status st = CreatePlacementPolicy(info[0].As<Napi::String>().Utf8Value(), &policy);
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  Status st;
+  if (info.Length() > 1 && info[1].IsString() && info[1].As<Napi::String>().Utf8Value() == "admission") {
+    std::unique_ptr<AdmissionPolicy> policy;
+    st = CreateAdmissionPolicy(name, AdmissionOptions(), &policy);
+  } else {
+    std::unique_ptr<PlacementPolicy> policy;
+    st = CreatePlacementPolicy(name, &policy);
+  }
   if (st.ok()) return env.Null();
   Napi::Object o = Napi::Object::New(env);
   o.Set("code", StatusCodeName(st.code()));

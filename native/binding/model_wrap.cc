@@ -120,6 +120,18 @@ void ModelWrap::Attach(Napi::Env env, std::shared_ptr<RuntimeCore> core, Napi::O
   o.slo_ns = I64(desc, "sloUs") * 1000;
   std::unique_ptr<PlacementPolicy> policy;
   Status st = CreatePlacementPolicy(desc.Get("policy").ToString().Utf8Value(), &policy);
+  const std::string admission_name = desc.Get("admission").IsString() ? desc.Get("admission").ToString().Utf8Value() : "none";
+  if (st.ok() && admission_name != "none") {
+    AdmissionOptions ao;
+    ao.codel_target_ns = I64(desc, "codelTargetUs") * 1000;
+    ao.codel_interval_ns = I64(desc, "codelIntervalUs") * 1000;
+    ao.initial_limit = U32(desc, "concurrencyInitialLimit");
+    ao.instances = static_cast<uint32_t>(o.instances.size());
+    ao.max_batch_size = o.spec.max_batch_size;
+    std::unique_ptr<AdmissionPolicy> admission;
+    st = CreateAdmissionPolicy(admission_name, ao, &admission);
+    o.admission = std::move(admission);
+  }
   if (st.ok()) {
     o.policy = std::move(policy);
     o.sink = &core->dispatcher;
@@ -147,7 +159,7 @@ void ModelWrap::Attach(Napi::Env env, std::shared_ptr<RuntimeCore> core, Napi::O
 Napi::Value ModelWrap::Enqueue(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!sched_ || info.Length() < 7 || !info[0].IsArray() || !info[1].IsArray()) {
-    Napi::TypeError::New(env, "enqueue(inputs[], dims[][], batchSize, priority, timeoutUs, outputMask, requestId)")
+    Napi::TypeError::New(env, "enqueue(inputs[], dims[][], batchSize, priority, timeoutUs, outputMask, requestId, sloUs?)")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -194,6 +206,7 @@ Napi::Value ModelWrap::Enqueue(const Napi::CallbackInfo& info) {
   req->batch_size = info[2].As<Napi::Number>().Uint32Value();
   req->priority_level = info[3].As<Napi::Number>().Uint32Value();
   req->timeout_ns = info[4].As<Napi::Number>().Int64Value() * 1000;
+  if (info.Length() > 7 && info[7].IsNumber()) req->slo_ns = info[7].As<Napi::Number>().Int64Value() * 1000;
   double mask = info[5].As<Napi::Number>().DoubleValue();
   req->output_mask = mask < 0 ? ~0ull : static_cast<uint64_t>(mask);
   int64_t id = info[6].As<Napi::Number>().Int64Value();
@@ -299,6 +312,18 @@ Napi::Value ModelWrap::Stats(const Napi::CallbackInfo& info) {
   o.Set("executionCount", double(st.execution_count.load()));
   o.Set("pending", double(sched_->pending()));
   o.Set("policyFallbacks", double(sched_->policy_fallbacks()));
+  o.Set("admission", sched_->admission_name());
+  Napi::Object shed = Napi::Object::New(env);
+  for (size_t k = 1; k < kShedReasonCount; ++k) {
+    const uint64_t n = st.shed[k].load();
+    if (n) shed.Set(ShedReasonName(static_cast<ShedReason>(k)), double(n));
+  }
+  o.Set("shed", shed);
+  o.Set("inFlight", double(std::max<int64_t>(0, st.in_flight.load())));
+  o.Set("admissionLimit", sched_->admission() ? sched_->admission()->limit() : 0.0);
+  const uint64_t predicted = st.prediction_error_count.load();
+  o.Set("predictionErrorMean", predicted ? st.prediction_error_sum.load() / double(predicted) : 0.0);
+  o.Set("predictionCount", double(predicted));
   o.Set("queueSeconds", HistogramToJs(env, st.queue_seconds.Snapshot()));
   o.Set("computeSeconds", HistogramToJs(env, st.compute_seconds.Snapshot()));
   o.Set("requestSeconds", HistogramToJs(env, st.request_seconds.Snapshot()));

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/model_scheduler.h"
+#include "core/policy_registry.h"
 #include "runtime_core.h"
 
 namespace serval::binding {

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "core/learned_policy.h"
+#include "core/admission_policy.h"
+#include "core/policy_registry.h"
 #include "core/placement_policy.h"
 #include "core/policy_network.h"
 #include "sim/arrival_process.h"
@@ -234,6 +236,12 @@ Napi::Object ResultToJs(Napi::Env env, const sim::SimResult& r, uint64_t fallbac
   o.Set("withinSlo", double(r.within_slo));
   o.Set("timeouts", double(r.timeouts));
   o.Set("rejected", double(r.rejected));
+  o.Set("shed", double(r.shed));
+  Napi::Object by = Napi::Object::New(env);
+  for (size_t k = 1; k < r.shed_by_reason.size(); ++k) {
+    if (r.shed_by_reason[k]) by.Set(ShedReasonName(static_cast<ShedReason>(k)), double(r.shed_by_reason[k]));
+  }
+  o.Set("shedByReason", by);
   o.Set("spanS", r.span_s);
   o.Set("attainment", r.attainment);
   o.Set("goodput", r.goodput);
@@ -313,8 +321,38 @@ Napi::Value Simulate(const Napi::CallbackInfo& info) {
     recorders[m] = std::make_unique<sim::DecisionRecorder>(owned[m].get(), t, &dataset);
     policies[m] = recorders[m].get();
   }
+  // Admission: `admission` is one name for all models or an array (absent: none), with `admissionOptions`.
+  std::vector<std::unique_ptr<AdmissionPolicy>> admission_owned(n_models);
+  std::vector<AdmissionPolicy*> admissions;
+  Napi::Value av = c.Get("admission");
+  if (!av.IsUndefined() && !av.IsNull()) {
+    admissions.resize(n_models, nullptr);
+    AdmissionOptions ao;
+    if (c.Get("admissionOptions").IsObject()) {
+      Napi::Object opt = c.Get("admissionOptions").As<Napi::Object>();
+      ao.codel_target_ns = int64_t(Num(opt, "codelTargetUs", 0) * 1000);
+      ao.codel_interval_ns = int64_t(Num(opt, "codelIntervalUs", 0) * 1000);
+      ao.initial_limit = uint32_t(Num(opt, "initialLimit", 0));
+    }
+    for (size_t m = 0; m < n_models; ++m) {
+      Napi::Value spec = av.IsArray() ? av.As<Napi::Array>().Get(uint32_t(m)) : av;
+      if (!spec.IsString()) {
+        TypeError(env, "admission must be a policy name or an array of names");
+        return env.Undefined();
+      }
+      AdmissionOptions mo = ao;
+      mo.instances = uint32_t(simulator->model_instance_count(m));
+      mo.max_batch_size = simulator->model_max_batch_size(m);
+      st = CreateAdmissionPolicy(spec.As<Napi::String>().Utf8Value(), mo, &admission_owned[m]);
+      if (!st.ok()) {
+        ThrowStatus(env, st);
+        return env.Undefined();
+      }
+      admissions[m] = admission_owned[m].get();
+    }
+  }
   sim::SimResult result;
-  st = simulator->Run(arrivals, policies, &result);
+  st = simulator->Run(arrivals, policies, &result, admissions);
   if (!st.ok()) {
     ThrowStatus(env, st);
     return env.Undefined();

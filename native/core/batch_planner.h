@@ -38,6 +38,8 @@ class BatchPlanner {
 
   // The plan, given when the first (oldest) offered request was enqueued. Empty when nothing was offered.
   BatchPlan Finish(int64_t first_enqueue_ns, int64_t now_ns) const;
+  // Samples offered and accepted so far.
+  uint32_t samples() const { return samples_; }
 
   // Smallest number of samples at which a forming batch is sent without waiting for the delay: the
   // smallest preferred size, else max_batch_size (1 for a model that does not batch).

@@ -25,4 +25,16 @@ struct BatchingConfig {
   int64_t idle_spin_ns = 0;
 };
 
+// The priority level a request with `requested` level (0 = default) is queued at.
+inline uint32_t ResolvePriorityLevel(const BatchingConfig& c, uint32_t requested) {
+  return requested == 0 || requested > c.priority_levels ? c.default_priority_level : requested;
+}
+
+// The queue timeout of a request at `level` that asked for `requested_ns` (0 = none): Triton's rule.
+inline int64_t QueueTimeoutNs(const BatchingConfig& c, uint32_t level, int64_t requested_ns) {
+  const QueuePolicy& p = c.queue_policies[level - 1];
+  return requested_ns > 0 && (p.allow_timeout_override || p.default_timeout_ns == 0) ? requested_ns
+                                                                                       : p.default_timeout_ns;
+}
+
 }  // namespace serval

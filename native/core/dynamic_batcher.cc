@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "clock.h"
+
+#include <cmath>
 
 namespace serval {
 
@@ -59,7 +62,8 @@ DynamicBatcher::DynamicBatcher(Deps deps)
     : deps_(std::move(deps)),
       queue_(deps_.config.priority_levels),
       staging_(deps_.spec->inputs.size()),
-      profile_(std::max<uint32_t>(1, deps_.config.max_batch_size)) {}
+      profile_(std::max<uint32_t>(1, deps_.config.max_batch_size)),
+      discipline_(deps_.admission ? deps_.admission->discipline() : QueueDiscipline()) {}
 
 DynamicBatcher::~DynamicBatcher() {
   // Anything still here is completed as closed so no caller waits forever.
@@ -83,8 +87,7 @@ Status DynamicBatcher::Enqueue(RequestPtr& req) {
     return Status(StatusCode::kInvalidInput, "batch size " + std::to_string(req->batch_size) +
                                                  " is outside 1.." + std::to_string(c.max_batch_size));
   }
-  uint32_t level = req->priority_level;
-  if (level == 0 || level > c.priority_levels) level = c.default_priority_level;
+  const uint32_t level = ResolvePriorityLevel(c, req->priority_level);
   req->priority_level = level;
   const QueuePolicy& policy = c.queue_policies[level - 1];
 
@@ -100,10 +103,12 @@ Status DynamicBatcher::Enqueue(RequestPtr& req) {
   }
 
   int64_t now = NowNs();
-  int64_t timeout = policy.default_timeout_ns;
-  if (req->timeout_ns > 0 && (policy.allow_timeout_override || timeout == 0)) timeout = req->timeout_ns;
+  const int64_t timeout = QueueTimeoutNs(c, level, req->timeout_ns);
   req->enqueue_ns = now;
   req->deadline_ns = timeout > 0 ? now + timeout : 0;
+  if (req->deadline_ns > 0 && (req->budget_deadline_ns == 0 || req->deadline_ns < req->budget_deadline_ns)) {
+    req->budget_deadline_ns = req->deadline_ns;
+  }
   req->instance = deps_.instance_index;
   const int64_t deadline = req->deadline_ns;
   const uint32_t samples = req->batch_size;
@@ -117,6 +122,7 @@ Status DynamicBatcher::Enqueue(RequestPtr& req) {
     }
     if (req->cancellable) cancellable_.emplace(req->id, req.get());
     queue_.Push(std::move(req));
+    deps_.stats->in_flight.fetch_add(1, std::memory_order_relaxed);
     counters_.queued_requests.fetch_add(1, std::memory_order_relaxed);
     counters_.queued_samples.fetch_add(samples, std::memory_order_relaxed);
     NoteFront();
@@ -144,14 +150,42 @@ void DynamicBatcher::NoteFront() {
   counters_.oldest_enqueue_ns.store(front ? front->enqueue_ns : 0, std::memory_order_relaxed);
 }
 
-BatchPlan DynamicBatcher::PlanBatch(int64_t now_ns) const {
-  const InferenceRequest* first = queue_.Front();
+namespace {
+GateRequest GateOf(const InferenceRequest& r) { return GateRequest{r.enqueue_ns, r.budget_deadline_ns, r.batch_size}; }
+}  // namespace
+
+BatchPlan DynamicBatcher::PlanBatch(int64_t now_ns, const QueueGate* gate) const {
+  const bool lifo = gate && gate->lifo();
+  const InferenceRequest* first = lifo ? queue_.NewestFront() : queue_.Front();
   if (!first) return BatchPlan();
   BatchPlanner planner(deps_.config);
-  for (const InferenceRequest* r = first; r; r = queue_.After(r)) {
-    if (!planner.Offer(r->batch_size, SameSampleShape(*first, *r, true))) break;
+  int64_t min_deadline = 0;
+  for (const InferenceRequest* r = first; r; r = lifo ? queue_.NewestAfter(r) : queue_.After(r)) {
+    const bool fits = !gate || gate->Fits(GateOf(*r), planner.samples(), &min_deadline);
+    if (!planner.Offer(r->batch_size, fits && SameSampleShape(*first, *r, true))) break;
   }
-  return planner.Finish(first->enqueue_ns, now_ns);
+  BatchPlan p = planner.Finish(queue_.Front()->enqueue_ns, now_ns);
+  if (!p.ready && gate && gate->DispatchEarly(p.wake_at_ns, p.samples, min_deadline)) p.ready = true;
+  return p;
+}
+
+void DynamicBatcher::GateQueue(QueueGate& gate, std::vector<RequestPtr>* out) {
+  InferenceRequest* next = nullptr;
+  for (InferenceRequest* r = queue_.Front(); r; r = next) {
+    next = queue_.After(r);
+    const ShedReason why = gate.Check(GateOf(*r));
+    if (why == ShedReason::kNone) continue;
+    const int64_t waited_us = (gate.now() - r->enqueue_ns) / 1000;
+    RequestPtr owned = Dequeue(r);
+    owned->status = Status(StatusCode::kShed, why == ShedReason::kCodel
+                                                  ? "shed (codel): waited " + std::to_string(waited_us) +
+                                                        " us in a congested queue"
+                                                  : "shed (late): can no longer finish by its deadline after " +
+                                                        std::to_string(waited_us) + " us in the queue");
+    owned->end_ns = gate.now();
+    deps_.stats->CountShed(why);
+    out->push_back(std::move(owned));
+  }
 }
 
 Status DynamicBatcher::EnsureStaging(size_t input, size_t bytes) {
@@ -166,14 +200,14 @@ Status DynamicBatcher::EnsureStaging(size_t input, size_t bytes) {
   return Status::Ok();
 }
 
-std::unique_ptr<Batch> DynamicBatcher::TakeBatch(const BatchPlan& p, int64_t now_ns) {
+std::unique_ptr<Batch> DynamicBatcher::TakeBatch(const BatchPlan& p, int64_t now_ns, bool lifo) {
   auto batch = std::make_unique<Batch>();
   batch->id = next_batch_id_++;
   batch->samples = p.samples;
   batch->start_ns = now_ns;
   batch->requests.reserve(p.count);
   for (size_t i = 0; i < p.count; ++i) {
-    RequestPtr r = Dequeue(queue_.Front());
+    RequestPtr r = Dequeue(lifo ? queue_.NewestFront() : queue_.Front());
     r->start_ns = now_ns;
     batch->output_mask |= r->output_mask;
     batch->requests.push_back(std::move(r));
@@ -221,10 +255,17 @@ DynamicBatcher::WaitResult DynamicBatcher::NextBatch(int64_t max_wait_ns, const 
   bool spin = true;
   while (true) {
     int64_t now = NowNs();
+    std::optional<QueueGate> gate;
+    if (discipline_.any()) {
+      gate.emplace(discipline_, deps_.config, profile_, gate_state_, now, queue_.empty());
+      GateQueue(*gate, &failed);
+      if (queue_.empty()) QueueGate::NoteEmpty(gate_state_, now);
+    }
     if (!queue_.empty()) {
-      BatchPlan p = PlanBatch(now);
+      BatchPlan p = PlanBatch(now, gate ? &*gate : nullptr);
       if (p.ready) {
-        auto batch = TakeBatch(p, now);
+        auto batch = TakeBatch(p, now, gate && gate->lifo());
+        if (queue_.empty()) QueueGate::NoteEmpty(gate_state_, now);
         if (!batch->requests.front()->status.ok()) {
           for (auto& r : batch->requests) failed.push_back(std::move(r));
           continue;
@@ -457,14 +498,22 @@ InstanceLoad DynamicBatcher::Load(int64_t now_ns) const {
 void DynamicBatcher::Finish(std::vector<RequestPtr> done) {
   ModelStats& st = *deps_.stats;
   for (auto& r : done) {
+    const int64_t latency = r->end_ns - r->enqueue_ns;
     if (r->status.ok()) {
       st.success.fetch_add(1, std::memory_order_relaxed);
       st.queue_seconds.Record((r->start_ns - r->enqueue_ns) * 1e-9);
-      st.request_seconds.Record((r->end_ns - r->enqueue_ns) * 1e-9);
+      st.request_seconds.Record(latency * 1e-9);
+      if (r->predicted_ns > 0 && latency > 0) {
+        st.prediction_error_sum.fetch_add(std::fabs(double(r->predicted_ns - latency)) / double(latency),
+                                          std::memory_order_relaxed);
+        st.prediction_error_count.fetch_add(1, std::memory_order_relaxed);
+      }
     } else {
       st.CountFailure(r->status.code());
     }
+    if (deps_.admission) deps_.admission->OnFinish(latency, r->status.ok());
   }
+  st.in_flight.fetch_sub(int64_t(done.size()), std::memory_order_relaxed);
   deps_.sink->Complete(std::move(done));
 }
 

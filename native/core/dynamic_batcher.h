@@ -29,6 +29,7 @@
 #include "instance_load.h"
 #include "latency_profile.h"
 #include "model_stats.h"
+#include "queue_gate.h"
 #include "request_queue.h"
 #include "tensor.h"
 
@@ -54,13 +55,17 @@ class DynamicBatcher final : public DeadlineTarget, public std::enable_shared_fr
     DeadlineTimer* timer = nullptr;              // outlives the batcher
     std::shared_ptr<ModelStats> stats;
     std::shared_ptr<ModelQueueCounters> queue_counters;
+    // The model's admission policy (null: admit everything): its queue discipline is applied at every
+    // batch formation, and it hears of every finished request (OnFinish).
+    std::shared_ptr<AdmissionPolicy> admission;
   };
 
   static Status Create(Deps deps, std::shared_ptr<DynamicBatcher>* out);
   ~DynamicBatcher() override;
 
   // Takes ownership of `req` only when it returns OK. Resolves the priority level (0 or out of range →
-  // default) and the deadline from the level's queue policy. Fails with kQueueFull at max_queue_size and
+  // default) and the deadline from the level's queue policy (the effective deadline, budget_deadline_ns,
+  // becomes the sooner of it and any the scheduler set). Fails with kQueueFull at max_queue_size and
   // kClosed after Close().
   Status Enqueue(RequestPtr& req);
 
@@ -88,14 +93,18 @@ class DynamicBatcher final : public DeadlineTarget, public std::enable_shared_fr
   InstanceCounters& mutable_counters() { return counters_; }
   LatencyProfile& profile() { return profile_; }
   const ModelSpec& spec() const { return *deps_.spec; }
+  const BatchingConfig& config() const { return deps_.config; }
   uint32_t index() const { return deps_.instance_index; }
   const ExecutionStream& stream() const { return *deps_.stream; }
 
  private:
   explicit DynamicBatcher(Deps deps);
 
-  BatchPlan PlanBatch(int64_t now_ns) const;      // mu_ held
-  std::unique_ptr<Batch> TakeBatch(const BatchPlan& p, int64_t now_ns);  // mu_ held
+  // mu_ held. With a gate: batch control (deadline caps, early dispatch) and newest-first order.
+  BatchPlan PlanBatch(int64_t now_ns, const QueueGate* gate) const;
+  // mu_ held: drops the queued requests the gate sheds into `out`.
+  void GateQueue(QueueGate& gate, std::vector<RequestPtr>* out);
+  std::unique_ptr<Batch> TakeBatch(const BatchPlan& p, int64_t now_ns, bool lifo);  // mu_ held
   Status EnsureStaging(size_t input, size_t bytes);  // mu_ held
   RequestPtr Dequeue(InferenceRequest* req);        // mu_ held: queue removal + counters
   void NoteFront();                                 // mu_ held: counters_.oldest_enqueue_ns
@@ -115,6 +124,8 @@ class DynamicBatcher final : public DeadlineTarget, public std::enable_shared_fr
   bool executor_waiting_ = false;
   InstanceCounters counters_;
   LatencyProfile profile_;
+  QueueDiscipline discipline_;
+  QueueGateState gate_state_;  // mu_
 };
 
 }  // namespace serval

@@ -22,6 +22,7 @@ struct InferenceRequest {
   uint32_t batch_size = 1;            // dim 0 of the inputs when the model batches, else 1
   uint32_t priority_level = 0;        // 0 = model default; 1 is the highest
   int64_t timeout_ns = 0;             // requested queue timeout; 0 = the model's default
+  int64_t slo_ns = 0;                 // requested latency objective; 0 = the model's slo
   bool cancellable = false;           // registered for Cancel(id)
   uint64_t output_mask = ~0ull;       // bit i set: return ModelSpec::outputs[i]
   void* user_data = nullptr;          // opaque to the core (the binding's promise context)
@@ -29,7 +30,11 @@ struct InferenceRequest {
   // Set by the scheduler.
   uint32_t instance = 0;
   int64_t enqueue_ns = 0;
-  int64_t deadline_ns = 0;  // 0 = none
+  int64_t deadline_ns = 0;  // queue timeout (Triton's semantics), absolute; 0 = none
+  // Effective deadline for admission: the sooner of the queue timeout and the SLO, absolute; 0 = none.
+  int64_t budget_deadline_ns = 0;
+  // Latency admission predicted at arrival (ns from arrival to finish); 0 = not predicted.
+  int64_t predicted_ns = 0;
   int64_t start_ns = 0;     // batch start
   int64_t end_ns = 0;       // completion
 

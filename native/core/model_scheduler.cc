@@ -25,6 +25,7 @@ Status ModelScheduler::Create(Options o, std::unique_ptr<ModelScheduler>* out) {
   s->pool_ = o.streams;
   s->policy_ = std::move(o.policy);
   s->slo_ns_ = o.slo_ns;
+  s->admission_ = std::move(o.admission);
   s->stats_ = std::make_shared<ModelStats>(s->spec_->max_batch_size);
   auto counters = std::make_shared<ModelQueueCounters>(std::max<uint32_t>(1, o.batching.priority_levels));
   for (size_t i = 0; i < o.instances.size(); ++i) {
@@ -41,6 +42,7 @@ Status ModelScheduler::Create(Options o, std::unique_ptr<ModelScheduler>* out) {
     deps.timer = o.timer;
     deps.stats = s->stats_;
     deps.queue_counters = counters;
+    deps.admission = s->admission_;
     std::shared_ptr<DynamicBatcher> b;
     st = DynamicBatcher::Create(std::move(deps), &b);
     if (!st.ok()) return st;
@@ -58,17 +60,28 @@ ModelScheduler::~ModelScheduler() {
 
 Status ModelScheduler::Enqueue(RequestPtr& req) {
   const uint32_t n = static_cast<uint32_t>(batchers_.size());
+  const BatchingConfig& config = batchers_[0]->config();
+  const int64_t now = NowNs();
+  const uint32_t level = ResolvePriorityLevel(config, req->priority_level);
+  const int64_t timeout = QueueTimeoutNs(config, level, req->timeout_ns);
+  const int64_t slo = req->slo_ns > 0 ? req->slo_ns : slo_ns_;
+  int64_t budget = 0;
+  if (timeout > 0) budget = now + timeout;
+  if (slo > 0 && (budget == 0 || now + slo < budget)) budget = now + slo;
+  req->budget_deadline_ns = budget;
+  const bool admitting = admission_ != nullptr;
   uint32_t chosen = 0;
-  if (n > 1) {
-    InstanceLoad loads[kMaxInstances];
-    const int64_t now = NowNs();
+  InstanceLoad loads[kMaxInstances];
+  if (n > 1 || admitting) {
     for (uint32_t i = 0; i < n; ++i) loads[i] = batchers_[i]->Load(now);
+  }
+  if (n > 1) {
     PlacementQuery q;
     q.batch_size = req->batch_size;
-    q.priority = req->priority_level;
+    q.priority = level;
     q.now_ns = now;
-    q.deadline_ns = req->timeout_ns > 0 ? now + req->timeout_ns : 0;
-    q.slo_ns = slo_ns_;
+    q.deadline_ns = budget;
+    q.slo_ns = slo;
     std::shared_ptr<PlacementPolicy> policy;
     {
       std::lock_guard<std::mutex> lock(policy_mu_);
@@ -76,6 +89,24 @@ Status ModelScheduler::Enqueue(RequestPtr& req) {
     }
     chosen = policy->Choose(q, loads, n);
     if (chosen >= n) chosen = n - 1;
+  }
+  if (admitting) {
+    AdmissionQuery aq;
+    aq.batch_size = req->batch_size;
+    aq.priority_level = level;
+    aq.priority_levels = config.priority_levels;
+    aq.now_ns = now;
+    aq.deadline_ns = budget;
+    aq.in_flight = stats_->in_flight.load(std::memory_order_relaxed);
+    const AdmissionDecision d = admission_->Admit(aq, loads, n, chosen);
+    if (d.shed != ShedReason::kNone) {
+      stats_->CountShed(d.shed);
+      stats_->CountFailure(StatusCode::kShed);
+      return Status(StatusCode::kShed, std::string("shed (") + ShedReasonName(d.shed) + ") by admission policy '" +
+                                           admission_->name() + "' of model '" + spec_->name + "'");
+    }
+    if (d.instance >= 0 && uint32_t(d.instance) < n) chosen = uint32_t(d.instance);
+    req->predicted_ns = int64_t(PredictFinish(loads[chosen], req->batch_size, now).finish_ns());
   }
   DynamicBatcher& b = *batchers_[chosen];
   Status st = b.Enqueue(req);

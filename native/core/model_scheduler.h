@@ -1,5 +1,7 @@
 // ModelScheduler: one model version's instances (each a DynamicBatcher on its own ExecutionStream),
-// its placement policy and its stats. Enqueue() places the request, then queues it on that instance.
+// its placement and admission policies and its stats. Enqueue() resolves the request's effective
+// deadline (the sooner of its queue timeout and its SLO), places it, asks the admission policy whether
+// it runs (a shed request fails at once with kShed, never queued), then queues it on that instance.
 //
 // Threads: Enqueue()/Cancel() from any thread; the policy is thread-safe and the batchers lock
 // themselves. SetPolicy() swaps the policy atomically with respect to Enqueue() (shared_ptr copy).
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "admission_policy.h"
 #include "batching_config.h"
 #include "deadline_timer.h"
 #include "dynamic_batcher.h"
@@ -34,6 +37,8 @@ class ModelScheduler {
     BatchingConfig batching;
     std::vector<InstanceSpec> instances;  // at least one
     std::shared_ptr<PlacementPolicy> policy;
+    // Null: admit everything (Triton's behaviour).
+    std::shared_ptr<AdmissionPolicy> admission;
     // The model's latency objective, handed to the policy with every decision (0 = not set).
     int64_t slo_ns = 0;
     CompletionSink* sink = nullptr;       // outlives the scheduler
@@ -50,6 +55,8 @@ class ModelScheduler {
 
   void SetPolicy(std::shared_ptr<PlacementPolicy> policy);
   std::string policy_name() const;
+  std::string admission_name() const { return admission_ ? admission_->name() : "none"; }
+  const AdmissionPolicy* admission() const { return admission_.get(); }
   // Decisions the policy (and the policies it replaced) handed to a fallback rule.
   uint64_t policy_fallbacks() const;
 
@@ -74,6 +81,7 @@ class ModelScheduler {
   StreamPool* pool_ = nullptr;
   std::shared_ptr<ModelStats> stats_;
   int64_t slo_ns_ = 0;
+  std::shared_ptr<AdmissionPolicy> admission_;  // immutable after Create
   mutable std::mutex policy_mu_;
   std::shared_ptr<PlacementPolicy> policy_;
   uint64_t retired_fallbacks_ = 0;  // policy_mu_

@@ -2,35 +2,7 @@
 
 #include <algorithm>
 
-#include "earliest_finish_time_policy.h"
-#include "learned_policy.h"
-#include "least_outstanding_policy.h"
-#include "power_of_two_policy.h"
-#include "round_robin_policy.h"
-#include "shortest_expected_delay_policy.h"
-#include "weighted_round_robin_policy.h"
-
 namespace serval {
-
-const std::vector<std::string>& PlacementPolicyNames() {
-  static const std::vector<std::string> names = {"round_robin",          "weighted_round_robin",
-                                                 "least_outstanding",    "power_of_two",
-                                                 "shortest_expected_delay", "earliest_finish_time",
-                                                 "learned"};
-  return names;
-}
-
-Status CreatePlacementPolicy(const std::string& name, std::unique_ptr<PlacementPolicy>* out) {
-  if (name == "round_robin") *out = std::make_unique<RoundRobinPolicy>();
-  else if (name == "weighted_round_robin") *out = std::make_unique<WeightedRoundRobinPolicy>();
-  else if (name == "least_outstanding") *out = std::make_unique<LeastOutstandingPolicy>();
-  else if (name == "power_of_two") *out = std::make_unique<PowerOfTwoPolicy>();
-  else if (name == "shortest_expected_delay") *out = std::make_unique<ShortestExpectedDelayPolicy>();
-  else if (name == "earliest_finish_time") *out = std::make_unique<EarliestFinishTimePolicy>();
-  else if (name == "learned" || name.rfind(kLearnedFilePrefix, 0) == 0) return CreateLearnedPolicy(name, out);
-  else return Status(StatusCode::kInvalidArgument, "unknown placement policy '" + name + "'");
-  return Status::Ok();
-}
 
 double PredictCompletionNs(const InstanceLoad& load, uint32_t batch_size) {
   const uint32_t max_b = load.max_batch_size ? load.max_batch_size : 1;

@@ -35,10 +35,10 @@ class PlacementPolicy {
   virtual uint64_t fallbacks() const { return 0; }
 };
 
-// Names accepted by CreatePlacementPolicy (the built-in heuristics).
+// Names accepted by CreatePlacementPolicy, from the policy registry (policy_registry.h).
 const std::vector<std::string>& PlacementPolicyNames();
 
-// Creates a built-in policy by name; kInvalidArgument for an unknown name.
+// Creates a policy by name from the registry (policy_registry.cc); kInvalidArgument for an unknown name.
 Status CreatePlacementPolicy(const std::string& name, std::unique_ptr<PlacementPolicy>* out);
 
 // Predicted time from now until a request of `batch_size` samples placed on `load` finishes, using the

@@ -58,6 +58,18 @@ InferenceRequest* RequestQueue::After(const InferenceRequest* req) const {
   return nullptr;
 }
 
+InferenceRequest* RequestQueue::NewestFront() const {
+  for (InferenceRequest* tail : tails_) if (tail) return tail;
+  return nullptr;
+}
+
+InferenceRequest* RequestQueue::NewestAfter(const InferenceRequest* req) const {
+  if (req->prev) return req->prev;
+  size_t list = 2 * (req->queue_level - 1) + (req->expired_delayed ? 1 : 0);
+  for (size_t i = list + 1; i < tails_.size(); ++i) if (tails_[i]) return tails_[i];
+  return nullptr;
+}
+
 int64_t RequestQueue::EarliestDeadline() const {
   return deadlines_.empty() ? 0 : deadlines_.begin()->first;
 }

@@ -39,6 +39,10 @@ class RequestQueue {
   InferenceRequest* Front() const;
   // The request after `req` in scheduling order (across levels); nullptr at the end.
   InferenceRequest* After(const InferenceRequest* req) const;
+  // Newest-first order within each list, lists still in priority order (adaptive LIFO): the newest
+  // request of the highest non-empty level, and the one after `req` in that order.
+  InferenceRequest* NewestFront() const;
+  InferenceRequest* NewestAfter(const InferenceRequest* req) const;
 
   // Earliest deadline among queued requests with one; 0 when none.
   int64_t EarliestDeadline() const;

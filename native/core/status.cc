@@ -14,6 +14,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kClosed: return "CLOSED";
     case StatusCode::kModelUnavailable: return "MODEL_UNAVAILABLE";
     case StatusCode::kExecutionFailed: return "EXECUTION_FAILED";
+    case StatusCode::kShed: return "SHED";
     case StatusCode::kInternal: return "INTERNAL";
   }
   return "INTERNAL";

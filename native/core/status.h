@@ -19,6 +19,7 @@ enum class StatusCode : int {
   kClosed,
   kModelUnavailable,
   kExecutionFailed,
+  kShed,  // admission control refused the request (see admission_policy.h)
   kInternal,
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <optional>
 
 #include "batch_planner.h"
 
@@ -85,8 +86,10 @@ void Simulator::Reset() {
     in.noise = SimRandom::Fork(options_.seed, i);
     in.placements = 0;
     in.busy_ns = 0;
+    in.gate = QueueGateState();
   }
   model_queued_.assign(models_.size(), 0);
+  model_in_flight_.assign(models_.size(), 0);
   heap_.clear();
   seq_ = 0;
   batches_ = batch_samples_ = decisions_ = 0;
@@ -99,8 +102,13 @@ void Simulator::Push(int64_t t, uint32_t kind, uint32_t target) {
 }
 
 Status Simulator::Run(const std::vector<SimArrival>& arrivals, const std::vector<PlacementPolicy*>& policies,
-                      SimResult* out) {
+                      SimResult* out, const std::vector<AdmissionPolicy*>& admissions) {
   if (policies.size() != models_.size()) return Status(StatusCode::kInvalidArgument, "one policy per model is needed");
+  if (!admissions.empty() && admissions.size() != models_.size()) {
+    return Status(StatusCode::kInvalidArgument, "admission policies must be given for every model or none");
+  }
+  admissions_ = admissions;
+  admissions_.resize(models_.size(), nullptr);
   for (auto* p : policies) {
     if (!p) return Status(StatusCode::kInvalidArgument, "a model has no policy");
   }
@@ -120,13 +128,14 @@ Status Simulator::Run(const std::vector<SimArrival>& arrivals, const std::vector
     r.model = arrivals[i].model;
     r.samples = arrivals[i].samples;
     r.state = Request::kQueued;
+    r.shed_reason = ShedReason::kNone;
   }
   size_t next = 0;
   int64_t now = 0;
   while (next < arrivals.size() || !heap_.empty()) {
     if (next < arrivals.size() && (heap_.empty() || arrivals[next].t_ns < heap_.front().t_ns)) {
       now = arrivals[next].t_ns;
-      Arrive(uint32_t(next), policies[arrivals[next].model], now);
+      Arrive(uint32_t(next), policies[arrivals[next].model], admissions_[arrivals[next].model], now);
       ++next;
       continue;
     }
@@ -152,6 +161,7 @@ Status Simulator::Run(const std::vector<SimArrival>& arrivals, const std::vector
   }
   last_event_ns_ = now;
   Summarise(out);
+  admissions_.clear();
   return Status::Ok();
 }
 
@@ -161,26 +171,49 @@ void Simulator::NoteFront(Instance& in) {
                                       std::memory_order_relaxed);
 }
 
-void Simulator::Arrive(uint32_t ri, PlacementPolicy* policy, int64_t now) {
+void Simulator::Arrive(uint32_t ri, PlacementPolicy* policy, AdmissionPolicy* admission, int64_t now) {
   Request& r = requests_[ri];
   const SimModelSpec& model = models_[r.model];
   const std::vector<uint32_t>& ids = model_instances_[r.model];
   const uint32_t n = uint32_t(ids.size());
+  // The effective deadline, as ModelScheduler::Enqueue computes it.
+  const int64_t slo = model.slo_to_policy ? model.slo_ns : 0;
+  int64_t budget = model.queue_timeout_ns > 0 ? now + model.queue_timeout_ns : 0;
+  if (slo > 0 && (budget == 0 || now + slo < budget)) budget = now + slo;
+  r.budget_ns = budget;
   uint32_t chosen = 0;
-  if (n > 1) {
+  if (n > 1 || admission) {
     loads_.resize(n);
     for (uint32_t i = 0; i < n; ++i) {
       const Instance& in = *instances_[ids[i]];
       loads_[i] = SnapshotLoad(in.counters, *in.profile, model.batching, i, now);
     }
+  }
+  if (n > 1) {
     PlacementQuery q;
     q.batch_size = r.samples;
     q.now_ns = now;
-    q.deadline_ns = model.queue_timeout_ns > 0 ? now + model.queue_timeout_ns : 0;
-    q.slo_ns = model.slo_to_policy ? model.slo_ns : 0;
+    q.deadline_ns = budget;
+    q.slo_ns = slo;
     chosen = policy->Choose(q, loads_.data(), n);
     if (chosen >= n) chosen = n - 1;
     ++decisions_;
+  }
+  if (admission) {
+    AdmissionQuery aq;
+    aq.batch_size = r.samples;
+    aq.now_ns = now;
+    aq.deadline_ns = budget;
+    aq.in_flight = model_in_flight_[r.model];
+    const AdmissionDecision d = admission->Admit(aq, loads_.data(), n, chosen);
+    if (d.shed != ShedReason::kNone) {
+      r.instance = ids[chosen];
+      r.state = Request::kShed;
+      r.shed_reason = d.shed;
+      r.end_ns = now;
+      return;
+    }
+    if (d.instance >= 0 && uint32_t(d.instance) < n) chosen = uint32_t(d.instance);
   }
   const uint32_t inst = ids[chosen];
   Instance& in = *instances_[inst];
@@ -191,6 +224,7 @@ void Simulator::Arrive(uint32_t ri, PlacementPolicy* policy, int64_t now) {
     return;
   }
   ++model_queued_[r.model];
+  ++model_in_flight_[r.model];
   r.deadline_ns = model.queue_timeout_ns > 0 ? now + model.queue_timeout_ns : 0;
   in.queue.push_back(ri);
   in.counters.queued_requests.fetch_add(1, std::memory_order_relaxed);
@@ -206,15 +240,40 @@ void Simulator::TryDispatch(uint32_t inst, int64_t now) {
   Instance& in = *instances_[inst];
   if (in.busy) return;
   NoteFront(in);
-  if (in.queue.empty()) return;
   const SimModelSpec& model = models_[in.model];
-  BatchPlanner planner(model.batching);
-  for (uint32_t ri : in.queue) {
-    const Request& r = requests_[ri];
-    if (r.state != Request::kQueued) continue;
-    if (!planner.Offer(r.samples, true)) break;
+  AdmissionPolicy* admission = admissions_[in.model];
+  const QueueDiscipline discipline = admission ? admission->discipline() : QueueDiscipline();
+  std::optional<QueueGate> gate;
+  if (discipline.any()) {
+    gate.emplace(discipline, model.batching, *in.profile, in.gate, now, in.queue.empty());
+    // Copy: Shed() edits the queue's counters, not the deque (entries are skipped once not queued).
+    for (uint32_t ri : in.queue) {
+      Request& r = requests_[ri];
+      if (r.state != Request::kQueued) continue;
+      const ShedReason why = gate->Check(GateRequest{r.arrival_ns, r.budget_ns, r.samples});
+      if (why != ShedReason::kNone) Shed(ri, why, now);
+    }
+    NoteFront(in);
+    if (in.queue.empty()) QueueGate::NoteEmpty(in.gate, now);
   }
-  const BatchPlan plan = planner.Finish(requests_[in.queue.front()].arrival_ns, now);
+  if (in.queue.empty()) return;
+  const bool lifo = gate && gate->lifo();
+  BatchPlanner planner(model.batching);
+  int64_t min_deadline = 0;
+  auto offer = [&](uint32_t ri) {
+    const Request& r = requests_[ri];
+    if (r.state != Request::kQueued) return true;
+    const GateRequest g{r.arrival_ns, r.budget_ns, r.samples};
+    const bool fits = !gate || gate->Fits(g, planner.samples(), &min_deadline);
+    return planner.Offer(r.samples, fits);
+  };
+  if (lifo) {
+    for (auto it = in.queue.rbegin(); it != in.queue.rend() && offer(*it); ++it) {}
+  } else {
+    for (auto it = in.queue.begin(); it != in.queue.end() && offer(*it); ++it) {}
+  }
+  BatchPlan plan = planner.Finish(requests_[in.queue.front()].arrival_ns, now);
+  if (!plan.ready && gate && gate->DispatchEarly(plan.wake_at_ns, plan.samples, min_deadline)) plan.ready = true;
   if (!plan.ready) {
     if (plan.count > 0 && in.timer_at_ns != plan.wake_at_ns) {
       in.timer_at_ns = plan.wake_at_ns;
@@ -225,8 +284,8 @@ void Simulator::TryDispatch(uint32_t inst, int64_t now) {
   uint32_t samples = 0;
   in.running.clear();
   while (in.running.size() < plan.count && !in.queue.empty()) {
-    const uint32_t ri = in.queue.front();
-    in.queue.pop_front();
+    const uint32_t ri = lifo ? in.queue.back() : in.queue.front();
+    if (lifo) in.queue.pop_back(); else in.queue.pop_front();
     Request& r = requests_[ri];
     if (r.state != Request::kQueued) continue;
     r.state = Request::kRunning;
@@ -237,6 +296,7 @@ void Simulator::TryDispatch(uint32_t inst, int64_t now) {
     --model_queued_[in.model];
   }
   NoteFront(in);
+  if (in.queue.empty() && gate) QueueGate::NoteEmpty(in.gate, now);
   if (model.batching.max_batch_size == 0) samples = 1;
   in.busy = true;
   in.batch_start_ns = now;
@@ -265,6 +325,7 @@ void Simulator::FinishBatch(uint32_t inst, int64_t now) {
   for (uint32_t ri : in.running) {
     requests_[ri].state = Request::kDone;
     requests_[ri].end_ns = now;
+    Finished(ri, true);
   }
   in.running.clear();
   in.busy = false;
@@ -280,12 +341,32 @@ void Simulator::Expire(uint32_t ri, int64_t now) {
   in.counters.queued_requests.fetch_sub(1, std::memory_order_relaxed);
   in.counters.queued_samples.fetch_sub(r.samples, std::memory_order_relaxed);
   --model_queued_[r.model];
+  Finished(ri, false);
   NoteFront(in);
   TryDispatch(r.instance, now);
 }
 
+void Simulator::Shed(uint32_t ri, ShedReason why, int64_t now) {
+  Request& r = requests_[ri];
+  Instance& in = *instances_[r.instance];
+  r.state = Request::kShed;
+  r.shed_reason = why;
+  r.end_ns = now;
+  in.counters.queued_requests.fetch_sub(1, std::memory_order_relaxed);
+  in.counters.queued_samples.fetch_sub(r.samples, std::memory_order_relaxed);
+  --model_queued_[r.model];
+  Finished(ri, false);
+}
+
+void Simulator::Finished(uint32_t ri, bool ok) {
+  const Request& r = requests_[ri];
+  --model_in_flight_[r.model];
+  if (AdmissionPolicy* a = admissions_[r.model]) a->OnFinish(r.end_ns - r.arrival_ns, ok);
+}
+
 void Simulator::Summarise(SimResult* out) const {
   SimResult s;
+  s.shed_by_reason.assign(kShedReasonCount, 0);
   const double inf = std::numeric_limits<double>::infinity();
   std::vector<double> lat;
   lat.reserve(requests_.size());
@@ -308,6 +389,10 @@ void Simulator::Summarise(SimResult* out) const {
     } else {
       if (r.state == Request::kTimedOut) ++s.timeouts;
       if (r.state == Request::kRejected) ++s.rejected;
+      if (r.state == Request::kShed) {
+        ++s.shed;
+        ++s.shed_by_reason[size_t(r.shed_reason)];
+      }
       norm_sum += cap;
     }
     lat.push_back(l);

@@ -5,6 +5,12 @@
 // queue timeouts expire queued requests and max_queue_size rejects them. Execution times come from a
 // "true" latency curve per instance with log-normal noise. No Node, no threads, no wall clock.
 //
+// Admission: an optional AdmissionPolicy per model (the live classes) decides at arrival as
+// ModelScheduler::Enqueue does, and its QueueDiscipline is applied through the same QueueGate at every
+// batch formation (drops, deadline caps, early dispatch, adaptive LIFO); OnFinish hears every finished
+// request in the same order as live. The effective deadline is the sooner of the queue timeout and, when
+// the SLO is handed to the policies (slo_to_policy), the SLO.
+//
 // Differences from the live runtime (documented in docs/placement.md): one priority level, every
 // request of a model has the same shape, and the executor picks up its next batch with no delay
 // (the measured per-request overhead is added to each latency instead).
@@ -22,7 +28,9 @@
 #include "batching_config.h"
 #include "instance_load.h"
 #include "latency_profile.h"
+#include "admission_policy.h"
 #include "placement_policy.h"
+#include "queue_gate.h"
 #include "sim_random.h"
 #include "status.h"
 
@@ -63,6 +71,8 @@ struct SimResult {
   uint64_t within_slo = 0;
   uint64_t timeouts = 0;
   uint64_t rejected = 0;
+  uint64_t shed = 0;       // by admission, at arrival or from a queue
+  std::vector<uint64_t> shed_by_reason;  // indexed by ShedReason (kShedReasonCount entries)
   double span_s = 0;       // from the warm-up's end to the last measured arrival
   double attainment = 0;   // within_slo / arrivals
   double goodput = 0;      // within_slo / span_s
@@ -85,7 +95,9 @@ class Simulator {
                        std::unique_ptr<Simulator>* out);
 
   // Runs `arrivals` (ascending times) to completion. policies[m] places model m's requests.
-  Status Run(const std::vector<SimArrival>& arrivals, const std::vector<PlacementPolicy*>& policies, SimResult* out);
+  // admissions[m] (optional: empty, or null entries) decides whether model m's requests run.
+  Status Run(const std::vector<SimArrival>& arrivals, const std::vector<PlacementPolicy*>& policies, SimResult* out,
+             const std::vector<AdmissionPolicy*>& admissions = {});
 
   // Batches formed in the last Run(), as (instance, start_ns, request indices), when recording was
   // enabled with RecordBatches(true). For tests against the live DynamicBatcher.
@@ -98,16 +110,20 @@ class Simulator {
   const std::vector<FormedBatch>& batches() const { return formed_; }
 
   size_t instance_count() const { return instances_.size(); }
+  size_t model_instance_count(size_t model) const { return model_instances_[model].size(); }
+  uint32_t model_max_batch_size(size_t model) const { return models_[model].batching.max_batch_size; }
 
  private:
   struct Request {
     int64_t arrival_ns;
     int64_t deadline_ns;
     int64_t end_ns;
+    int64_t budget_ns;  // effective deadline (absolute), 0 = none
     uint32_t model;
     uint32_t samples;
     uint32_t instance;
-    enum State : uint8_t { kQueued, kRunning, kDone, kTimedOut, kRejected } state;
+    enum State : uint8_t { kQueued, kRunning, kDone, kTimedOut, kRejected, kShed } state;
+    ShedReason shed_reason;
   };
   struct Instance {
     SimInstanceSpec spec;
@@ -123,6 +139,7 @@ class Simulator {
     SimRandom noise{1};
     uint64_t placements = 0;
     uint64_t busy_ns = 0;
+    QueueGateState gate;
   };
   struct Event {
     int64_t t_ns;
@@ -136,7 +153,9 @@ class Simulator {
   Simulator() = default;
   void Reset();
   void Push(int64_t t, uint32_t kind, uint32_t target);
-  void Arrive(uint32_t r, PlacementPolicy* policy, int64_t now);
+  void Arrive(uint32_t r, PlacementPolicy* policy, AdmissionPolicy* admission, int64_t now);
+  void Shed(uint32_t r, ShedReason why, int64_t now);  // from a queue
+  void Finished(uint32_t r, bool ok);                  // admission feedback, in-flight count
   void TryDispatch(uint32_t inst, int64_t now);
   void FinishBatch(uint32_t inst, int64_t now);
   void Expire(uint32_t r, int64_t now);
@@ -149,6 +168,8 @@ class Simulator {
   SimOptions options_;
   std::vector<Request> requests_;
   std::vector<uint32_t> model_queued_;
+  std::vector<int64_t> model_in_flight_;
+  std::vector<AdmissionPolicy*> admissions_;  // per model, during Run(); may hold nulls
   std::vector<Event> heap_;
   uint64_t seq_ = 0;
   uint64_t batches_ = 0;

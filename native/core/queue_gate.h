@@ -1,0 +1,70 @@
+// QueueGate: the queue side of admission control, applied by an instance each time it forms a batch.
+// One gate per batch formation, shared verbatim by the live DynamicBatcher and the simulator (native/sim),
+// so both drop, cap and dispatch the same way.
+//
+// Use, at batch formation with the instance idle (nothing in flight):
+//   QueueGate gate(discipline, config, profile, state, now, queue_empty);
+//   for each queued request in scheduling order: gate.Check(r) -> drop it (reason) or keep it;
+//   if gate.lifo(): plan the batch newest-first;
+//   while offering kept requests to the BatchPlanner: stop when !gate.Fits(r);
+//   if the plan waits: gate.DispatchEarly(plan.wake_at_ns) -> send now instead.
+// `state` is the instance's own (CoDel's last-empty time); the caller holds the instance's lock.
+// Not thread-safe, allocation-free.
+#pragma once
+
+#include <cstdint>
+
+#include "admission_policy.h"
+#include "batching_config.h"
+#include "latency_profile.h"
+
+namespace serval {
+
+struct QueueGateState {
+  int64_t last_empty_ns = 0;  // last time the queue was seen empty (0: not yet seen)
+};
+
+// What the gate needs of a queued request.
+struct GateRequest {
+  int64_t enqueue_ns = 0;
+  int64_t deadline_ns = 0;  // effective deadline, 0 = none
+  uint32_t samples = 1;
+};
+
+class QueueGate {
+ public:
+  QueueGate(const QueueDiscipline& d, const BatchingConfig& c, const LatencyProfile& profile, QueueGateState& state,
+            int64_t now_ns, bool queue_empty);
+
+  // Whether anything is to be done at all (none of the discipline's rules is on).
+  bool active() const { return d_.any(); }
+  // CoDel sees a standing queue: it has not been empty for codel_interval_ns.
+  bool congested() const { return congested_; }
+  // Plan newest-first (adaptive LIFO while congested).
+  bool lifo() const { return d_.adaptive_lifo && congested_; }
+  int64_t now() const { return now_; }
+
+  // Visits a queued request in scheduling order: kNone keeps it (counted as ahead of later ones).
+  ShedReason Check(const GateRequest& r);
+
+  // Batch control: whether `r` may join a forming batch that already has `samples` samples and whose
+  // earliest deadline so far is *min_deadline_ns (updated when it joins). The first request always fits.
+  bool Fits(const GateRequest& r, uint32_t samples, int64_t* min_deadline_ns) const;
+
+  // The forming batch of `samples` samples would wait until wake_at_ns: whether to send it now because
+  // waiting would make its earliest-deadline request late.
+  bool DispatchEarly(int64_t wake_at_ns, uint32_t samples, int64_t min_deadline_ns) const;
+
+  // Call after taking a batch when the queue is left empty.
+  static void NoteEmpty(QueueGateState& state, int64_t now_ns) { state.last_empty_ns = now_ns; }
+
+ private:
+  const QueueDiscipline& d_;
+  const LatencyProfile& profile_;
+  const uint32_t max_b_;
+  const int64_t now_;
+  bool congested_ = false;
+  uint32_t kept_samples_ = 0;
+};
+
+}  // namespace serval
