@@ -8,6 +8,12 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Why admission shed a request (native ShedReasonName). */
+export type ShedReason = 'deadline' | 'late' | 'codel' | 'concurrency' | 'learned';
+
+/** One row of the native policy registry (native/core/policy_registry.cc). */
+export interface NativePolicyEntry { kind: 'placement' | 'admission'; name: string; description: string; decisionCost: string }
+
 export interface NativeHistogram { bounds: number[]; counts: number[]; sum: number; count: number }
 
 export interface NativeInstanceStats {
@@ -19,6 +25,10 @@ export interface NativeModelStats {
   success: number; failure: Record<string, number>; inferenceCount: number; executionCount: number; pending: number;
   /** Decisions the learned policy's guard rails handed to earliest-finish-time. */
   policyFallbacks: number;
+  /** The admission policy, requests it shed by reason, admitted requests not yet finished, its current limit. */
+  admission: string; shed: Partial<Record<ShedReason, number>>; inFlight: number; admissionLimit: number;
+  /** Mean |predicted - actual| / actual latency of admitted requests, over predictionCount requests. */
+  predictionErrorMean: number; predictionCount: number;
   queueSeconds: NativeHistogram; computeSeconds: NativeHistogram; requestSeconds: NativeHistogram; batchSize: NativeHistogram;
   instances: NativeInstanceStats[];
 }
@@ -42,11 +52,16 @@ export interface NativeModelDesc {
   policy: string;
   /** The model's latency objective, handed to the placement policy (0 or absent: none). */
   sloUs?: number;
+  /** Admission policy name (absent: none), and its parameters (0 or absent: defaults). */
+  admission?: string;
+  codelTargetUs?: number;
+  codelIntervalUs?: number;
+  concurrencyInitialLimit?: number;
 }
 
 export interface NativeModel {
   enqueue(inputs: unknown[], dims: number[][], batchSize: number, priority: number, timeoutUs: number,
-          outputMask: number, requestId: number): Promise<Record<string, { type: string; dims: number[]; data: unknown }>>;
+          outputMask: number, requestId: number, sloUs?: number): Promise<Record<string, { type: string; dims: number[]; data: unknown }>>;
   cancel(requestId: number): boolean;
   executorToken(instance: number): number;
   failInflight(instance: number, message: string): void;
@@ -126,10 +141,15 @@ export interface NativeSimConfig {
   options?: { seed?: number; decisionNs?: number; overheadUs?: number; warmupS?: number; onlineProfile?: boolean; keepLatencies?: boolean };
   /** Record features and the teacher's choice at every decision ('self': the acting policy's own). */
   record?: { teacher: string };
+  /** Admission policy for every model, or one per model (absent: none). */
+  admission?: string | string[];
+  admissionOptions?: { codelTargetUs?: number; codelIntervalUs?: number; initialLimit?: number };
 }
 
 export interface NativeSimResult {
   arrivals: number; ok: number; withinSlo: number; timeouts: number; rejected: number; spanS: number;
+  /** Shed by admission (at arrival or from a queue), and by reason. */
+  shed: number; shedByReason: Partial<Record<ShedReason, number>>;
   attainment: number; goodput: number; throughput: number;
   /** Nearest rank over every measured request; Infinity when failures reach the rank. */
   p50Ms: number; p95Ms: number; p99Ms: number; meanOkMs: number;
@@ -164,9 +184,9 @@ export interface NativeSim {
 export interface NativeAddon {
   NativeRuntime: new (makeError: (code: string, message: string) => Error) => NativeRuntime;
   NativeExecutor: new (token: number) => NativeExecutor;
-  buildInfo(): { cuda: boolean; cudaDevices: number; policies: string[] };
-  /** null when CreatePlacementPolicy accepts `name`, else why not. */
-  validatePolicy(name: string): { code: string; message: string } | null;
+  buildInfo(): { cuda: boolean; cudaDevices: number; policies: string[]; admissionPolicies: string[]; policyTable: NativePolicyEntry[] };
+  /** null when the policy registry accepts `name` (of that kind, placement by default), else why not. */
+  validatePolicy(name: string, kind?: 'placement' | 'admission'): { code: string; message: string } | null;
   sim: NativeSim;
 }
 

@@ -257,7 +257,7 @@ DynamicBatcher::WaitResult DynamicBatcher::NextBatch(int64_t max_wait_ns, const 
     int64_t now = NowNs();
     std::optional<QueueGate> gate;
     if (discipline_.any()) {
-      gate.emplace(discipline_, deps_.config, profile_, gate_state_, now, queue_.empty());
+      gate.emplace(discipline_, deps_.config, profile_, gate_state_, now, queue_.samples());
       GateQueue(*gate, &failed);
       if (queue_.empty()) QueueGate::NoteEmpty(gate_state_, now);
     }

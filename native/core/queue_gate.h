@@ -3,7 +3,7 @@
 // so both drop, cap and dispatch the same way.
 //
 // Use, at batch formation with the instance idle (nothing in flight):
-//   QueueGate gate(discipline, config, profile, state, now, queue_empty);
+//   QueueGate gate(discipline, config, profile, state, now, queued_samples);
 //   for each queued request in scheduling order: gate.Check(r) -> drop it (reason) or keep it;
 //   if gate.lifo(): plan the batch newest-first;
 //   while offering kept requests to the BatchPlanner: stop when !gate.Fits(r);
@@ -33,8 +33,9 @@ struct GateRequest {
 
 class QueueGate {
  public:
+  // `queued_samples`: every sample queued on the instance now (0: the queue is empty).
   QueueGate(const QueueDiscipline& d, const BatchingConfig& c, const LatencyProfile& profile, QueueGateState& state,
-            int64_t now_ns, bool queue_empty);
+            int64_t now_ns, uint64_t queued_samples);
 
   // Whether anything is to be done at all (none of the discipline's rules is on).
   bool active() const { return d_.any(); }
@@ -44,11 +45,16 @@ class QueueGate {
   bool lifo() const { return d_.adaptive_lifo && congested_; }
   int64_t now() const { return now_; }
 
-  // Visits a queued request in scheduling order: kNone keeps it (counted as ahead of later ones).
+  // Visits a queued request in scheduling order: kNone keeps it (counted as ahead of later ones). Its
+  // predicted finish: the kept requests ahead run first in full batches, and its own batch holds as many
+  // samples as the queue can put in it (a standing queue fills batches; a short one does not).
   ShedReason Check(const GateRequest& r);
 
   // Batch control: whether `r` may join a forming batch that already has `samples` samples and whose
   // earliest deadline so far is *min_deadline_ns (updated when it joins). The first request always fits.
+  // Only a short queue (fewer samples than a full batch) is capped: with a standing queue, Check() has
+  // already dropped whoever cannot make a full batch, and shrinking batches would cost throughput
+  // exactly when capacity is scarce.
   bool Fits(const GateRequest& r, uint32_t samples, int64_t* min_deadline_ns) const;
 
   // The forming batch of `samples` samples would wait until wake_at_ns: whether to send it now because
@@ -63,6 +69,7 @@ class QueueGate {
   const LatencyProfile& profile_;
   const uint32_t max_b_;
   const int64_t now_;
+  const uint64_t queued_;
   bool congested_ = false;
   uint32_t kept_samples_ = 0;
 };

@@ -245,7 +245,8 @@ void Simulator::TryDispatch(uint32_t inst, int64_t now) {
   const QueueDiscipline discipline = admission ? admission->discipline() : QueueDiscipline();
   std::optional<QueueGate> gate;
   if (discipline.any()) {
-    gate.emplace(discipline, model.batching, *in.profile, in.gate, now, in.queue.empty());
+    gate.emplace(discipline, model.batching, *in.profile, in.gate, now,
+                 in.counters.queued_samples.load(std::memory_order_relaxed));
     // Copy: Shed() edits the queue's counters, not the deque (entries are skipped once not queued).
     for (uint32_t ri : in.queue) {
       Request& r = requests_[ri];

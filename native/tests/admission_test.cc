@@ -101,18 +101,23 @@ TEST(registry_lists_every_policy_once_and_creates_each) {
 }
 
 TEST(gate_drops_requests_that_cannot_finish_by_their_deadline_counting_the_queue_ahead) {
-  auto p = AffineProfile(4, 10 * kMs, 1 * kMs);  // l(1)=11, l(4)=14 ms
+  auto p = AffineProfile(4, 10 * kMs, 1 * kMs);  // l(1)=11, l(3)=13, l(4)=14 ms
   BatchingConfig c = Batching(4);
   QueueDiscipline d = DeadlineDiscipline();
   QueueGateState s;
   const int64_t now = 1000 * kMs;
-  QueueGate g(d, c, *p, s, now, false);
-  CHECK(g.Check({now, now + 12 * kMs, 1}) == ShedReason::kNone);  // alone: 11 ms
-  CHECK(g.Check({now, now + 12 * kMs, 2}) == ShedReason::kLate);  // with the one ahead: l(3) = 13 ms
-  CHECK(g.Check({now, now + 14 * kMs, 3}) == ShedReason::kNone);  // l(4) = 14 ms: fits exactly
-  // The first batch is full: the next one finishes after it, 14 + 11 ms.
-  CHECK(g.Check({now, now + 24 * kMs, 1}) == ShedReason::kLate);
-  CHECK(g.Check({now, now + 25 * kMs, 1}) == ShedReason::kNone);
+  {
+    QueueGate g(d, c, *p, s, now, 3);  // a short queue: 1 + 2 samples, one batch of 3
+    CHECK(g.Check({now, now + 13 * kMs, 1}) == ShedReason::kNone);
+    CHECK(g.Check({now, now + 12 * kMs + kMs / 2, 2}) == ShedReason::kLate);
+  }
+  QueueGate g(d, c, *p, s, now, 12);  // a standing queue: batches will be full
+  CHECK(g.Check({now, now + 13 * kMs + kMs / 2, 1}) == ShedReason::kLate);  // l(4) = 14 ms, not l(1)
+  CHECK(g.Check({now, now + 14 * kMs, 1}) == ShedReason::kNone);
+  CHECK(g.Check({now, now + 14 * kMs, 3}) == ShedReason::kNone);
+  // The first batch is full: the next one finishes after it, 14 + 14 ms.
+  CHECK(g.Check({now, now + 27 * kMs, 1}) == ShedReason::kLate);
+  CHECK(g.Check({now, now + 28 * kMs, 1}) == ShedReason::kNone);
   CHECK(g.Check({now, 0, 4}) == ShedReason::kNone);  // no deadline: never dropped
 }
 
@@ -122,7 +127,7 @@ TEST(gate_caps_batches_by_the_earliest_deadline_and_dispatches_early) {
   QueueDiscipline d = DeadlineDiscipline();
   QueueGateState s;
   const int64_t now = 1000 * kMs;
-  QueueGate g(d, c, *p, s, now, false);
+  QueueGate g(d, c, *p, s, now, 4);  // a short queue: 4 of 8 samples
   int64_t min_deadline = 0;
   CHECK(g.Fits({now, now + 13 * kMs, 1}, 0, &min_deadline));  // the first always fits
   CHECK_EQ(min_deadline, now + 13 * kMs);
@@ -133,9 +138,13 @@ TEST(gate_caps_batches_by_the_earliest_deadline_and_dispatches_early) {
   CHECK(g.DispatchEarly(now + 5 * kMs, 3, min_deadline));
   CHECK(!g.DispatchEarly(now + 5 * kMs, 3, now + 100 * kMs));
   CHECK(!g.DispatchEarly(now + 5 * kMs, 3, 0));
+  // A standing queue is not capped (its requests were checked against full batches).
+  QueueGate standing(d, c, *p, s, now, 8);
+  min_deadline = now + 13 * kMs;
+  CHECK(standing.Fits({now, 0, 1}, 3, &min_deadline));
   // Without deadline batching nothing is capped.
   QueueDiscipline plain;
-  QueueGate none(plain, c, *p, s, now, false);
+  QueueGate none(plain, c, *p, s, now, 1);
   min_deadline = 0;
   CHECK(none.Fits({now, now + 1, 1}, 0, &min_deadline));
   CHECK(none.Fits({now, now + 1, 7}, 1, &min_deadline));
@@ -154,25 +163,25 @@ TEST(codel_drops_long_waits_only_while_the_queue_stands_and_then_serves_newest_f
   QueueGateState s;
   int64_t now = 1000 * kMs;
   {
-    QueueGate g(d, c, *p, s, now, true);  // empty queue: not congested
+    QueueGate g(d, c, *p, s, now, 0);  // empty queue: not congested
     CHECK(!g.congested());
     CHECK(!g.lifo());
   }
   now += 50 * kMs;
   {
-    QueueGate g(d, c, *p, s, now, false);  // queue standing for 50 ms < interval
+    QueueGate g(d, c, *p, s, now, 1);  // queue standing for 50 ms < interval
     CHECK(!g.congested());
     CHECK(g.Check({now - 20 * kMs, 0, 1}) == ShedReason::kNone);   // 20 ms < interval
     CHECK(g.Check({now - 101 * kMs, 0, 1}) == ShedReason::kCodel);  // past the interval
   }
   now += 60 * kMs;  // standing for 110 ms: congested
-  QueueGate g(d, c, *p, s, now, false);
+  QueueGate g(d, c, *p, s, now, 1);
   CHECK(g.congested());
   CHECK(g.lifo());
   CHECK(g.Check({now - 6 * kMs, 0, 1}) == ShedReason::kCodel);
   CHECK(g.Check({now - 4 * kMs, 0, 1}) == ShedReason::kNone);
   QueueGate::NoteEmpty(s, now);
-  QueueGate after(d, c, *p, s, now + 10 * kMs, false);
+  QueueGate after(d, c, *p, s, now + 10 * kMs, 1);
   CHECK(!after.congested());
 }
 
