@@ -35,6 +35,17 @@ export type PolicyName =
   /** The learned policy with weights from a file written by `serval train-policy` (policy.bin). */
   | `learned:${string}`;
 
+/**
+ * Admission policy: whether and when a request runs (native/core/policy_registry.cc lists them).
+ * - `none`: admit everything (Triton's behaviour: max_queue_size and queue timeouts only).
+ * - `deadline`: shed at arrival when no instance is predicted to finish by the request's deadline; drop
+ *   queued requests that can no longer make it; cap short queues' batches by deadline slack.
+ * - `codel`: controlled delay on each instance queue, with adaptive LIFO while congested.
+ * - `adaptive_concurrency`: a gradient-style adaptive limit on in-flight requests.
+ * A shed request fails at once with a `ShedError` (code `SHED`; HTTP 429 with Retry-After).
+ */
+export type AdmissionName = 'none' | 'deadline' | 'codel' | 'adaptive_concurrency';
+
 export interface RuntimeOptions {
   /** Path of a Triton-layout model repository. */
   modelRepository: string;
@@ -44,6 +55,12 @@ export interface RuntimeOptions {
    * @default 'least_outstanding'
    */
   policy?: PolicyName;
+  /**
+   * Admission policy for every model whose config.pbtxt does not set the `admission_policy` parameter.
+   * Requests need a deadline for `deadline` to act: `timeoutMs`, `sloMs`, or the model's `slo_ms`.
+   * @default 'none'
+   */
+  admission?: AdmissionName;
   /** Which models to load at open: all of them, or the names listed. @default 'all' */
   loadModels?: 'all' | 'none' | string[];
   /** ONNX Runtime intra-op threads per instance (config.pbtxt parameter `intra_op_thread_count` wins). @default 1 */
@@ -65,6 +82,12 @@ export interface InferOptions {
   priority?: number;
   /** Queue timeout in milliseconds (Triton's request `timeout`, which is in µs). Subject to allow_timeout_override. */
   timeoutMs?: number;
+  /**
+   * Latency objective of this request in milliseconds (arrival to answer); the model's `slo_ms` when
+   * omitted. The request's effective deadline, which admission policies act on, is the sooner of this and
+   * its queue timeout.
+   */
+  sloMs?: number;
   /** Cancels the request while it is still queued. */
   signal?: AbortSignal;
   /** Return only these outputs (all when omitted). */
@@ -135,6 +158,19 @@ export interface ModelStats {
   pending: number;
   /** Placement decisions the learned policy's guard rails handed to earliest-finish-time (0 for other policies). */
   policyFallbacks: number;
+  /** The model's admission policy, and the requests it shed by reason (deadline, late, codel, concurrency). */
+  admission: string;
+  shed: Record<string, number>;
+  /** Admitted requests not yet answered (queued or running). */
+  inFlight: number;
+  /** adaptive_concurrency: the current in-flight limit (0 for other policies). */
+  admissionLimit: number;
+  /**
+   * Mean relative error |predicted - actual| / actual of the latency admission predicted at arrival, over
+   * `predictionCount` answered requests (0 when no admission policy predicts).
+   */
+  predictionErrorMean: number;
+  predictionCount: number;
   queueSeconds: HistogramSnapshot;
   computeSeconds: HistogramSnapshot;
   requestSeconds: HistogramSnapshot;
@@ -146,6 +182,7 @@ export interface ModelStats {
 
 export interface RuntimeStats {
   policy: string;
+  admission: AdmissionName;
   models: ModelStats[];
 }
 

@@ -14,6 +14,7 @@ export type ServalErrorCode =
   | 'CLOSED'
   | 'MODEL_UNAVAILABLE'
   | 'EXECUTION_FAILED'
+  | 'SHED'
   | 'INTERNAL';
 
 export class ServalError extends Error {
@@ -75,6 +76,15 @@ export class ExecutionFailedError extends ServalError {
   constructor(message: string) { super('EXECUTION_FAILED', message); this.name = 'ExecutionFailedError'; }
 }
 
+/**
+ * Admission control refused the request: it could not be answered within its deadline, or the model is
+ * overloaded. Sent at once, never after waiting in a queue (except a request that became late while
+ * queued). Retry later or elsewhere; HTTP 429 with a Retry-After header.
+ */
+export class ShedError extends ServalError {
+  constructor(message: string) { super('SHED', message); this.name = 'ShedError'; }
+}
+
 const CLASSES: Record<ServalErrorCode, new (message: string) => ServalError> = {
   UNKNOWN_MODEL: UnknownModelError,
   INVALID_INPUT: InvalidInputError,
@@ -86,6 +96,7 @@ const CLASSES: Record<ServalErrorCode, new (message: string) => ServalError> = {
   CLOSED: ClosedError,
   MODEL_UNAVAILABLE: ModelUnavailableError,
   EXECUTION_FAILED: ExecutionFailedError,
+  SHED: ShedError,
   INTERNAL: class InternalError extends ServalError {
     constructor(message: string) { super('INTERNAL', message); this.name = 'InternalError'; }
   },
@@ -108,6 +119,7 @@ const HTTP_STATUS: Record<ServalErrorCode, number> = {
   CLOSED: 503,
   MODEL_UNAVAILABLE: 503,
   EXECUTION_FAILED: 500,
+  SHED: 429,
   INTERNAL: 500,
 };
 

@@ -12,11 +12,12 @@ import { ModelRepository } from './repository/repository.js';
 import type { ModelConfig } from './repository/model-config.js';
 import { ModelVersion } from './model/model-version.js';
 import type {
-  InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
+  AdmissionName, InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
   RuntimeEvent, RuntimeOptions, RuntimeStats,
 } from './api-types.js';
 
 const DEFAULT_POLICY: PolicyName = 'least_outstanding';
+const DEFAULT_ADMISSION: AdmissionName = 'none';
 const DEFAULT_DRAIN_MS = 30_000;
 
 interface ModelEntry {
@@ -28,6 +29,8 @@ interface ModelEntry {
 
 export class Runtime {
   readonly policy: PolicyName;
+  /** The admission policy of models whose config does not choose one. */
+  readonly admission: AdmissionName;
   readonly repository: ModelRepository;
   private readonly native: NativeRuntime;
   private readonly entries = new Map<string, ModelEntry>();
@@ -36,9 +39,13 @@ export class Runtime {
   private closed = false;
   private requested: string[] = [];
 
-  private constructor(options: RuntimeOptions, policy: PolicyName) {
+  private readonly admissionPolicies: readonly string[];
+
+  private constructor(options: RuntimeOptions, policy: PolicyName, admission: AdmissionName) {
     this.options = options;
     this.policy = policy;
+    this.admission = admission;
+    this.admissionPolicies = loadAddon().buildInfo().admissionPolicies;
     this.repository = new ModelRepository(options.modelRepository);
     this.native = new (loadAddon().NativeRuntime)((code, message) => errorFromCode(code as ServalErrorCode, message));
   }
@@ -57,10 +64,15 @@ export class Runtime {
     }
     const refused = addon.validatePolicy(policy);
     if (refused) throw new InvalidArgumentError(`placement policy '${policy}': ${refused.message}`);
+    const admission = options.admission ?? DEFAULT_ADMISSION;
+    const admissions = addon.buildInfo().admissionPolicies;
+    if (typeof admission !== 'string' || !admissions.includes(admission)) {
+      throw new InvalidArgumentError(`unknown admission policy '${String(admission)}' (one of ${admissions.join(', ')})`);
+    }
     if (options.intraOpThreads !== undefined && (!Number.isSafeInteger(options.intraOpThreads) || options.intraOpThreads < 1)) {
       throw new InvalidArgumentError('intraOpThreads must be a positive integer');
     }
-    const rt = new Runtime(options, policy);
+    const rt = new Runtime(options, policy, admission);
     const entries = await rt.repository.list();
     const which = options.loadModels ?? 'all';
     const names = which === 'all' ? entries.map((e) => e.name) : which === 'none' ? [] : which;
@@ -127,7 +139,7 @@ export class Runtime {
         if (s) models.push(s);
       }
     }
-    return { policy: this.policy, models };
+    return { policy: this.policy, admission: this.admission, models };
   }
 
   async repositoryIndex(): Promise<RepositoryIndexEntry[]> {
@@ -234,7 +246,7 @@ export class Runtime {
       this.emit({ kind: 'model-state', model: name, version, state: 'LOADING' });
       fresh.set(version, new ModelVersion({
         name, version, parsed, file: this.repository.modelFile(name, version, parsed.config), native: this.native,
-        policy: this.policy, intraOpThreads: this.options.intraOpThreads ?? 1, warmup: this.options.warmup ?? true,
+        policy: this.policy, admission: this.admission, admissionPolicies: this.admissionPolicies, intraOpThreads: this.options.intraOpThreads ?? 1, warmup: this.options.warmup ?? true,
         onEvent: (e) => this.emit(e),
       }));
     }

@@ -91,6 +91,7 @@ async function serveCommand(config: ServeConfig, version: string): Promise<void>
     runtimeOptions: {
       modelRepository: config.modelRepository,
       ...(config.policy ? { policy: config.policy as never } : {}),
+      ...(config.admission ? { admission: config.admission as never } : {}),
       onEvent: events.log,
     },
     host: config.host,
@@ -139,6 +140,7 @@ function logStartup(server: RunningServer, config: ServeConfig, version: string,
   logger.info(`serval ${version}`, {
     repository: config.modelRepository,
     policy: runtime.policy,
+    admission: runtime.admission,
     transport: server.transport,
     modelControlMode: config.modelControlMode,
     auth: config.authTokenFile ? 'bearer' : 'none',

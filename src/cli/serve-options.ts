@@ -5,6 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { loadAddon } from '../binding.js';
 import type { ModelControlMode } from '../server/routes.js';
 import type { LogFormat } from '../server/logger.js';
 
@@ -21,6 +22,8 @@ export interface ServeConfig {
   repositoryPollSecs: number;
   /** Absent: the runtime's default policy. */
   policy?: string;
+  /** Absent: the runtime's default admission policy (none). */
+  admission?: string;
   maxBodyMb: number;
   authTokenFile?: string;
   logFormat: LogFormat;
@@ -44,13 +47,20 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'modelControlMode', flags: '--model-control-mode <mode>', env: 'SERVAL_MODEL_CONTROL_MODE', help: 'none | poll | explicit (default: none)' },
   { key: 'loadModel', flags: '--load-model <name>', env: 'SERVAL_LOAD_MODEL', help: 'model to load at start in explicit mode; repeatable, * = all (env var: comma-separated list)' },
   { key: 'repositoryPollSecs', flags: '--repository-poll-secs <n>', env: 'SERVAL_REPOSITORY_POLL_SECS', help: 'rescan interval in poll mode (default: 15)' },
-  { key: 'policy', flags: '--policy <name>', env: 'SERVAL_POLICY', help: 'placement policy: least_outstanding (default), round_robin, weighted_round_robin, power_of_two, shortest_expected_delay, earliest_finish_time, learned, learned:FILE' },
+  { key: 'policy', flags: '--policy <name>', env: 'SERVAL_POLICY', help: `placement policy: least_outstanding (default), ${policyNames('placement')}, learned:FILE` },
+  { key: 'admission', flags: '--admission <name>', env: 'SERVAL_ADMISSION', help: `admission policy of models whose config sets no admission_policy: none (default), ${policyNames('admission')}` },
   { key: 'maxBodyMb', flags: '--max-body-mb <n>', env: 'SERVAL_MAX_BODY_MB', help: 'largest request body accepted, in MiB; larger ones get 413 (default: 64)' },
   { key: 'authTokenFile', flags: '--auth-token-file <file>', env: 'SERVAL_AUTH_TOKEN_FILE', help: 'require "Authorization: Bearer <token>" (token read from file) except on health and metrics' },
   { key: 'logFormat', flags: '--log-format <format>', env: 'SERVAL_LOG_FORMAT', help: 'pretty | json (default: pretty)' },
   { key: 'drainTimeoutSecs', flags: '--drain-timeout-secs <n>', env: 'SERVAL_DRAIN_TIMEOUT_SECS', help: 'on SIGTERM/SIGINT, how long to wait for accepted requests (default: 30)' },
   { key: 'config', flags: '--config <file>', env: 'SERVAL_CONFIG', help: 'JSON file with any of the options above in camelCase (e.g. {"httpPort": 8000})' },
 ];
+
+/** The registry's policies of one kind (native/core/policy_registry.cc), for the help text. */
+function policyNames(kind: 'placement' | 'admission'): string {
+  const skip = kind === 'placement' ? 'least_outstanding' : 'none';
+  return loadAddon().buildInfo().policyTable.filter((p) => p.kind === kind && p.name !== skip).map((p) => p.name).join(', ');
+}
 
 const FILE_KEYS = new Set<string>(SERVE_OPTIONS.map((o) => o.key).filter((k) => k !== 'config'));
 
@@ -107,6 +117,8 @@ export function resolveServeConfig(cli: Partial<Record<ServeKey | 'config', unkn
   };
   const policy = get('policy');
   if (policy) cfg.policy = str(policy);
+  const admission = get('admission');
+  if (admission) cfg.admission = str(admission);
   const tokenFile = pathOf('authTokenFile');
   if (tokenFile) cfg.authTokenFile = tokenFile;
   return cfg;

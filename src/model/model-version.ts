@@ -25,6 +25,9 @@ export interface ModelVersionOptions {
   parsed: ParsedModelConfig;
   native: NativeRuntime;
   policy: string;
+  /** The runtime's default admission policy and the names the addon accepts. */
+  admission: string;
+  admissionPolicies: readonly string[];
   intraOpThreads: number;
   warmup: boolean;
   onEvent: (e: RuntimeEvent) => void;
@@ -71,7 +74,7 @@ export class ModelVersion {
       const infos = await Promise.all(this.executors.map((e) => e.load()));
       const config = autoCompleteConfig(o.parsed, infos[0]!);
       this.config = config;
-      this.nativeModel = o.native.createModel(nativeModelDesc(config, o.version, o.policy));
+      this.nativeModel = o.native.createModel(nativeModelDesc(config, o.version, { policy: o.policy, admission: o.admission, admissionPolicies: o.admissionPolicies }));
       const warmup = o.warmup ? warmupSteps(config, dirname(dirname(o.file))) : [];
       const inputs = config.input.map((t) => ({ name: t.name, ortType: toOrtType(t.dataType) }));
       const outputs = config.output.map((t) => t.name);
@@ -104,18 +107,23 @@ export class ModelVersion {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
       throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${String(opts.timeoutMs)}`);
     }
+    const sloMs = opts.sloMs ?? 0;
+    if (typeof sloMs !== 'number' || !(sloMs >= 0) || !Number.isFinite(sloMs)) {
+      throw new InvalidArgumentError(`sloMs must be a finite number >= 0, got ${String(opts.sloMs)}`);
+    }
     const mask = outputMask(config, opts.outputs);
     const signal = opts.signal;
     const timeoutUs = Math.round(timeoutMs * 1000);
+    const sloUs = Math.round(sloMs * 1000);
     if (!signal) {
-      return this.nativeModel.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, 0) as Promise<InferOutputs>;
+      return this.nativeModel.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, 0, sloUs) as Promise<InferOutputs>;
     }
     if (signal.aborted) return Promise.reject(new CancelledError('request cancelled before it was queued'));
     const id = nextRequestId++;
     const model = this.nativeModel;
     const onAbort = () => { model.cancel(id); };
     signal.addEventListener('abort', onAbort, { once: true });
-    const p = model.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, id) as Promise<InferOutputs>;
+    const p = model.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, id, sloUs) as Promise<InferOutputs>;
     return p.finally(() => signal.removeEventListener('abort', onAbort));
   }
 
@@ -137,6 +145,12 @@ export class ModelVersion {
       executionCount: s.executionCount,
       pending: s.pending,
       policyFallbacks: s.policyFallbacks,
+      admission: s.admission,
+      shed: { ...s.shed },
+      inFlight: s.inFlight,
+      admissionLimit: s.admissionLimit,
+      predictionErrorMean: s.predictionErrorMean,
+      predictionCount: s.predictionCount,
       queueSeconds: s.queueSeconds,
       computeSeconds: s.computeSeconds,
       requestSeconds: s.requestSeconds,

@@ -1,6 +1,7 @@
 /** Builds the native model description (NativeModelDesc) from a complete ModelConfig. */
 import { dataTypeInfo } from '../dtypes.js';
 import type { NativeModelDesc, NativeQueuePolicy } from '../binding.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { ModelConfig, QueuePolicyConfig } from '../repository/model-config.js';
 
 function queuePolicy(p: QueuePolicyConfig): NativeQueuePolicy {
@@ -33,7 +34,43 @@ function sloUs(config: ModelConfig): number {
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms * 1000) : 0;
 }
 
-export function nativeModelDesc(config: ModelConfig, version: number, policy: string): NativeModelDesc {
+/**
+ * config.pbtxt parameters of admission control (serval extensions): `admission_policy` (overrides the
+ * runtime's default), `codel_target_ms`, `codel_interval_ms`, `concurrency_initial_limit`. A bad value is an
+ * InvalidArgumentError naming the model and the parameter.
+ */
+function admissionFields(config: ModelConfig, fallback: string, known: readonly string[]): Pick<NativeModelDesc, 'admission' | 'codelTargetUs' | 'codelIntervalUs' | 'concurrencyInitialLimit'> {
+  const p = config.parameters;
+  const admission = p['admission_policy']?.trim() || fallback;
+  if (!known.includes(admission)) {
+    throw new InvalidArgumentError(`model '${config.name}': parameter admission_policy '${admission}' is not one of ${known.join(', ')}`);
+  }
+  const positive = (key: string, integer: boolean): number => {
+    const raw = p[key];
+    if (raw === undefined) return 0;
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v) || v <= 0 || (integer && !Number.isSafeInteger(v))) {
+      throw new InvalidArgumentError(`model '${config.name}': parameter ${key} must be a positive ${integer ? 'integer' : 'number'}, got '${raw}'`);
+    }
+    return v;
+  };
+  return {
+    admission,
+    codelTargetUs: Math.round(positive('codel_target_ms', false) * 1000),
+    codelIntervalUs: Math.round(positive('codel_interval_ms', false) * 1000),
+    concurrencyInitialLimit: positive('concurrency_initial_limit', true),
+  };
+}
+
+export interface SchedulingChoice {
+  /** Placement policy name. */
+  policy: string;
+  /** The runtime's default admission policy, and every name the addon knows. */
+  admission: string;
+  admissionPolicies: readonly string[];
+}
+
+export function nativeModelDesc(config: ModelConfig, version: number, scheduling: SchedulingChoice): NativeModelDesc {
   const db = config.dynamicBatching;
   const levels = Math.max(1, db?.priorityLevels ?? 0);
   const policies: NativeQueuePolicy[] = [];
@@ -55,8 +92,9 @@ export function nativeModelDesc(config: ModelConfig, version: number, policy: st
     defaultPriorityLevel: db && db.defaultPriorityLevel > 0 ? db.defaultPriorityLevel : Math.ceil(levels / 2),
     queuePolicies: policies,
     instances: expandInstances(config),
-    policy,
+    policy: scheduling.policy,
     sloUs: sloUs(config),
+    ...admissionFields(config, scheduling.admission, scheduling.admissionPolicies),
   };
 }
 

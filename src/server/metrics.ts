@@ -63,7 +63,7 @@ function formatBound(bound: number): string {
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
-  private snapshot: Snapshot = { stats: { policy: '', models: [] }, models: [], at: nowSeconds() };
+  private snapshot: Snapshot = { stats: { policy: '', admission: 'none', models: [] }, models: [], at: nowSeconds() };
   /** Busy seconds and time per instance at the previous scrape, for utilisation over the interval. */
   private readonly previousBusy = new Map<string, { busy: number; at: number }>();
 
@@ -128,6 +128,36 @@ export class ServerMetrics {
       },
     });
 
+    new Counter({
+      name: 'serval_inference_request_shed_total',
+      help: 'Requests the admission policy shed, by reason: deadline (predicted late at arrival), late (became late while queued), codel, concurrency.',
+      labelNames: ['model', 'version', 'reason'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const m of self.snapshot.stats.models) {
+          for (const [reason, n] of Object.entries(m.shed ?? {})) this.inc({ ...modelLabels(m), reason }, n);
+        }
+      },
+    });
+    const admissionGauge = (name: string, help: string, value: (m: ModelStats) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['model', 'version', 'admission'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const m of self.snapshot.stats.models) this.set({ ...modelLabels(m), admission: m.admission ?? 'none' }, value(m));
+        },
+      });
+    };
+    admissionGauge('serval_admission_in_flight', 'Admitted requests not yet answered (queued or running).', (m) => m.inFlight ?? 0);
+    admissionGauge('serval_admission_limit', 'The adaptive in-flight limit (adaptive_concurrency; 0 for other policies).', (m) => m.admissionLimit ?? 0);
+    admissionGauge('serval_admission_prediction_error_ratio',
+      'Mean |predicted - actual| / actual latency of the requests admission predicted at arrival (predicted vs actual latency error).',
+      (m) => m.predictionErrorMean ?? 0);
+
     const histogram = (name: string, help: string, pick: (m: ModelStats) => HistogramSnapshot): void => {
       const metric = new SnapshotHistogram(name, help, () =>
         this.snapshot.stats.models.map((m) => ({ labels: modelLabels(m), h: pick(m) })),
@@ -181,12 +211,12 @@ export class ServerMetrics {
     });
     new Gauge({
       name: 'serval_policy_info',
-      help: 'The placement policy in use (value is always 1).',
-      labelNames: ['policy'] as const,
+      help: 'The placement and default admission policies in use (value is always 1).',
+      labelNames: ['policy', 'admission'] as const,
       registers,
       collect() {
         this.reset();
-        this.set({ policy: self.snapshot.stats.policy || self.runtime.policy }, 1);
+        this.set({ policy: self.snapshot.stats.policy || self.runtime.policy, admission: self.snapshot.stats.admission || 'none' }, 1);
       },
     });
   }

@@ -79,7 +79,8 @@ async function runRoute(handler: RouteHandler, req: IncomingRequest, params: Rec
       const status = httpStatusFor(err.code);
       // 503s (queue full, timeout, closing) are load shedding, not faults: the metrics count them.
       if (status >= 500 && status !== 503) logger.warn('request failed', { path: req.path, code: err.code, err });
-      return errorResponse(status, err.message);
+      // A shed request may be retried: say when (whole seconds, RFC 9110), as 503s conventionally do too.
+      return errorResponse(status, err.message, err.code === 'SHED' ? { 'retry-after': '1' } : undefined);
     }
     logger.error('unexpected error in route', { method: req.method, path: req.path, err });
     return errorResponse(500, `internal error: ${(err as Error)?.message ?? String(err)}`);

@@ -17,4 +17,5 @@ export type ServingRuntime = Pick<
   | 'unloadModel'
   | 'close'
   | 'policy'
+  | 'admission'
 >;

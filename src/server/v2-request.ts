@@ -61,6 +61,15 @@ function optionalInteger(params: Json, key: string, what: string): number | unde
   return v;
 }
 
+function optionalNonNegativeNumber(params: Json, key: string, what: string): number | undefined {
+  const v = params[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new InvalidInputError(`${what}: parameter "${key}" must be a non-negative number, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
 function optionalBoolean(params: Json, key: string, what: string): boolean | undefined {
   const v = params[key];
   if (v === undefined) return undefined;
@@ -111,6 +120,8 @@ export function decodeInferRequest(
   if (priority !== undefined) options.priority = priority;
   const timeoutUs = optionalInteger(params, 'timeout', 'request');
   if (timeoutUs !== undefined) options.timeoutMs = timeoutUs / 1000;
+  const sloMs = optionalNonNegativeNumber(params, 'slo_ms', 'request');
+  if (sloMs !== undefined) options.sloMs = sloMs;
   const binaryDefault = optionalBoolean(params, 'binary_data_output', 'request') ?? false;
 
   const inputs = decodeInputs(req['inputs'], binary);
