@@ -19,7 +19,7 @@ import { pairSteps, renderComparison } from './report/compare.js';
 import { readReport } from './report/json.js';
 import { parseProtocol } from './targets/http.js';
 import { parseTimeUnit } from './trace.js';
-import { parsePolicy, POLICIES } from './policies.js';
+import { ADMISSIONS, parseAdmission, parsePolicy, POLICIES } from './policies.js';
 
 export interface CliIo extends HarnessIo {}
 
@@ -79,6 +79,7 @@ async function harnessCommand(argv: string[], io: CliIo): Promise<number> {
       .option('--embedded', "serval's Runtime in this process (no HTTP)")
       .option('--model-repository <dir>', 'model repository for --embedded')
       .option('--policy <name>', `placement policy for --embedded: ${POLICIES.join(', ')}, learned:FILE`)
+      .option('--admission <name>', `admission policy for --embedded: ${ADMISSIONS.join(', ')} (with --slo-ms, every request carries that objective)`)
       .option('--model <name>', 'the model to load')
       .option('--mix <spec>', 'several models: NAME=WEIGHT,... or zipf:ALPHA over the repository')
       .option('--protocol <json|binary>', 'HTTP body format (binary = v2 binary tensor extension)', 'json')
@@ -135,6 +136,7 @@ function harnessOptions(opts: Opts, argv: string[]): HarnessOptions {
   if (url && opts['embedded']) throw invalidArgument('choose one of --url and --embedded');
   if (url) {
     if (opts['policy']) throw invalidArgument('--policy applies to --embedded; an HTTP server chooses its policy when it starts');
+    if (opts['admission']) throw invalidArgument('--admission applies to --embedded; an HTTP server chooses it when it starts (serval serve --admission)');
     const connections = str(opts, 'connections');
     target = {
       kind: 'http',
@@ -148,7 +150,14 @@ function harnessOptions(opts: Opts, argv: string[]): HarnessOptions {
     if (!repo) throw invalidArgument('--embedded needs --model-repository DIR');
     const timeout = str(opts, 'timeoutMs');
     const policy = str(opts, 'policy');
-    target = { kind: 'embedded', modelRepository: repo, policy: policy === undefined ? undefined : parsePolicy(policy), timeoutMs: timeout ? parsePositiveInt(timeout, '--timeout-ms') : undefined };
+    const admission = str(opts, 'admission');
+    const slo = str(opts, 'sloMs');
+    target = {
+      kind: 'embedded', modelRepository: repo, policy: policy === undefined ? undefined : parsePolicy(policy),
+      timeoutMs: timeout ? parsePositiveInt(timeout, '--timeout-ms') : undefined,
+      ...(admission === undefined ? {} : { admission: parseAdmission(admission) }),
+      ...(admission !== undefined && slo !== undefined ? { sloMs: parsePositiveNumber(slo, '--slo-ms') } : {}),
+    };
   } else {
     throw invalidArgument('name a target: --url http://host:port or --embedded --model-repository DIR');
   }

@@ -3,7 +3,7 @@
  * CSV, chart). The CLI (cli.ts) only parses flags into `HarnessOptions`.
  */
 import { basename } from 'node:path';
-import type { PolicyName } from '../src/api-types.js';
+import type { AdmissionName, PolicyName } from '../src/api-types.js';
 import { type ArrivalSpec } from './arrivals.js';
 import { BenchError, invalidArgument } from './errors.js';
 import type { InputDataMode } from './inputs.js';
@@ -22,7 +22,7 @@ import { loadTrace, type TimeUnit } from './trace.js';
 
 export type TargetSpec =
   | { kind: 'http'; url: string; protocol: WireProtocol; connections?: number; requestTimeoutMs: number }
-  | { kind: 'embedded'; modelRepository: string; policy?: PolicyName; timeoutMs?: number };
+  | { kind: 'embedded'; modelRepository: string; policy?: PolicyName; timeoutMs?: number; admission?: AdmissionName; sloMs?: number };
 
 export type LoadSpec =
   | { mode: 'concurrency'; values: number[] }
@@ -66,6 +66,8 @@ export async function openTarget(spec: TargetSpec, models: string[] | 'all'): Pr
     policy: spec.policy,
     loadModels: models,
     timeoutMs: spec.timeoutMs,
+    ...(spec.admission ? { admission: spec.admission } : {}),
+    ...(spec.sloMs ? { sloMs: spec.sloMs } : {}),
   });
 }
 

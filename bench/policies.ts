@@ -1,19 +1,18 @@
 /**
- * The placement policies the scenario benchmark compares, in one place: add a policy here (and to
- * `PolicyName` in src/api-types.ts) and `--policy all` picks it up.
+ * The scheduling policies the benchmarks compare, read from the native policy registry
+ * (native/core/policy_registry.cc) through the addon: a policy added to the registry is benchmarked by
+ * `--policy all` / `--admission all` with no change here.
  */
-import type { PolicyName } from '../src/api-types.js';
+import type { AdmissionName, PolicyName } from '../src/api-types.js';
+import { loadAddon } from '../src/binding.js';
 import { invalidArgument } from './errors.js';
 
-export const POLICIES: readonly PolicyName[] = [
-  'round_robin',
-  'weighted_round_robin',
-  'least_outstanding',
-  'power_of_two',
-  'shortest_expected_delay',
-  'earliest_finish_time',
-  'learned',
-];
+const info = loadAddon().buildInfo();
+
+/** Placement policies (where a request runs). */
+export const POLICIES: readonly PolicyName[] = info.policies as PolicyName[];
+/** Admission policies (whether and when it runs). */
+export const ADMISSIONS: readonly AdmissionName[] = info.admissionPolicies as AdmissionName[];
 
 /** One policy: a name from POLICIES, or `learned:FILE` (the learned policy with weights from FILE). */
 export function parsePolicy(text: string): PolicyName {
@@ -26,4 +25,16 @@ export function parsePolicy(text: string): PolicyName {
 /** `all`, or a comma-separated list of policies. */
 export function parsePolicyList(text: string): PolicyName[] {
   return text === 'all' ? [...POLICIES] : text.split(',').map((p) => parsePolicy(p.trim()));
+}
+
+export function parseAdmission(text: string): AdmissionName {
+  if (!(ADMISSIONS as readonly string[]).includes(text)) {
+    throw invalidArgument(`--admission must be one of ${ADMISSIONS.join(', ')}, got '${text}'`);
+  }
+  return text as AdmissionName;
+}
+
+/** `all`, or a comma-separated list of admission policies. */
+export function parseAdmissionList(text: string): AdmissionName[] {
+  return text === 'all' ? [...ADMISSIONS] : text.split(',').map((p) => parseAdmission(p.trim()));
 }

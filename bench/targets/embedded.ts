@@ -38,6 +38,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<RuntimeLike>
 export interface EmbeddedTargetOptions {
   /** Per-request queue timeout passed to `rt.infer`. */
   timeoutMs?: number;
+  /** Per-request latency objective passed to `rt.infer` (admission policies act on it). */
+  sloMs?: number;
   /** For the report. */
   policy?: PolicyName | string;
 }
@@ -46,12 +48,13 @@ export class EmbeddedTarget implements BenchTarget {
   readonly description: string;
 
   constructor(private readonly rt: RuntimeLike, private readonly options: EmbeddedTargetOptions = {}) {
-    this.description = `serval embedded${options.policy ? ` (${options.policy})` : ''}`;
+    const admission = (rt as { admission?: string }).admission;
+    this.description = `serval embedded${options.policy ? ` (${options.policy}${admission && admission !== 'none' ? ` + ${admission}` : ''})` : ''}`;
   }
 
   static async open(options: RuntimeOptions & EmbeddedTargetOptions): Promise<EmbeddedTarget> {
-    const { timeoutMs, ...runtimeOptions } = options;
-    return new EmbeddedTarget(await openRuntime(runtimeOptions), { timeoutMs, policy: options.policy });
+    const { timeoutMs, sloMs, ...runtimeOptions } = options;
+    return new EmbeddedTarget(await openRuntime(runtimeOptions), { timeoutMs, sloMs, policy: options.policy });
   }
 
   async listModels(): Promise<string[]> {
@@ -77,10 +80,38 @@ export class EmbeddedTarget implements BenchTarget {
     const next = cycle(
       requests.map((inputs): InferInputs => Object.fromEntries(inputs.map((t) => [t.name, { type: t.datatype, dims: t.shape, data: t.data }]))),
     );
-    const inferOptions: InferOptions | undefined = this.options.timeoutMs ? { timeoutMs: this.options.timeoutMs } : undefined;
+    const { timeoutMs, sloMs } = this.options;
+    const inferOptions: InferOptions | undefined = timeoutMs || sloMs ? { ...(timeoutMs ? { timeoutMs } : {}), ...(sloMs ? { sloMs } : {}) } : undefined;
     return async () => {
-      await this.rt.infer(model, next(), inferOptions);
+      const t0 = performance.now();
+      try {
+        await this.rt.infer(model, next(), inferOptions);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SHED') this.noteShed(performance.now() - t0);
+        throw err;
+      }
     };
+  }
+
+  /** How long shed requests took to be answered (ms), a bounded sample; cleared by takeShedLatencies(). */
+  private shedMs: number[] = [];
+  private shedSeen = 0;
+
+  private noteShed(ms: number): void {
+    // Reservoir sampling keeps the sample unbiased and bounded under heavy shedding.
+    this.shedSeen++;
+    if (this.shedMs.length < 20_000) this.shedMs.push(ms);
+    else {
+      const k = Math.floor(Math.random() * this.shedSeen);
+      if (k < this.shedMs.length) this.shedMs[k] = ms;
+    }
+  }
+
+  takeShedLatencies(): number[] {
+    const out = this.shedMs;
+    this.shedMs = [];
+    this.shedSeen = 0;
+    return out;
   }
 
   async serverCounters(models: string[]): Promise<ServerCounters> {
