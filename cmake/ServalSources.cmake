@@ -15,6 +15,7 @@ set(SERVAL_CORE_SOURCES
   native/core/instance_load.cc
   native/core/instance_registry.cc
   native/core/latency_profile.cc
+  native/core/learned_admission_policy.cc
   native/core/learned_policy.cc
   native/core/least_outstanding_policy.cc
   native/core/model_scheduler.cc

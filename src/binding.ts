@@ -141,8 +141,8 @@ export interface NativeSimConfig {
   options?: { seed?: number; decisionNs?: number; overheadUs?: number; warmupS?: number; onlineProfile?: boolean; keepLatencies?: boolean };
   /** Record features and the teacher's choice at every decision ('self': the acting policy's own). */
   record?: { teacher: string };
-  /** Admission policy for every model, or one per model (absent: none). */
-  admission?: string | string[];
+  /** Admission policy for every model, or one per model (absent: none); {learnedWeights}: the learned head with those weights. */
+  admission?: string | { learnedWeights: Float32Array } | (string | { learnedWeights: Float32Array })[];
   admissionOptions?: { codelTargetUs?: number; codelIntervalUs?: number; initialLimit?: number };
 }
 
@@ -179,6 +179,9 @@ export interface NativeSim {
   simdAvailable: boolean;
   policyParams: number;
   policyInputs: number;
+  /** Weights of the learned admission head, and the ones compiled into this build. */
+  admissionFeatures: number;
+  bundledAdmissionWeights: Float32Array;
 }
 
 export interface NativeAddon {

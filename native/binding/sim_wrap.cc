@@ -6,6 +6,7 @@
 
 #include "core/learned_policy.h"
 #include "core/admission_policy.h"
+#include "core/learned_admission_policy.h"
 #include "core/policy_registry.h"
 #include "core/placement_policy.h"
 #include "core/policy_network.h"
@@ -336,8 +337,22 @@ Napi::Value Simulate(const Napi::CallbackInfo& info) {
     }
     for (size_t m = 0; m < n_models; ++m) {
       Napi::Value spec = av.IsArray() ? av.As<Napi::Array>().Get(uint32_t(m)) : av;
+      if (spec.IsObject() && !spec.IsArray() && spec.As<Napi::Object>().Get("learnedWeights").IsTypedArray()) {
+        // {learnedWeights: Float32Array}: the learned admission head with these weights (training).
+        std::vector<double> w;
+        if (!Numbers(env, spec.As<Napi::Object>().Get("learnedWeights"), "learnedWeights", &w)) return env.Undefined();
+        if (w.size() != kAdmissionFeatures) {
+          TypeError(env, "learnedWeights needs " + std::to_string(kAdmissionFeatures) + " numbers");
+          return env.Undefined();
+        }
+        AdmissionWeights aw{};
+        for (uint32_t k = 0; k < kAdmissionFeatures; ++k) aw[k] = float(w[k]);
+        admission_owned[m] = std::make_unique<LearnedAdmissionPolicy>(aw);
+        admissions[m] = admission_owned[m].get();
+        continue;
+      }
       if (!spec.IsString()) {
-        TypeError(env, "admission must be a policy name or an array of names");
+        TypeError(env, "admission must be a policy name, {learnedWeights}, or an array of them");
         return env.Undefined();
       }
       AdmissionOptions mo = ao;
@@ -555,6 +570,11 @@ Napi::Object SimExports(Napi::Env env) {
   o.Set("gaussianNoise", Napi::Function::New(env, GaussianNoise));
   o.Set("simdAvailable", Napi::Boolean::New(env, PolicySimdAvailable()));
   o.Set("policyParams", Napi::Number::New(env, kPolicyParams));
+  o.Set("admissionFeatures", Napi::Number::New(env, kAdmissionFeatures));
+  {
+    const AdmissionWeights& w = BundledAdmissionWeights();
+    o.Set("bundledAdmissionWeights", TypedCopy(env, std::vector<float>(w.begin(), w.end())));
+  }
   o.Set("policyInputs", Napi::Number::New(env, kPolicyInputs));
   return o;
 }

@@ -4,6 +4,7 @@
 #include "codel_admission_policy.h"
 #include "deadline_admission_policy.h"
 #include "earliest_finish_time_policy.h"
+#include "learned_admission_policy.h"
 #include "learned_policy.h"
 #include "least_outstanding_policy.h"
 #include "power_of_two_policy.h"
@@ -65,6 +66,8 @@ const std::vector<PolicyEntry>& PolicyRegistry() {
        nullptr, MakeAdmission<CodelAdmissionPolicy>},
       {A, "adaptive_concurrency", "gradient-style adaptive limit on in-flight requests (Gradient2)", "O(1)", nullptr,
        MakeAdmission<AdaptiveConcurrencyPolicy>},
+      {A, "learned", "deadline admission with a learned, state-dependent share of the budget to trust (the learned policy's admission head)",
+       "O(n)", nullptr, MakeAdmission<LearnedAdmissionPolicy>},
   };
   return table;
 }
