@@ -3,7 +3,9 @@
  *
  * `hetero`: the benchmark's model with two CPU instances of unequal speed. Triton's config vocabulary has no
  * per-instance speed knob, so the config uses serval's model parameter `instance_slowdown` ("1,4": instance 0
- * at full speed, instance 1 emulating a device four times slower).
+ * at full speed, instance 1 emulating a device four times slower). The model is the benchmark's --model, whose
+ * curve is not known in advance, so the runtime calibrates it once at load and both instances hold batches
+ * for a fixed multiple of it (a declared `device_latency_model` needs a known model; bench/placement has them).
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

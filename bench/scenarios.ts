@@ -7,11 +7,8 @@
  * Scenario design follows /work/shared/research/placement-anchors.md §2.2 (low load, burst, model mix,
  * heterogeneous instances, overload).
  */
-import { fileURLToPath } from 'node:url';
-
 /** The shared Azure LLM "code" trace (CC-BY 4.0; Patel et al., "Splitwise", ISCA 2024). */
-/** The Azure LLM code trace shipped in bench/traces (CC-BY 4.0, see its README). */
-export const CODE_TRACE = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './traces/azure_llm_2023_code.csv' : '../../bench/traces/azure_llm_2023_code.csv', import.meta.url));
+export { CODE_TRACE } from '../src/util/trace.js';
 
 export interface Scenario {
   name: string;

@@ -1,6 +1,6 @@
 // Config parameter instance_slowdown: emulated slower devices for heterogeneity experiments (the hetero
-// benchmark scenario). The slowed instance's measured latency profile shows it; a bad value makes the
-// model UNAVAILABLE with the reason.
+// benchmark scenario). Without device_latency_model the curve is calibrated once at load and scaled per
+// instance, as the model's stats state; a bad value makes the model UNAVAILABLE with the reason.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runtime } from '../src/index.js';
 import { makeRepo, rows } from './helpers/temp-repo.js';
@@ -18,19 +18,20 @@ function config(slowdown: string): string {
 }
 
 describe('instance_slowdown', () => {
-  it('makes an instance that many times slower', async () => {
+  it('makes an instance hold each batch that many times the curve calibrated once at load', async () => {
     const repo = makeRepo([{ name: 'slow', from: 'slow_identity', config: config('1,3') }]);
     cleanup = repo.cleanup;
     rt = await Runtime.open({ modelRepository: repo.root, policy: 'round_robin' });
-    // The first batch of a size also calibrates the emulated device: measure after it.
-    for (let i = 0; i < 4; i++) await rt.infer('slow', { x: rows(1) });
-    const before = rt.profileOf('slow')!.instances;
-    // Enough executions that one scheduling hiccup on a busy machine does not move the mean much.
-    for (let i = 0; i < 40; i++) await rt.infer('slow', { x: rows(1) });
-    const [fast, slow] = rt.profileOf('slow')!.instances.map((inst, i) =>
-      (inst.busySeconds - before[i]!.busySeconds) / (inst.executions - before[i]!.executions));
-    expect(slow! / fast!).toBeGreaterThan(2.4);
-    expect(slow! / fast!).toBeLessThan(4);
+    for (let i = 0; i < 10; i++) await rt.infer('slow', { x: rows(1) });
+    const [fast, slow] = rt.stats().models.find((m) => m.name === 'slow')!.instances;
+    expect(fast!.emulatedDevice).toMatchObject({ source: 'calibrated', slowdown: 1 });
+    expect(slow!.emulatedDevice).toMatchObject({ source: 'calibrated', slowdown: 3 });
+    expect(slow!.emulatedDevice!.curve).toEqual(fast!.emulatedDevice!.curve.map((p) => ({ batchSize: p.batchSize, ms: 3 * p.ms })));
+    // Every batch had one sample: each held its instance for at least the curve's l(1) (a lower bound).
+    for (const inst of [fast!, slow!]) {
+      expect(inst.executions).toBe(5);
+      expect(inst.busySeconds).toBeGreaterThanOrEqual((5 * inst.emulatedDevice!.curve[0]!.ms) / 1000);
+    }
   });
 
   for (const bad of ['1', '1,0.5', '1,x']) {

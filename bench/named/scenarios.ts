@@ -101,7 +101,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
         ...scenarios.map((s) => `${s.name}: ${s.what}`),
         `capacity: closed-loop saturation with policy ${CAPACITY_POLICY}; loads are fractions of it`,
         scenarios.some((s) => s.repository === 'hetero')
-          ? `hetero: instances emulate devices ${HETERO_SLOWDOWN.join('x and ')}x slower (config parameter instance_slowdown)`
+          ? `hetero: instances emulate devices ${HETERO_SLOWDOWN.join('x and ')}x slower (config parameter instance_slowdown: multiples of one curve calibrated once at load)`
           : '',
         ...placementNotes(results.steps, scenarios, c0.model),
         scenarios.some((s) => s.load.kind === 'trace') ? 'burst-trace: Azure LLM inference trace 2023 (code), CC-BY 4.0; Patel et al., "Splitwise", ISCA 2024' : '',

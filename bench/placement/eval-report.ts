@@ -117,9 +117,9 @@ export function placementMarkdown(meta: { createdAt: string; host: { cpus: numbe
   out.push('');
   out.push(`Measured ${meta.createdAt.slice(0, 10)} on ${meta.host.cpus} × ${meta.host.cpuModel}, Node ${meta.host.node}, in ${Math.round(meta.seconds)} s: ` +
     `${meta.seeds.length} seeds per cell (the same seeded arrivals for every policy), ${meta.windowMs} ms measured after ${meta.warmupMs} ms warm-up per step, ` +
-    `each (scenario, policy) in a fresh process. Instances emulate devices with \`instance_slowdown\` (a batch holds its instance for N × the fastest CPU run at its batch size, sleeping), ` +
+    `each (scenario, policy) in a fresh process. Instances emulate devices with declared latency curves (\`device_latency_model\` × \`instance_slowdown\`: a batch holds its instance for l(b), sleeping), ` +
     `so the instances, not the two cores, are the bottleneck. SLO = ${meta.sloScale} × (fastest l(1) + overhead + batching delay), given to the policies as \`slo_ms\`. ` +
-    'Loads are fractions of the capacity at that SLO computed from the measured profile. Values are means ± 95% CI (Student t over seeds); ' +
+    'Loads are fractions of the capacity at that SLO computed from the declared device curves. Values are means ± 95% CI (Student t over seeds); ' +
     'latency percentiles count failed requests as infinite. Reproduce: `node dist/bench/placement/evaluate.js` (docs/placement.md).');
   out.push('');
   for (const sc of meta.scenarios) out.push(`- **${sc.name}**: ${sc.what}; SLO ${s.sloMs[sc.name]} ms, capacity ${Math.round(s.capacity[sc.name] ?? 0)} req/s.`);

@@ -2,7 +2,7 @@
 /**
  * The live placement evaluation: every policy on every scenario of eval-scenarios.ts, the same seeded
  * arrivals for all, several seeds and a load sweep, each (scenario, policy) in a fresh child process. Then
- * the simulator predicts every live step from the scenario's measured profile, and the report gives p50 /
+ * the simulator predicts every live step from the scenario's declared devices, and the report gives p50 /
  * p95 / p99, SLO attainment and goodput with 95% confidence intervals, the highest sustainable rate at 99%
  * attainment, paired learned-vs-baseline differences, and the simulator's p99 error per scenario.
  *
@@ -25,7 +25,7 @@ import { entryPoint, repoRoot } from '../paths.js';
 import { POLICIES } from '../policies.js';
 import { CODE_TRACE } from '../scenarios.js';
 import { loadTrace } from '../trace.js';
-import { configText, EVAL_SCENARIOS, type EvalScenario, writeScenarioRepository } from './eval-scenarios.js';
+import { configText, declaredProfile, EVAL_SCENARIOS, type EvalScenario, writeScenarioRepository } from './eval-scenarios.js';
 import type { EvalStep, EvalStepResult, EvalTrialReply, EvalTrialSpec } from './eval-trial.js';
 import { placementMarkdown, placementChart, summarise, type EvalRecord } from './eval-report.js';
 
@@ -118,7 +118,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   const records: EvalRecord[] = [];
   const sim = loadAddon().sim;
-  const profiles = new Map<string, ProfileFile>();  // by repository config: scenarios with the same devices share one
+  const profiles = new Map<string, ProfileFile>();  // measured (--profile-out), by repository config: scenarios with the same devices share one
+  const used: ProfileFile[] = [];
   const profileOf = async (s: EvalScenario): Promise<ProfileFile> => {
     const key = s.models.map((m) => configText(m, undefined)).join('\n');
     if (!profiles.has(key)) {
@@ -142,7 +143,9 @@ async function main(): Promise<void> {
     return;
   }
   for (const s of scenarios) {
-    const profile = await profileOf(s);
+    // The declared devices, not a measured profile: SLO, capacity and rates are the same on every run.
+    const profile = declaredProfile(s);
+    used.push(profile);
     const sloMs = sloMsOf(s, profile);
     const capacity = capacityOf(s, profile, sloMs);
     const loads = o.quick ? [s.loads[Math.floor(s.loads.length / 2)]!] : s.loads;
@@ -178,7 +181,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const summary = summarise(records);
   const meta = { createdAt: new Date().toISOString(), host: hostInfo(), seconds, seeds, windowMs, warmupMs, sloScale: SLO_SCALE, scenarios: scenarios.map((s) => ({ name: s.name, what: s.what, loads: s.loads })) };
-  await writeFile(join(o.out, 'placement.json'), `${JSON.stringify({ ...meta, summary, records, profiles: [...profiles.values()] }, null, 1)}\n`);
+  await writeFile(join(o.out, 'placement.json'), `${JSON.stringify({ ...meta, summary, records, profiles: used }, null, 1)}\n`);
   await writeFile(join(o.out, 'placement.md'), placementMarkdown(meta, summary));
   await writeChart(join(o.out, 'placement.svg'), placementChart(summary));
   process.stderr.write(`wrote ${join(o.out, 'placement.{json,md,svg}')} in ${seconds.toFixed(0)} s\n`);

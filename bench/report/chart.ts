@@ -1,21 +1,15 @@
 /**
- * Charts as vega-lite specs, rendered headlessly: vega-lite → vega → `View(...).toSVG()` with renderer
- * 'none', and SVG → PNG with resvg when the file name ends in .png.
+ * Charts as vega-lite specs (rendered by src/util/chart-writer.ts, re-exported here):
  *
  * - latency vs throughput: p50 and p99 against achieved throughput, one line per series.
  * - latency CDF: percentile against latency (log), one line per step.
  * - per-policy comparison: bars per series (policy), one panel per scenario and metric.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { ChartSpec as Spec } from '../../src/util/chart-writer.js';
 import { stepLabel } from '../sweep.js';
 import type { StepResult } from './types.js';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-type Spec = Record<string, unknown>;
+export { renderSvg, writeChart } from '../../src/util/chart-writer.js';
 
 /** Series in the order they first appear: every chart gives a series the same colour. */
 function seriesOrder(steps: StepResult[]): string[] {
@@ -111,26 +105,4 @@ export function comparisonBarsSpec(steps: StepResult[], metrics: BarMetric[] = [
 /** Puts several specs side by side in one chart. */
 export function sideBySide(specs: Spec[]): Spec {
   return { hconcat: specs, resolve: { scale: { color: 'independent', strokeDash: 'independent' } } };
-}
-
-export async function renderSvg(spec: Spec): Promise<string> {
-  const top = { $schema: SCHEMA, background: 'white', config: { font: 'DejaVu Sans' }, ...spec } as TopLevelSpec;
-  const view = new View(parse(compile(top).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
-/** Writes the chart as SVG, or as PNG when `file` ends in .png. */
-export async function writeChart(file: string, spec: Spec): Promise<void> {
-  const svg = await renderSvg(spec);
-  await mkdir(dirname(file), { recursive: true });
-  if (file.toLowerCase().endsWith('.png')) {
-    const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
-    await writeFile(file, png);
-  } else {
-    await writeFile(file, svg);
-  }
 }

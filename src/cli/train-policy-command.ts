@@ -9,14 +9,13 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { Command, CommanderError } from 'commander';
-import { CODE_TRACE } from '../../bench/scenarios.js';
-import { loadTrace } from '../../bench/trace.js';
 import { InvalidArgumentError } from '../errors.js';
 import { writePolicyFile } from '../placement/policy-file.js';
 import { readProfileFile, type ProfileFile } from '../placement/profile-file.js';
 import { createRolloutRunner } from '../placement/rollout-pool.js';
 import { testTable, writeTrainingChart, writeTrainingReport } from '../placement/training-report.js';
 import { defaultTrainOptions, trainPolicy, type TrainProgress } from '../placement/trainer.js';
+import { CODE_TRACE, loadTrace } from '../util/trace.js';
 import { generateWeightsInc } from '../placement/weights-codegen.js';
 
 
@@ -103,9 +102,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     bar?.stop();
-    // ServalError codes, or the benchmark's INVALID_FILE for a malformed trace.
+    // ServalError codes; a malformed --trace file is INVALID_ARGUMENT naming the file and line.
     const code = (err as { code?: string }).code;
     process.stderr.write(`serval train-policy: error: ${(err as Error).message}${code ? ` [${code}]` : ''}\n`);
-    return code === 'INVALID_ARGUMENT' || code === 'INVALID_FILE' ? 2 : 1;
+    return code === 'INVALID_ARGUMENT' ? 2 : 1;
   }
 }

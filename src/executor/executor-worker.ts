@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { loadAddon } from '../binding.js';
 import { modelInfoFromSession } from '../repository/autocomplete.js';
+import { EmulatedDevice } from './emulated-device.js';
 import type { ExecutorWorkerData, FromWorker, ToWorker, WarmupStep, WarmupTensor } from './protocol.js';
 
 const data = workerData as ExecutorWorkerData;
@@ -15,11 +16,6 @@ const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
 let crashOnNextBatch = false;
 
-// Blocks this thread without using a core: how an emulated slower device (instance_slowdown) waits.
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-const sleepMs = (ms: number) => { if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms); };
-const CALIBRATION_RUNS = 20;
-const CALIBRATION_BUDGET_MS = 5;
 
 type TypedArrayCtor = new (n: number | ArrayBufferLike) => ArrayBufferView;
 const TYPED_ARRAYS: Record<string, TypedArrayCtor> = {
@@ -44,20 +40,41 @@ function warmupTensor(t: WarmupTensor): ort.Tensor {
   return new ort.Tensor(t.ortType as 'float32', view as Float32Array, t.dims);
 }
 
+function stepFeeds(step: WarmupStep): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const t of step.tensors) feeds[t.name] = warmupTensor(t);
+  return feeds;
+}
+
 async function warmup(session: ort.InferenceSession, steps: WarmupStep[]): Promise<void> {
   for (const step of steps) {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const t of step.tensors) feeds[t.name] = warmupTensor(t);
+    const feeds = stepFeeds(step);
     for (let i = 0; i < Math.max(1, step.count); i++) await session.run(feeds);
   }
+}
+
+/** The fastest of up to `maxRuns` runs (at least two: the first also warms up) of each step, bounded per step. */
+async function calibrate(session: ort.InferenceSession, msg: Extract<ToWorker, { kind: 'calibrate' }>): Promise<number[]> {
+  const out: number[] = [];
+  for (const step of msg.steps) {
+    const feeds = stepFeeds(step);
+    const until = performance.now() + msg.budgetMs;
+    let fastest = Infinity;
+    for (let k = 0; k < msg.maxRuns && (k < 2 || performance.now() < until); k++) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      fastest = Math.min(fastest, performance.now() - t0);
+    }
+    out.push(fastest);
+  }
+  return out;
 }
 
 async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { kind: 'start' }>): Promise<void> {
   const addon = loadAddon();
   const executor = new addon.NativeExecutor(start.token);
   const { inputs, outputs } = start;
-  const slowdown = start.slowdown ?? 1;
-  const fastestRunMs = new Map<number, number>();
+  const device = start.device ? new EmulatedDevice(start.device) : undefined;
   for (;;) {
     const batch = executor.next(50);
     if (batch === false) break;
@@ -65,6 +82,7 @@ async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { k
       await new Promise((r) => setImmediate(r));  // let messages in while idle
       continue;
     }
+    const t0 = performance.now();
     if (crashOnNextBatch) process.exit(70);  // test hook: die holding a batch
     try {
       const feeds: Record<string, ort.Tensor> = {};
@@ -74,25 +92,8 @@ async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { k
         feeds[spec.name] = new ort.Tensor(spec.ortType as 'float32', t.data as Float32Array, t.dims);
       }
       const fetches = outputs.filter((_, i) => Math.floor(batch.outputMask / 2 ** i) % 2 === 1);
-      const t0 = performance.now();
       const result = await session.run(feeds, fetches);
-      if (slowdown > 1) {
-        // Device time = slowdown x the fastest of up to 21 runs (5 ms of them at most) at this batch size,
-        // measured the first time the size is seen, so CPU contention is not multiplied into the device's speed.
-        const ran = performance.now() - t0;
-        let fastest = fastestRunMs.get(batch.samples);
-        if (fastest === undefined) {
-          fastest = ran;
-          const until = performance.now() + CALIBRATION_BUDGET_MS;
-          for (let k = 0; k < CALIBRATION_RUNS && performance.now() < until; k++) {
-            const c0 = performance.now();
-            await session.run(feeds, fetches);
-            fastest = Math.min(fastest, performance.now() - c0);
-          }
-          fastestRunMs.set(batch.samples, fastest);
-        }
-        sleepMs(slowdown * fastest - (performance.now() - t0));
-      }
+      if (device) device.holdUntil(t0 + device.nextBatchMs(batch.samples));
       const out = outputs.map((name) => {
         const r = result[name];
         return r ? { data: r.data, dims: r.dims } : undefined;
@@ -122,6 +123,13 @@ async function main(): Promise<void> {
   port.on('message', (msg: ToWorker) => {
     if (msg.kind === 'crash-on-next-batch') {
       crashOnNextBatch = true;
+      return;
+    }
+    if (msg.kind === 'calibrate') {
+      calibrate(session, msg).then(
+        (ms) => post({ kind: 'calibrated', ms }),
+        (err: Error) => post({ kind: 'load-failed', message: `calibrating the emulated device: ${err.message ?? String(err)}` }),
+      );
       return;
     }
     if (msg.kind === 'start') {

@@ -49,6 +49,23 @@ export class InstanceExecutor {
     });
   }
 
+  /** Runs a calibration on the loaded (not yet serving) worker: the fastest run of each step, in ms. */
+  calibrate(msg: Extract<ToWorker, { kind: 'calibrate' }>): Promise<number[]> {
+    const worker = this.worker!;
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number) => { worker.off('message', onMessage); reject(new Error(`executor thread exited with code ${code} while calibrating`)); };
+      const onMessage = (m: FromWorker) => {
+        if (m.kind !== 'calibrated' && m.kind !== 'load-failed') return;
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+        if (m.kind === 'calibrated') resolve(m.ms); else reject(new Error(m.message));
+      };
+      worker.on('message', onMessage);
+      worker.once('exit', onExit);
+      worker.postMessage(msg);
+    });
+  }
+
   /** Warms up and starts serving the native instance behind `start.token`. */
   serve(start: Extract<ToWorker, { kind: 'start' }>): Promise<void> {
     this.start = start;

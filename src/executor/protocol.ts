@@ -1,5 +1,6 @@
 /** Messages between an InstanceExecutor (main thread) and its executor worker thread. */
 import type { OnnxModelInfo } from '../repository/autocomplete.js';
+import type { EmulatedDeviceSpec } from './emulated-device.js';
 
 export interface ExecutorWorkerData {
   modelFile: string;
@@ -14,14 +15,18 @@ export interface WarmupStep { tensors: WarmupTensor[]; count: number }
 export type ToWorker =
   | {
       kind: 'start'; token: number; inputs: { name: string; ortType: string }[]; outputs: string[]; warmup: WarmupStep[];
-      /** Emulated slower device (config parameter instance_slowdown): each batch occupies the instance this many times its fastest run time at that batch size. */
-      slowdown?: number;
+      /** Emulated device (device_latency_model / instance_slowdown): each batch occupies the instance for its curve's time. */
+      device?: EmulatedDeviceSpec;
     }
+  /** Measure the fastest of up to `maxRuns` runs of each step (one per batch size) within `budgetMs` per step. */
+  | { kind: 'calibrate'; steps: WarmupStep[]; maxRuns: number; budgetMs: number }
   | { kind: 'crash-on-next-batch' };
 
 export type FromWorker =
   | { kind: 'loaded'; info: OnnxModelInfo }
   | { kind: 'load-failed'; message: string }
   | { kind: 'serving' }
+  /** The fastest run of each calibration step, in ms (same order as the steps). */
+  | { kind: 'calibrated'; ms: number[] }
   | { kind: 'warmup-failed'; message: string }
   | { kind: 'stopped' };

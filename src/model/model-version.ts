@@ -15,6 +15,7 @@ import type { ParsedModelConfig } from '../repository/parse-config.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import type { InferInputs, InferOptions, InferOutputs, ModelState, ModelStats, RuntimeEvent } from '../api-types.js';
 import { outputMask, prepareInputs } from './input-validation.js';
+import { EmulatedDevices } from './emulated-devices.js';
 import { expandInstances, nativeModelDesc } from './native-desc.js';
 import { warmupSteps } from './warmup.js';
 
@@ -44,6 +45,7 @@ export class ModelVersion {
   private nativeModel: NativeModel | undefined;
   private executors: InstanceExecutor[] = [];
   private readyAt = 0;
+  private devices: EmulatedDevices | undefined;
 
   constructor(private readonly options: ModelVersionOptions) {
     this.name = options.name;
@@ -59,7 +61,7 @@ export class ModelVersion {
       if (!Number.isSafeInteger(threads) || threads < 1) {
         throw new InvalidArgumentError(`model '${o.name}': parameter intra_op_thread_count must be a positive integer`);
       }
-      const slowdown = instanceSlowdown(o.parsed.config.parameters['instance_slowdown'], instanceCount, o.name);
+      const devices = EmulatedDevices.fromParameters(o.parsed.config.parameters, instanceCount, o.name);
       for (let i = 0; i < instanceCount; i++) {
         this.executors.push(new InstanceExecutor({
           modelFile: o.file,
@@ -74,12 +76,14 @@ export class ModelVersion {
       const infos = await Promise.all(this.executors.map((e) => e.load()));
       const config = autoCompleteConfig(o.parsed, infos[0]!);
       this.config = config;
+      await devices?.resolve(config, (msg) => this.executors[0]!.calibrate(msg));
+      this.devices = devices;
       this.nativeModel = o.native.createModel(nativeModelDesc(config, o.version, { policy: o.policy, admission: o.admission, admissionPolicies: o.admissionPolicies }));
       const warmup = o.warmup ? warmupSteps(config, dirname(dirname(o.file))) : [];
       const inputs = config.input.map((t) => ({ name: t.name, ortType: toOrtType(t.dataType) }));
       const outputs = config.output.map((t) => t.name);
       await Promise.all(this.executors.map((e, i) =>
-        e.serve({ kind: 'start', token: this.nativeModel!.executorToken(i), inputs, outputs, warmup, slowdown: slowdown[i] })));
+        e.serve({ kind: 'start', token: this.nativeModel!.executorToken(i), inputs, outputs, warmup, device: devices?.spec(i) })));
       this.state = 'READY';
       this.readyAt = performance.now();
       o.onEvent({ kind: 'model-state', model: o.name, version: o.version, state: 'READY' });
@@ -155,7 +159,8 @@ export class ModelVersion {
       computeSeconds: s.computeSeconds,
       requestSeconds: s.requestSeconds,
       batchSize: s.batchSize,
-      instances: s.instances.map(({ latencyProfile: _p, profileErrorEwma: _e, ...rest }) => rest),
+      instances: s.instances.map(({ latencyProfile: _p, profileErrorEwma: _e, ...rest }, i) =>
+        (this.devices ? { ...rest, emulatedDevice: this.devices.status(i) } : rest)),
       uptimeSeconds: this.readyAt ? (performance.now() - this.readyAt) / 1000 : 0,
     };
   }
@@ -199,20 +204,5 @@ export class ModelVersion {
   private async stopExecutors(timeoutMs: number): Promise<void> {
     await Promise.all(this.executors.map((e) => e.stop(timeoutMs)));
   }
-}
-
-/**
- * Config parameter `instance_slowdown` ("1,4"): instance i emulates a device that many times slower (each
- * batch holds the instance for that multiple of the fastest of up to 21 runs at its batch size, sleeping, not
- * computing, so CPU contention is not multiplied into the device's speed). For heterogeneity experiments
- * on a machine whose instances are all alike; absent means 1 for every instance.
- */
-function instanceSlowdown(text: string | undefined, instances: number, model: string): number[] {
-  if (text === undefined) return new Array<number>(instances).fill(1);
-  const values = text.split(',').map((v) => Number(v.trim()));
-  if (values.length !== instances || values.some((v) => !Number.isFinite(v) || v < 1)) {
-    throw new InvalidArgumentError(`model '${model}': parameter instance_slowdown must list ${instances} numbers >= 1 (one per instance), got '${text}'`);
-  }
-  return values;
 }
 

@@ -9,7 +9,6 @@ import type { ModelConfig } from '../repository/model-config.js';
  * request for non-batching models), with variable dimensions set to 1.
  */
 export function warmupSteps(config: ModelConfig, modelDir: string): WarmupStep[] {
-  const fixed = (dims: readonly number[]) => dims.map((d) => (d < 0 ? 1 : d));
   if (config.modelWarmup.length > 0) {
     return config.modelWarmup.map((w) => ({
       count: w.count,
@@ -22,13 +21,23 @@ export function warmupSteps(config: ModelConfig, modelDir: string): WarmupStep[]
       })),
     }));
   }
-  return [{
-    count: 1,
+  return [zeroBatchStep(config, config.maxBatchSize, 1)];
+}
+
+/**
+ * `count` runs of one zero-filled batch of `batchSize` samples (the batch dimension is left out for
+ * non-batching models), with variable dimensions set to 1.
+ */
+export function zeroBatchStep(config: ModelConfig, batchSize: number, count: number): WarmupStep {
+  return {
+    count,
     tensors: config.input.map((t) => ({
       name: t.name,
       ortType: toOrtType(t.dataType),
-      dims: config.maxBatchSize > 0 ? [config.maxBatchSize, ...fixed(t.dims)] : fixed(t.dims),
+      dims: config.maxBatchSize > 0 ? [batchSize, ...fixed(t.dims)] : fixed(t.dims),
       fill: 'zero' as const,
     })),
-  }];
+  };
 }
+
+const fixed = (dims: readonly number[]) => dims.map((d) => (d < 0 ? 1 : d));

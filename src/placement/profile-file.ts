@@ -6,6 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors.js';
+import { curveMs } from '../executor/latency-curve.js';
 
 export const PROFILE_SCHEMA = 'serval-profile/1';
 
@@ -92,16 +93,9 @@ export function validateProfile(json: unknown, source: string): ProfileFile {
  * value, sizes above the last one extrapolated along the last segment's slope.
  */
 export function latencyCurveUs(inst: InstanceProfile, maxBatchSize: number): number[] {
-  const xs = inst.batchSizes, ys = inst.meanUs, last = xs.length - 1;
-  const at = (k0: number, k1: number, b: number) => ys[k0]! + ((b - xs[k0]!) * (ys[k1]! - ys[k0]!)) / (xs[k1]! - xs[k0]!);
-  const out: number[] = [];
-  for (let b = 1; b <= Math.max(1, maxBatchSize); b++) {
-    const k = xs.findIndex((x) => x >= b);
-    if (k === 0) out.push(ys[0]!);
-    else if (k > 0) out.push(xs[k] === b ? ys[k]! : at(k - 1, k, b));
-    else out.push(last === 0 ? ys[0]! : Math.max(ys[last]!, at(last - 1, last, b)));
-  }
-  return out;
+  // The emulated devices' curve rule; curveMs interpolates in whatever unit its points carry (here µs).
+  const curve = inst.batchSizes.map((batchSize, k) => ({ batchSize, ms: inst.meanUs[k]! }));
+  return Array.from({ length: Math.max(1, maxBatchSize) }, (_, i) => curveMs(curve, i + 1));
 }
 
 /** Mean coefficient of variation over an instance's measured sizes. */

@@ -3,7 +3,7 @@
  * SVG/PNG through the benchmark's renderer) and a JSON record of the run, plus the simulated test table.
  */
 import { writeFile } from 'node:fs/promises';
-import { writeChart } from '../../bench/report/chart.js';
+import { writeChart } from '../util/chart-writer.js';
 import type { TrainOptions, TrainResult } from './trainer.js';
 
 export function trainingCurveSpec(result: TrainResult): Record<string, unknown> {

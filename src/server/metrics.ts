@@ -197,6 +197,9 @@ export class ServerMetrics {
     };
     perInstance('serval_instance_placements_total', 'Requests the placement policy sent to the instance.', (i) => i.placements);
     perInstance('serval_instance_restarts_total', 'Executor restarts after a crash.', (i) => i.restarts);
+    perInstance('serval_instance_device_overruns_total',
+      'Batches whose real run took longer than the emulated device time (device_latency_model / instance_slowdown): the host is slower than the declared device.',
+      (i) => i.emulatedDevice?.overruns ?? 0);
     new Gauge({
       name: 'serval_model_state',
       help: 'Model version state: 1 for the current state, 0 for the others.',

@@ -19,6 +19,20 @@ export interface TritonModelStats {
   inference_stats: Record<'success' | 'fail' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output' | 'cache_hit' | 'cache_miss', DurationStat>;
   batch_stats: { batch_size: number; compute_input: DurationStat; compute_infer: DurationStat; compute_output: DurationStat }[];
   memory_usage: never[];
+  /** serval's addition, only for models that emulate devices (device_latency_model / instance_slowdown). */
+  emulated_devices?: EmulatedDeviceJson[];
+}
+
+export interface EmulatedDeviceJson {
+  instance: number;
+  source: 'declared' | 'calibrated';
+  slowdown: number;
+  /** The curve the instance holds batches for (slowdown applied). */
+  curve: { batch_size: number; ms: number }[];
+  noise_cv: number;
+  seed: number;
+  overruns: number;
+  batches: number;
 }
 
 const ZERO: DurationStat = { count: 0, ns: 0 };
@@ -47,7 +61,19 @@ export function tritonModelStats(m: ModelStats, lastInference: number): TritonMo
     },
     batch_stats: batchStats(m.batchSize),
     memory_usage: [],
+    ...emulatedDevices(m),
   };
+}
+
+function emulatedDevices(m: ModelStats): { emulated_devices?: EmulatedDeviceJson[] } {
+  const devices = m.instances.flatMap((i) => {
+    const d = i.emulatedDevice;
+    return d ? [{
+      instance: i.index, source: d.source, slowdown: d.slowdown, curve: d.curve.map((p) => ({ batch_size: p.batchSize, ms: p.ms })),
+      noise_cv: d.noiseCv, seed: d.seed, overruns: d.overruns, batches: d.batches,
+    }] : [];
+  });
+  return devices.length > 0 ? { emulated_devices: devices } : {};
 }
 
 /**
