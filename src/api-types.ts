@@ -129,6 +129,25 @@ export interface HistogramSnapshot {
   count: number;
 }
 
+/** A point of a batch-latency curve: batch size and milliseconds. */
+export interface DeviceCurvePoint { batchSize: number; ms: number }
+
+/** What `rt.stats()` reports for an instance that emulates a device. */
+export interface EmulatedDeviceStatus {
+  /** `declared` (device_latency_model) or `calibrated` (measured once at load, for instance_slowdown alone). */
+  source: 'declared' | 'calibrated';
+  /** The instance's instance_slowdown factor (1 when not set). */
+  slowdown: number;
+  /** The curve the instance holds batches for: the declared or calibrated curve times `slowdown`. */
+  curve: DeviceCurvePoint[];
+  noiseCv: number;
+  seed: number;
+  /** Batches whose real onnxruntime run took longer than the device time: the host is slower than the declared device. */
+  overruns: number;
+  /** Batches held so far (the noise stream's position). */
+  batches: number;
+}
+
 export interface InstanceStats {
   index: number;
   kind: string;
@@ -141,6 +160,8 @@ export interface InstanceStats {
   busySeconds: number;
   /** Executor restarts after a crash. */
   restarts: number;
+  /** Present when the instance emulates a device (config parameters device_latency_model or instance_slowdown). */
+  emulatedDevice?: EmulatedDeviceStatus;
 }
 
 export interface ModelStats {

@@ -5,5 +5,4 @@ export * from './api-types.js';
 export { DATA_TYPES, type DataType, type TensorData } from './dtypes.js';
 export type { ModelConfig } from './repository/model-config.js';
 // Also brings in its augmentation of InstanceStats (the `emulatedDevice` field).
-export type { EmulatedDeviceStatus } from './model/emulated-devices.js';
 export type { CurvePoint } from './executor/latency-curve.js';

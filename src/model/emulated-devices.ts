@@ -10,32 +10,10 @@
 import { InvalidArgumentError } from '../errors.js';
 import { newDeviceCounters, readDeviceCounters, type EmulatedDeviceSpec } from '../executor/emulated-device.js';
 import { parseLatencyCurves, scaleCurve, type CurvePoint, type LatencyCurve } from '../executor/latency-curve.js';
+import type { EmulatedDeviceStatus } from '../api-types.js';
 import type { WarmupStep } from '../executor/protocol.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import { zeroBatchStep } from './warmup.js';
-
-/** What `rt.stats()` reports for an instance that emulates a device. */
-export interface EmulatedDeviceStatus {
-  /** `declared` (device_latency_model) or `calibrated` (measured once at load, for instance_slowdown alone). */
-  source: 'declared' | 'calibrated';
-  /** The instance's instance_slowdown factor (1 when not set). */
-  slowdown: number;
-  /** The curve the instance holds batches for: the declared or calibrated curve times `slowdown`. */
-  curve: CurvePoint[];
-  noiseCv: number;
-  seed: number;
-  /** Batches whose real onnxruntime run took longer than the device time: the host is slower than the declared device. */
-  overruns: number;
-  /** Batches held so far (the noise stream's position). */
-  batches: number;
-}
-
-declare module '../api-types.js' {
-  interface InstanceStats {
-    /** Present when the instance emulates a device (config parameters device_latency_model or instance_slowdown). */
-    emulatedDevice?: EmulatedDeviceStatus;
-  }
-}
 
 /** A calibration request for one executor; resolves with the fastest run of each step in ms. */
 export type Calibrator = (msg: { kind: 'calibrate'; steps: WarmupStep[]; maxRuns: number; budgetMs: number }) => Promise<number[]>;
