@@ -17,6 +17,7 @@ import { testTable, writeTrainingChart, writeTrainingReport } from '../placement
 import { defaultTrainOptions, trainPolicy, type TrainProgress } from '../placement/trainer.js';
 import { CODE_TRACE, loadTrace } from '../util/trace.js';
 import { generateWeightsInc } from '../placement/weights-codegen.js';
+import { trainAdmissionHead } from './train-admission.js';
 
 
 function int(text: string, flag: string, min: number): number {
@@ -40,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     .option('--chart <file>', 'training-curve chart (.svg or .png; default: OUT with .svg)')
     .option('--report <file>', 'JSON record of the run (default: OUT with .json)')
     .option('--emit-inc <file>', 'also generate the compiled-weights include (native/core/learned_policy_weights.inc)')
+    .option('--head <placement|admission>', 'which part of the learned joint policy to train: the placement network (policy.bin) or the admission head (weights as JSON)', 'placement')
     .option('--quiet', 'no progress bar');
   let o: Record<string, string | string[] | boolean | undefined>;
   try {
@@ -52,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   const started = performance.now();
   let bar: cliProgress.SingleBar | undefined;
   try {
+    if (o['head'] !== 'placement' && o['head'] !== 'admission') throw new InvalidArgumentError(`--head must be placement or admission, got '${String(o['head'])}'`);
     const options = defaultTrainOptions(o['quick'] === true, int(String(o['seed']), '--seed', 0));
     if (o['generations'] !== undefined) options.generations = int(String(o['generations']), '--generations', 0);
     if (o['model']) options.models = o['model'] as string[];
@@ -62,6 +65,15 @@ export async function run(argv: string[]): Promise<number> {
       if (!profile.models[m]) throw new InvalidArgumentError(`--model ${m}: the profile has no such model (it has ${Object.keys(profile.models).join(', ')})`);
     }
     if (o['trace'] !== 'none') options.trace = (await loadTrace(String(o['trace']), { column: 'TIMESTAMP' })).times;
+    if (o['head'] === 'admission') {
+      return await trainAdmissionHead(profile, {
+        quick: o['quick'] === true, seed: options.seed, trace: options.trace, models: options.models,
+        generations: o['generations'] === undefined ? undefined : options.generations,
+        out: o['out'] === 'policy.bin' ? 'admission.json' : String(o['out']),
+        emitInc: o['emitInc'] === undefined ? undefined : String(o['emitInc']),
+        quiet: o['quiet'] === true,
+      });
+    }
     const out = String(o['out']);
     const base = out.replace(/\.bin$/, '');
     const bcSteps = 2 + 2 * options.daggerRounds;
