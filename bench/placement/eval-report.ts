@@ -17,6 +17,8 @@ export interface EvalRecord {
     throughput: number; offeredRate: number; arrivals: number; failed: number; lagP99Ms: number | null;
     /** The learned policy's guard-rail fallbacks during the step (absent in runs before it was recorded). */
     policyFallbacks?: number;
+    /** Requests shed by admission, the p99 of their answer times, and requests never answered (absent in older runs). */
+    shed?: number; shedP99Ms?: number | null; unanswered?: number;
   };
   sim: { p50Ms: number; p95Ms: number; p99Ms: number; attainment: number };
 }

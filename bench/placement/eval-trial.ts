@@ -5,7 +5,7 @@
  * evaluate.ts with fork(); receives the spec over IPC and answers once.
  */
 import { Runtime } from '../../src/runtime.js';
-import type { PolicyName } from '../../src/api-types.js';
+import type { AdmissionName, PolicyName } from '../../src/api-types.js';
 import { seedRuntimeFromProfile, type ProfileFile, PROFILE_SCHEMA } from '../../src/placement/profile-file.js';
 import { profileModel } from '../../src/placement/profiler.js';
 import { parseArrivalSpec } from '../arrivals.js';
@@ -26,7 +26,7 @@ export interface EvalStep {
 export type EvalTrialSpec =
   | { kind: 'profile'; repository: string; samples: number }
   | {
-      kind: 'run'; repository: string; scenario: string; policy: string; profile: ProfileFile; mix: ModelMix; arrivals: string;
+      kind: 'run'; repository: string; scenario: string; policy: string; admission: string; profile: ProfileFile; mix: ModelMix; arrivals: string;
       sloMs: number; steps: EvalStep[]; windowMs: number; warmupMs: number; drainTimeoutMs: number;
     };
 
@@ -45,11 +45,11 @@ async function profile(spec: Extract<EvalTrialSpec, { kind: 'profile' }>): Promi
   }
 }
 
-/** A live step, with the learned policy's guard-rail fallbacks during it. */
-export type EvalStepResult = StepResult & { seed: number; load: number; policyFallbacks: number };
+/** A live step, with the learned policy's guard-rail fallbacks and the shed requests' answer times during it. */
+export type EvalStepResult = StepResult & { seed: number; load: number; policyFallbacks: number; shed: number; shedP99Ms: number | null };
 
 async function run(spec: Extract<EvalTrialSpec, { kind: 'run' }>): Promise<EvalStepResult[]> {
-  const rt = await Runtime.open({ modelRepository: spec.repository, policy: spec.policy as PolicyName });
+  const rt = await Runtime.open({ modelRepository: spec.repository, policy: spec.policy as PolicyName, admission: spec.admission as AdmissionName });
   seedRuntimeFromProfile(rt, spec.profile);
   const target = new EmbeddedTarget(rt, { policy: spec.policy });
   const out: EvalStepResult[] = [];
@@ -60,12 +60,17 @@ async function run(spec: Extract<EvalTrialSpec, { kind: 'run' }>): Promise<EvalS
         : { mode: 'rate', values: [step.rate], arrivals: parseArrivalSpec(spec.arrivals) };
       const fallbacks = () => rt.stats().models.reduce((a, m) => a + m.policyFallbacks, 0);
       const before = fallbacks();
+      target.takeShedLatencies();
       const [result] = await runSweep({
         target, mix: spec.mix, plan, seed: step.seed, inputData: { kind: 'random' }, series: spec.policy, scenario: spec.scenario, sloMs: spec.sloMs,
         step: { windowMs: spec.windowMs, warmupMs: spec.warmupMs, maxDurationMs: spec.windowMs + spec.warmupMs, drainTimeoutMs: spec.drainTimeoutMs },
         maxOutstanding: 65_536,
       });
-      out.push({ ...result!, seed: step.seed, load: step.load, policyFallbacks: fallbacks() - before });
+      const shedMs = target.takeShedLatencies().sort((a, b) => a - b);
+      out.push({
+        ...result!, seed: step.seed, load: step.load, policyFallbacks: fallbacks() - before,
+        shed: shedMs.length, shedP99Ms: shedMs.length ? shedMs[Math.min(shedMs.length - 1, Math.ceil(0.99 * shedMs.length) - 1)]! : null,
+      });
     }
   } finally {
     await target.close();

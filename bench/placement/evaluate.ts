@@ -22,8 +22,9 @@ import { meanCv } from '../../src/placement/profile-file.js';
 import { hostInfo } from '../report/json.js';
 import { writeChart } from '../report/chart.js';
 import { entryPoint, repoRoot } from '../paths.js';
-import { POLICIES } from '../policies.js';
+import { ADMISSIONS, parseAdmissionList, POLICIES } from '../policies.js';
 import { CODE_TRACE } from '../scenarios.js';
+import { UNFINISHED } from '../load/step.js';
 import { loadTrace } from '../trace.js';
 import { configText, declaredProfile, EVAL_SCENARIOS, type EvalScenario, writeScenarioRepository } from './eval-scenarios.js';
 import type { EvalStep, EvalStepResult, EvalTrialReply, EvalTrialSpec } from './eval-trial.js';
@@ -91,7 +92,8 @@ function simStep(s: EvalScenario, profile: ProfileFile, policy: string, step: Ev
 async function main(): Promise<void> {
   const cmd = new Command('bench/placement/evaluate')
     .option('--seeds <n>', 'seeds per (scenario, policy, load)', '5')
-    .option('--policies <list>', 'comma-separated policies', POLICIES.join(','))
+    .option('--policies <list>', 'comma-separated placement policies', POLICIES.join(','))
+    .option('--admissions <list>', `comma-separated admission policies (each x each placement policy): ${ADMISSIONS.join(', ')}`, 'none')
     .option('--scenarios <list>', 'comma-separated scenarios', EVAL_SCENARIOS.map((s) => s.name).join(','))
     .option('--window-ms <ms>', 'measured time per step', '1000')
     .option('--warmup-ms <ms>', 'discarded warm-up per step', '300')
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
     .option('--profile-out <file>', 'only profile the scenarios\' devices and write them as one profile file (for serval train-policy)')
     .option('--report-only <json>', 'only rewrite placement.md and placement.svg from an earlier placement.json');
   cmd.parse(process.argv);
-  const o = cmd.opts<{ seeds: string; policies: string; scenarios: string; windowMs: string; warmupMs: string; out: string; quick?: boolean; profileOut?: string; reportOnly?: string }>();
+  const o = cmd.opts<{ seeds: string; policies: string; admissions: string; scenarios: string; windowMs: string; warmupMs: string; out: string; quick?: boolean; profileOut?: string; reportOnly?: string }>();
   if (o.reportOnly) {
     const saved = JSON.parse(await readFile(o.reportOnly, 'utf8')) as Parameters<typeof placementMarkdown>[0] & { records: EvalRecord[] };
     const summary = summarise(saved.records);
@@ -110,7 +112,10 @@ async function main(): Promise<void> {
     return;
   }
   const seeds = Array.from({ length: o.quick ? 2 : Number(o.seeds) }, (_, i) => 101 + i);
-  const policies = o.policies.split(',');
+  // Every (placement, admission) combination; a combination is named by its placement policy alone when
+  // it admits everything, else placement+admission.
+  const admissions = parseAdmissionList(o.admissions);
+  const combos = o.policies.split(',').flatMap((policy) => admissions.map((admission) => ({ policy, admission, label: admission === 'none' ? policy : `${policy}+${admission}` })));
   const scenarios = EVAL_SCENARIOS.filter((s) => o.scenarios.split(',').includes(s.name));
   const windowMs = Number(o.windowMs), warmupMs = Number(o.warmupMs);
   const trace = (await loadTrace(CODE_TRACE, { column: 'TIMESTAMP' })).times;
@@ -161,18 +166,18 @@ async function main(): Promise<void> {
     const repo = await writeScenarioRepository(s, BUNDLED_REPOSITORY, sloMs);
     const mix = { models: s.models.map((m) => m.name), weights: (s.weights ?? [1]).map((w, _, a) => w / a.reduce((x, y) => x + y, 0)) };
     try {
-      for (const policy of policies) {
+      for (const { policy, admission, label } of combos) {
         const t0 = performance.now();
         const reply = await runChild({
-          kind: 'run', repository: repo.dir, scenario: s.name, policy, profile, mix, arrivals: s.arrivals, sloMs, steps,
+          kind: 'run', repository: repo.dir, scenario: s.name, policy, admission, profile, mix, arrivals: s.arrivals, sloMs, steps,
           windowMs, warmupMs, drainTimeoutMs: 1000,
         }, 600_000);
         for (const live of reply.steps!) {
           const step = steps.find((x) => x.seed === live.seed && x.load === live.load)!;
-          const predicted = sim.simulate(simStep(s, profile, policy, step, sloMs, windowMs, warmupMs));
-          records.push({ scenario: s.name, policy, seed: live.seed, load: live.load, rate: step.rate, sloMs, capacity, live: slim(live), sim: { p50Ms: predicted.p50Ms, p95Ms: predicted.p95Ms, p99Ms: predicted.p99Ms, attainment: predicted.attainment } });
+          const predicted = sim.simulate({ ...simStep(s, profile, policy, step, sloMs, windowMs, warmupMs), ...(admission === 'none' ? {} : { admission }) });
+          records.push({ scenario: s.name, policy: label, seed: live.seed, load: live.load, rate: step.rate, sloMs, capacity, live: slim(live), sim: { p50Ms: predicted.p50Ms, p95Ms: predicted.p95Ms, p99Ms: predicted.p99Ms, attainment: predicted.attainment } });
         }
-        process.stderr.write(`${s.name} ${policy}: ${((performance.now() - t0) / 1000).toFixed(1)} s (total ${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+        process.stderr.write(`${s.name} ${label}: ${((performance.now() - t0) / 1000).toFixed(1)} s (total ${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
       }
     } finally {
       await repo.remove();
@@ -192,6 +197,7 @@ function slim(r: EvalStepResult): EvalRecord['live'] {
     policyFallbacks: r.policyFallbacks,
     p50Ms: r.latencyMs.p50, p95Ms: r.latencyMs.p95, p99Ms: r.latencyMs.p99, attainment: r.attainment ?? 0, goodput: r.goodput ?? 0,
     throughput: r.throughput, offeredRate: r.offeredRate, arrivals: r.arrivals, failed: r.failed, lagP99Ms: r.lagMs?.p99 ?? null,
+    shed: r.shed, shedP99Ms: r.shedP99Ms, unanswered: r.failures[UNFINISHED] ?? 0,
   };
 }
 
