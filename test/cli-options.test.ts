@@ -78,6 +78,7 @@ describe('serve options', () => {
     expect(usage(() => resolveServeConfig({ modelRepository: repo, bodyTimeoutSecs: '0' }, {}))).toMatch(/^--body-timeout-secs must be greater than zero/);
     expect(usage(() => resolveServeConfig({ modelRepository: repo, maxJsonBodyMb: 'x' }, {}))).toMatch(/^--max-json-body-mb must be a number/);
     expect(usage(() => resolveServeConfig({ modelRepository: repo, maxBufferedBodyMb: '0' }, {}))).toMatch(/^--max-buffered-body-mb must be greater than zero/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, maxBodyMb: '512' }, {}))).toMatch(/^--max-buffered-body-mb \(256\) must be at least --max-body-mb \(512\)/);
     expect(resolveServeConfig({ modelRepository: repo, strictReadiness: 'false' }, {}).strictReadiness).toBe(false);
     expect(resolveServeConfig({ modelRepository: repo, config: configFile({ strictReadiness: false }) }, {}).strictReadiness).toBe(false);
     const file = configFile({ httpPort: 'eighty' });

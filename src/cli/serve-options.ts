@@ -120,6 +120,11 @@ export function resolveServeConfig(cli: Partial<Record<ServeKey | 'config', unkn
     maxBufferedBodyMb: withDefault(get('maxBufferedBodyMb'), 256, (s) => positive(s)),
     bodyTimeoutSecs: withDefault(get('bodyTimeoutSecs'), 10, (s) => positive(s)),
   };
+  if (cfg.maxBufferedBodyMb < cfg.maxBodyMb) {
+    throw new UsageError(
+      `--max-buffered-body-mb (${cfg.maxBufferedBodyMb}) must be at least --max-body-mb (${cfg.maxBodyMb}): a body that size could never be read`,
+    );
+  }
   const policy = get('policy');
   if (policy) cfg.policy = str(policy);
   const tokenFile = pathOf('authTokenFile');
