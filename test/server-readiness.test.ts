@@ -1,7 +1,7 @@
 /**
  * Server readiness (`GET /v2/health/ready`): Triton's strict rule by default (every model the server
  * was asked to load is ready), or, with `strictReadiness: false`, ready while the server is up and
- * not shutting down.
+ * not shutting down. Also through `serval serve --strict-readiness`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/server/logger.js';
@@ -9,6 +9,7 @@ import { ServerMetrics } from '../src/server/metrics.js';
 import { createRoutes } from '../src/server/routes.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { FakeRuntime } from './fixtures/fake-runtime.js';
+import { startServal } from './fixtures/serval-process.js';
 import { call } from './fixtures/http-call.js';
 import { makeRepo, slowIdentityConfig } from './helpers/temp-repo.js';
 
@@ -62,5 +63,16 @@ describe('readiness while shutting down', () => {
     expect(await ready()).toBe(200);
     draining = true;
     expect(await ready()).toBe(503);
+  });
+});
+
+describe('serval serve --strict-readiness', () => {
+  it.each([['true', 503], ['false', 200]] as const)('--strict-readiness %s with a model that failed to load → %i', async (flag, status) => {
+    const serval = await startServal(['--model-repository', repoWithOneBadModel(), '--strict-readiness', flag]);
+    try {
+      expect((await call(serval.url, 'GET', '/v2/health/ready')).status).toBe(status);
+    } finally {
+      expect(await serval.stop()).toBe(0);
+    }
   });
 });
