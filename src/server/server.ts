@@ -164,8 +164,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     installSignalHandlers(async (signal) => {
       draining = true; // unready now; the listener and keep-alive connections serve on through the grace period
       logger.info(`${signal}: draining: readiness is false now; serving ${graceMs / 1000} s more (shutdown grace), then answering in-flight requests and exiting`);
-      await poller?.stop();
-      if (graceMs > 0) await new Promise((r) => setTimeout(r, graceMs));
+      await Promise.all([poller?.stop(), new Promise((r) => setTimeout(r, graceMs))]);
       await stop(drainTimeoutMs);
     }, logger);
   }
