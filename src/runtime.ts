@@ -157,8 +157,10 @@ export class Runtime {
   /**
    * Loads `name`, or reloads it: the versions its version_policy now serves are loaded and warmed up
    * while the current ones keep serving; then traffic moves to them and versions no longer served are
-   * drained and unloaded. No request fails because of a reload. Rejects (and marks the model
-   * UNAVAILABLE) when its config is invalid; a version that fails to load is UNAVAILABLE with its reason.
+   * drained and unloaded. No request fails because of a reload. A reload in which any version fails
+   * to load changes nothing that serves (Triton's rule): the current versions keep serving, the failed
+   * ones are listed UNAVAILABLE with their reason, and it rejects. On a first load the versions that
+   * loaded serve; it rejects (and marks the model UNAVAILABLE) when none did or the config is invalid.
    */
   loadModel(name: string): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('the runtime is closed'));
@@ -255,14 +257,30 @@ export class Runtime {
       await Promise.all([...fresh.values()].map((v) => v.unload(0)));
       throw new ClosedError('the runtime closed while the model was loading');
     }
+    const failed = [...fresh.values()].filter((v) => v.state !== 'READY');
+    const describe = () => failed.map((v) => `version ${v.version}: ${v.reason}`).join('; ');
     const old = this.entries.get(name);
+    const serving = old ? [...old.versions.values()].filter((v) => v.state === 'READY') : [];
+    if (failed.length > 0 && serving.length > 0) {
+      // Triton's rule: a reload with a version that fails to load never replaces what serves. The old
+      // versions keep serving untouched; the new ones that did load are dropped; the failed ones are
+      // listed as UNAVAILABLE (with their reason) beside them unless they share a number with one that serves.
+      await Promise.all([...fresh.values()].filter((v) => v.state === 'READY').map((v) => v.unload(0)));
+      for (const v of failed) {
+        const previous = old!.versions.get(v.version);
+        if (previous?.state === 'READY') continue;
+        await previous?.unload(0); // an earlier failed attempt at the same version
+        old!.versions.set(v.version, v);
+      }
+      old!.versions = new Map([...old!.versions].sort(([a], [b]) => a - b));
+      throw new ModelUnavailableError(
+        `model '${name}' reload failed, versions ${serving.map((v) => v.version).join(', ')} keep serving: ${describe()}`,
+      );
+    }
     this.entries.set(name, { versions: fresh });
     if (!this.requested.includes(name)) this.requested.push(name);
     if (old) await Promise.all([...old.versions.values()].map((v) => v.unload(DEFAULT_DRAIN_MS)));
-    const failed = [...fresh.values()].filter((v) => v.state !== 'READY');
-    if (failed.length === fresh.size) {
-      throw new ModelUnavailableError(`model '${name}' failed to load: ${failed.map((v) => `version ${v.version}: ${v.reason}`).join('; ')}`);
-    }
+    if (failed.length === fresh.size) throw new ModelUnavailableError(`model '${name}' failed to load: ${describe()}`);
   }
 
   /** The version that serves a request: the given one, or the newest READY one. */

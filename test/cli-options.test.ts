@@ -32,6 +32,7 @@ describe('serve options', () => {
     expect(resolveServeConfig({ modelRepository: repo }, {})).toEqual({
       modelRepository: repo, httpPort: 8000, host: '127.0.0.1', modelControlMode: 'none', loadModel: [],
       repositoryPollSecs: 15, maxBodyMb: 64, logFormat: 'pretty', drainTimeoutSecs: 30,
+      shutdownGraceSecs: 5, strictReadiness: true, maxJsonBodyMb: 8, maxBufferedBodyMb: 256, bodyTimeoutSecs: 10,
     });
   });
 
@@ -72,6 +73,14 @@ describe('serve options', () => {
     expect(usage(() => resolveServeConfig({ modelRepository: repo, maxBodyMb: '0' }, {}))).toMatch(/--max-body-mb must be greater than zero/);
     expect(usage(() => resolveServeConfig({ modelRepository: repo, repositoryPollSecs: '-1' }, {}))).toMatch(/--repository-poll-secs/);
     expect(usage(() => resolveServeConfig({ modelRepository: repo, logFormat: 'xml' }, {}))).toMatch(/--log-format must be one of pretty, json/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, strictReadiness: 'yes' }, {}))).toMatch(/^--strict-readiness must be true or false, got "yes"/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo }, { SERVAL_SHUTDOWN_GRACE_SECS: '-1' }))).toMatch(/^SERVAL_SHUTDOWN_GRACE_SECS must be zero or more/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, bodyTimeoutSecs: '0' }, {}))).toMatch(/^--body-timeout-secs must be greater than zero/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, maxJsonBodyMb: 'x' }, {}))).toMatch(/^--max-json-body-mb must be a number/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, maxBufferedBodyMb: '0' }, {}))).toMatch(/^--max-buffered-body-mb must be greater than zero/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, maxBodyMb: '512' }, {}))).toMatch(/^--max-buffered-body-mb \(256\) must be at least --max-body-mb \(512\)/);
+    expect(resolveServeConfig({ modelRepository: repo, strictReadiness: 'false' }, {}).strictReadiness).toBe(false);
+    expect(resolveServeConfig({ modelRepository: repo, config: configFile({ strictReadiness: false }) }, {}).strictReadiness).toBe(false);
     const file = configFile({ httpPort: 'eighty' });
     expect(usage(() => resolveServeConfig({ modelRepository: repo, config: file }, {}))).toMatch(/serval\.json: "httpPort" must be a number/);
   });

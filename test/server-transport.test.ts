@@ -12,7 +12,9 @@ function recordingLogger(): Logger & { lines: string[] } {
   return { lines, debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error') };
 }
 
-const options = (logger: Logger) => ({ maxBodyBytes: 1024, logger, handler: () => ({ status: 204 }) });
+const options = (logger: Logger) => ({
+  maxBodyBytes: 1024, maxJsonBodyBytes: 1024, maxBufferedBodyBytes: 4096, bodyTimeoutMs: 10_000, logger, handler: () => ({ status: 204 }),
+});
 
 afterEach(() => {
   vi.doUnmock('../src/server/uws-transport.js');

@@ -28,6 +28,11 @@ export interface ServeConfig {
   authTokenFile?: string;
   logFormat: LogFormat;
   drainTimeoutSecs: number;
+  shutdownGraceSecs: number;
+  strictReadiness: boolean;
+  maxJsonBodyMb: number;
+  maxBufferedBodyMb: number;
+  bodyTimeoutSecs: number;
 }
 
 export type ServeKey = keyof ServeConfig;
@@ -52,7 +57,12 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxBodyMb', flags: '--max-body-mb <n>', env: 'SERVAL_MAX_BODY_MB', help: 'largest request body accepted, in MiB; larger ones get 413 (default: 64)' },
   { key: 'authTokenFile', flags: '--auth-token-file <file>', env: 'SERVAL_AUTH_TOKEN_FILE', help: 'require "Authorization: Bearer <token>" (token read from file) except on health and metrics' },
   { key: 'logFormat', flags: '--log-format <format>', env: 'SERVAL_LOG_FORMAT', help: 'pretty | json (default: pretty)' },
-  { key: 'drainTimeoutSecs', flags: '--drain-timeout-secs <n>', env: 'SERVAL_DRAIN_TIMEOUT_SECS', help: 'on SIGTERM/SIGINT, how long to wait for accepted requests (default: 30)' },
+  { key: 'maxJsonBodyMb', flags: '--max-json-body-mb <n>', env: 'SERVAL_MAX_JSON_BODY_MB', help: 'largest JSON part of a request, in MiB (the whole body without Inference-Header-Content-Length); larger ones get 413 (default: 8)' },
+  { key: 'maxBufferedBodyMb', flags: '--max-buffered-body-mb <n>', env: 'SERVAL_MAX_BUFFERED_BODY_MB', help: 'request-body bytes held by all connections at once, in MiB; a body past it gets 503 (default: 256)' },
+  { key: 'bodyTimeoutSecs', flags: '--body-timeout-secs <n>', env: 'SERVAL_BODY_TIMEOUT_SECS', help: 'a request body must arrive in full within this time of its headers, else 408 and the connection closes (default: 10)' },
+  { key: 'strictReadiness', flags: '--strict-readiness <bool>', env: 'SERVAL_STRICT_READINESS', help: 'true: /v2/health/ready is 200 only while every model asked for is ready; false: while the server is up (default: true)' },
+  { key: 'shutdownGraceSecs', flags: '--shutdown-grace-secs <n>', env: 'SERVAL_SHUTDOWN_GRACE_SECS', help: 'on SIGTERM/SIGINT, how long to keep serving with readiness false before draining (default: 5)' },
+  { key: 'drainTimeoutSecs', flags: '--drain-timeout-secs <n>', env: 'SERVAL_DRAIN_TIMEOUT_SECS', help: 'on SIGTERM/SIGINT, after the grace period, how long to wait for accepted requests (default: 30)' },
   { key: 'config', flags: '--config <file>', env: 'SERVAL_CONFIG', help: 'JSON file with any of the options above in camelCase (e.g. {"httpPort": 8000})' },
 ];
 
@@ -114,7 +124,17 @@ export function resolveServeConfig(cli: Partial<Record<ServeKey | 'config', unkn
     maxBodyMb: withDefault(get('maxBodyMb'), 64, (s) => positive(s)),
     logFormat: withDefault(get('logFormat'), 'pretty', (s) => choice(s, ['pretty', 'json'] as const)),
     drainTimeoutSecs: withDefault(get('drainTimeoutSecs'), 30, (s) => positive(s, true)),
+    shutdownGraceSecs: withDefault(get('shutdownGraceSecs'), 5, (s) => positive(s, true)),
+    strictReadiness: withDefault(get('strictReadiness'), true, bool),
+    maxJsonBodyMb: withDefault(get('maxJsonBodyMb'), 8, (s) => positive(s)),
+    maxBufferedBodyMb: withDefault(get('maxBufferedBodyMb'), 256, (s) => positive(s)),
+    bodyTimeoutSecs: withDefault(get('bodyTimeoutSecs'), 10, (s) => positive(s)),
   };
+  if (cfg.maxBufferedBodyMb < cfg.maxBodyMb) {
+    throw new UsageError(
+      `--max-buffered-body-mb (${cfg.maxBufferedBodyMb}) must be at least --max-body-mb (${cfg.maxBodyMb}): a body that size could never be read`,
+    );
+  }
   const policy = get('policy');
   if (policy) cfg.policy = str(policy);
   const admission = get('admission');
@@ -184,6 +204,14 @@ function positive(s: Sourced, allowZero = false): number {
     throw new UsageError(`${s.from} must be ${allowZero ? 'zero or more' : 'greater than zero'}, got ${JSON.stringify(s.value)}`);
   }
   return n;
+}
+
+/** true/false (flags and env: the words; the config file: a JSON boolean too). */
+function bool(s: Sourced): boolean {
+  if (typeof s.value === 'boolean') return s.value;
+  if (s.value === 'true') return true;
+  if (s.value === 'false') return false;
+  throw new UsageError(`${s.from} must be true or false, got ${JSON.stringify(s.value)}`);
 }
 
 function choice<T extends string>(s: Sourced, choices: readonly T[]): T {

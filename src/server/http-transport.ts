@@ -36,6 +36,12 @@ export interface TransportOptions {
   handler: RequestHandler;
   /** Requests with a larger body get 413 and their connection closed; reading stops early. */
   maxBodyBytes: number;
+  /** The same for the JSON part of a request (all of it without `Inference-Header-Content-Length`). */
+  maxJsonBodyBytes: number;
+  /** Body bytes held by all requests at once; a request that would pass it gets 503 and its connection closed. */
+  maxBufferedBodyBytes: number;
+  /** A request whose body has not fully arrived this long after its headers gets 408 and its connection closed. */
+  bodyTimeoutMs: number;
   logger: Logger;
 }
 
@@ -61,11 +67,6 @@ export function jsonResponse(status: number, value: unknown, headers?: Record<st
 
 export function errorResponse(status: number, message: string, headers?: Record<string, string>): OutgoingResponse {
   return jsonResponse(status, { error: message }, headers);
-}
-
-export function bodyTooLarge(maxBodyBytes: number): OutgoingResponse {
-  const mb = Number((maxBodyBytes / (1024 * 1024)).toPrecision(3));
-  return errorResponse(413, `request body exceeds the ${mb} MB limit (--max-body-mb)`);
 }
 
 export function statusLine(status: number): string {

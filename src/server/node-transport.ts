@@ -3,9 +3,11 @@
  * the uWS transport matches (same body cap, same abort and drain bookkeeping).
  */
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
-  bodyTooLarge,
+  errorResponse,
   InflightTracker,
+  statusLine,
   runHandler,
   shuttingDown,
   type HttpTransport,
@@ -13,16 +15,30 @@ import {
   type OutgoingResponse,
   type TransportOptions,
 } from './http-transport.js';
+import { BodyBudget, RequestBody, type BodyLimits } from './request-body.js';
 
 export class NodeHttpTransport implements HttpTransport {
   readonly kind = 'node' as const;
   private readonly server: http.Server;
   private readonly tracker = new InflightTracker();
   private closeAfterResponse = false;
+  private readonly limits: BodyLimits;
 
   constructor(private readonly options: TransportOptions) {
-    this.server = http.createServer((req, res) => this.onRequest(req, res));
+    this.limits = { ...options, budget: new BodyBudget(options.maxBufferedBodyBytes) };
+    this.server = http.createServer(
+      {
+        // Slow headers get the same bound as slow bodies (uWS: 10 s); node's own whole-request timer is
+        // off, the body timer below answers with a JSON 408 instead. Node checks these timers only every
+        // connectionsCheckingInterval (30 s by default), hence the short interval.
+        headersTimeout: options.bodyTimeoutMs,
+        requestTimeout: 0,
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, options.bodyTimeoutMs / 4)),
+      },
+      (req, res) => this.onRequest(req, res),
+    );
     this.server.keepAliveTimeout = 10_000;
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => rejectMalformed(err, socket));
   }
 
   get inflight(): number {
@@ -63,10 +79,12 @@ export class NodeHttpTransport implements HttpTransport {
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const { maxBodyBytes, handler, logger } = this.options;
+    const { handler, logger, bodyTimeoutMs } = this.options;
     const abort = new AbortController();
     let settled = false;
-    const done = this.tracker.begin(() => respond(shuttingDown(), true));
+    let body: RequestBody | undefined; // holds budget until the request is answered or aborted
+    const begun = this.tracker.begin(() => respond(shuttingDown(), true));
+    const done = (): void => void (body?.release(), begun());
     res.on('close', () => {
       if (settled) return;
       settled = true;
@@ -79,6 +97,8 @@ export class NodeHttpTransport implements HttpTransport {
       settled = true;
       const headers: Record<string, string> = { ...out.headers };
       if (closeConnection || this.closeAfterResponse) headers['connection'] = 'close';
+      // A length rather than chunked encoding, as uWS sends: HTTP/1.0 clients cannot read chunks.
+      if (out.status !== 204 && out.status !== 304) headers['content-length'] = String(out.body === undefined ? 0 : Buffer.byteLength(out.body));
       res.writeHead(out.status, headers);
       res.end(out.body);
       done();
@@ -100,30 +120,52 @@ export class NodeHttpTransport implements HttpTransport {
       signal: abort.signal,
     };
 
-    const declared = headers['content-length'];
-    if (declared !== undefined && Number(declared) > maxBodyBytes) {
-      respond(bodyTooLarge(maxBodyBytes), true);
+    // node:http's parser has already refused bad framing (several Content-Length values, Content-Length
+    // with Transfer-Encoding) through 'clientError'.
+    const reading = (body = new RequestBody(headers, this.limits));
+    if (reading.rejection) {
+      respond(reading.rejection, true);
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
+    if (reading.expectsData) reading.armTimeout(bodyTimeoutMs, (timedOut) => respond(timedOut, true));
     req.on('data', (chunk: Buffer) => {
       if (settled) return;
-      size += chunk.byteLength;
-      if (size > maxBodyBytes) {
+      const rejection = reading.add(chunk, false);
+      if (rejection) {
         req.pause();
-        respond(bodyTooLarge(maxBodyBytes), true);
-        return;
+        respond(rejection, true);
       }
-      chunks.push(chunk);
     });
     req.on('end', () => {
       if (settled) return;
-      incoming.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      incoming.body = reading.bytes();
       runHandler(handler, incoming, logger).then((out) => respond(out));
     });
     req.on('error', () => {
       /* the client went away; 'close' on res settles the request */
     });
   }
+}
+
+/**
+ * Answers what node:http's parser refused (malformed request line or headers, several Content-Length
+ * values, Content-Length with Transfer-Encoding, headers too large or too slow) with a JSON error, then
+ * closes the connection.
+ */
+function rejectMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  // llhttp's reason ("Duplicate Content-Length", "Invalid header value char") is safe to echo.
+  const detail = (err as { reason?: unknown }).reason;
+  const reason = status === 408
+    ? 'request headers not received in time'
+    : `malformed HTTP request: ${typeof detail === 'string' ? detail : 'parse error'} (${err.code ?? 'unknown'})`;
+  const out = errorResponse(status, reason);
+  const body = Buffer.from(out.body as string);
+  socket.end(
+    `HTTP/1.1 ${statusLine(status)}\r\ncontent-type: application/json\r\ncontent-length: ${body.byteLength}\r\nconnection: close\r\n\r\n${body.toString()}`,
+  );
 }

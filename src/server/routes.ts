@@ -29,6 +29,8 @@ export interface RoutesContext {
   serverVersion: string;
   /** True once shutdown began: readiness turns false. */
   isDraining(): boolean;
+  /** Ready only while every requested model is ready (Triton's strict readiness). @default true */
+  strictReadiness?: boolean;
 }
 
 const EXTENSIONS = ['binary_tensor_data', 'schedule_policy', 'model_repository', 'statistics', 'model_configuration'];
@@ -146,7 +148,7 @@ function buildRouter(ctx: RoutesContext): Router {
     )
     .add('GET', '/v2/health/live', () => jsonResponse(200, { live: true }))
     .add('GET', '/v2/health/ready', () => {
-      const ok = !ctx.isDraining() && runtime.isReady();
+      const ok = !ctx.isDraining() && (ctx.strictReadiness === false || runtime.isReady());
       return jsonResponse(ok ? 200 : 503, { ready: ok });
     })
     .add('GET', '/metrics', async () => ({

@@ -4,7 +4,9 @@
  *
  * Shutdown (`drain`, or SIGTERM/SIGINT when `handleSignals`): readiness turns false, the listener
  * closes, open connections are asked to close after their next response, accepted requests are
- * answered (bounded by the drain timeout), then the runtime drains and closes.
+ * answered (bounded by the drain timeout), then the runtime drains and closes. On a signal, readiness
+ * turns false at once but serving goes on as usual for `shutdownGraceMs` first: load balancers (a
+ * Kubernetes Service) keep sending for a few seconds after SIGTERM, until they see the pod unready.
  */
 import type { RuntimeOptions } from '../api-types.js';
 import type { BearerAuth } from './auth.js';
@@ -31,8 +33,18 @@ export interface ServerOptions {
   loadModels?: string[];
   /** Poll interval in `poll` mode. @default 15 */
   repositoryPollSecs?: number;
-  /** @default 64 */
+  /** Largest request body (binary tensor data included); larger ones get 413. @default 64 */
   maxBodyMb?: number;
+  /**
+   * Largest JSON part of a request (the whole body unless `Inference-Header-Content-Length` splits it):
+   * parsing JSON holds the event loop, so this bounds how long one request can stall the others
+   * (health checks and metrics included). @default 8
+   */
+  maxJsonBodyMb?: number;
+  /** Request-body bytes held by all connections at once; past it new bodies get 503. @default 256 */
+  maxBufferedBodyMb?: number;
+  /** A request body must arrive in full within this time of its headers, or 408 and the connection closes. @default 10000 */
+  bodyTimeoutMs?: number;
   auth?: BearerAuth;
   /** @default 'auto' (uWS when its native binary loads; env SERVAL_HTTP_TRANSPORT overrides) */
   transport?: TransportKind | 'auto';
@@ -40,6 +52,14 @@ export interface ServerOptions {
   drainTimeoutMs?: number;
   /** Drain and exit the process on SIGTERM/SIGINT. @default false */
   handleSignals?: boolean;
+  /** On SIGTERM/SIGINT, how long to keep serving (unready) before the drain begins. @default 5000 */
+  shutdownGraceMs?: number;
+  /**
+   * Triton's strict readiness: `GET /v2/health/ready` is 200 only while every model the server was
+   * asked to load (at start, or later by poll or explicit load) has a READY version. False: ready
+   * whenever the server is up and not shutting down. @default true
+   */
+  strictReadiness?: boolean;
   /** @default silentLogger */
   logger?: Logger;
   /** Reported by `GET /v2`. @default '0.0.0' */
@@ -81,7 +101,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     transport = await createHttpTransport(
       {
-        maxBodyBytes: Math.floor((options.maxBodyMb ?? 64) * 1024 * 1024),
+        maxBodyBytes: mib(options.maxBodyMb ?? 64),
+        maxJsonBodyBytes: mib(options.maxJsonBodyMb ?? 8),
+        maxBufferedBodyBytes: mib(options.maxBufferedBodyMb ?? 256),
+        bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
         logger,
         handler: createRoutes({
           runtime,
@@ -91,6 +114,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           ...(options.auth ? { auth: options.auth } : {}),
           serverVersion: options.serverVersion ?? '0.0.0',
           isDraining: () => draining,
+          strictReadiness: options.strictReadiness ?? true,
         }),
       },
       options.transport,
@@ -135,7 +159,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  if (options.handleSignals) installSignalHandlers(() => stop(drainTimeoutMs), logger);
+  if (options.handleSignals) {
+    const graceMs = options.shutdownGraceMs ?? 5000;
+    installSignalHandlers(async (signal) => {
+      draining = true; // unready now; the listener and keep-alive connections serve on through the grace period
+      logger.info(`${signal}: draining: readiness is false now; serving ${graceMs / 1000} s more (shutdown grace), then answering in-flight requests and exiting`);
+      await Promise.all([poller?.stop(), new Promise((r) => setTimeout(r, graceMs))]);
+      await stop(drainTimeoutMs);
+    }, logger);
+  }
   return {
     port,
     url,
@@ -146,6 +178,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
+const mib = (n: number): number => Math.floor(n * 1024 * 1024);
+
 function runtimeOptionsFor(options: ServerOptions, mode: ModelControlMode): RuntimeOptions {
   if (!options.runtimeOptions) throw new Error('startServer needs either runtime or runtimeOptions');
   return {
@@ -154,15 +188,14 @@ function runtimeOptionsFor(options: ServerOptions, mode: ModelControlMode): Runt
   };
 }
 
-function installSignalHandlers(drain: () => Promise<void>, logger: Logger): void {
+function installSignalHandlers(drain: (signal: NodeJS.Signals) => Promise<void>, logger: Logger): void {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (++signals > 1) {
       logger.warn(`second ${signal}: exiting without waiting`);
       process.exit(1);
     }
-    logger.info(`${signal}: draining in-flight requests, then exiting`);
-    drain().then(
+    drain(signal).then(
       () => {
         logger.info('shutdown complete');
         process.exit(0);

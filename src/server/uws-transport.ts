@@ -11,7 +11,6 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as Uws from 'uWebSockets.js';
 import {
-  bodyTooLarge,
   InflightTracker,
   runHandler,
   shuttingDown,
@@ -21,6 +20,7 @@ import {
   type OutgoingResponse,
   type TransportOptions,
 } from './http-transport.js';
+import { BodyBudget, framingError, RequestBody, type BodyLimits } from './request-body.js';
 
 type UwsModule = typeof Uws;
 
@@ -48,8 +48,10 @@ export class UwsTransport implements HttpTransport {
   private listenSocket: Uws.us_listen_socket | undefined;
   private readonly tracker = new InflightTracker();
   private closeAfterResponse = false;
+  private readonly limits: BodyLimits;
 
   constructor(private readonly uws: UwsModule, private readonly options: TransportOptions) {
+    this.limits = { ...options, budget: new BodyBudget(options.maxBufferedBodyBytes) };
     this.app = uws.App();
     this.app.any('/*', (res, req) => this.onRequest(res, req));
   }
@@ -97,12 +99,14 @@ export class UwsTransport implements HttpTransport {
     (this.app as unknown as { close(): void }).close();
   }
 
-  /** The one place a uWS request is handled: headers, body with cap, abort, async handler, corked write. */
+  /** The one place a uWS request is handled: headers, body with caps and timeout, abort, async handler, corked write. */
   private onRequest(res: Uws.HttpResponse, req: Uws.HttpRequest): void {
-    const { maxBodyBytes, handler, logger } = this.options;
+    const { handler, logger, bodyTimeoutMs } = this.options;
     const abort = new AbortController();
     let settled = false; // answered or aborted: the response must not be touched again
-    const done = this.tracker.begin(() => respond(shuttingDown(), true));
+    let body: RequestBody | undefined; // holds budget until the request is answered or aborted
+    const begun = this.tracker.begin(() => respond(shuttingDown(), true));
+    const done = (): void => void (body?.release(), begun());
     res.onAborted(() => {
       if (settled) return;
       settled = true;
@@ -138,27 +142,26 @@ export class UwsTransport implements HttpTransport {
       runHandler(handler, incoming, logger).then((out) => respond(out));
     };
 
-    const declared = headers['content-length'];
-    if (declared !== undefined && Number(declared) > maxBodyBytes) {
-      respond(bodyTooLarge(maxBodyBytes), true);
+    const badFraming = framingError(headers);
+    if (badFraming) {
+      respond(badFraming, true);
       return;
     }
-    const hasBody = (declared !== undefined && declared !== '0') || headers['transfer-encoding'] !== undefined;
-    if (!hasBody) {
+    const reading = (body = new RequestBody(headers, this.limits));
+    if (reading.rejection) {
+      respond(reading.rejection, true);
+      return;
+    }
+    if (!reading.expectsData) {
       dispatch(EMPTY);
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
+    reading.armTimeout(bodyTimeoutMs, (timedOut) => respond(timedOut, true));
     res.onData((chunk, isLast) => {
       if (settled) return;
-      size += chunk.byteLength;
-      if (size > maxBodyBytes) {
-        respond(bodyTooLarge(maxBodyBytes), true);
-        return;
-      }
-      chunks.push(Buffer.from(chunk.slice(0)));
-      if (isLast) dispatch(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      const rejection = reading.add(new Uint8Array(chunk), true);
+      if (rejection) respond(rejection, true);
+      else if (isLast) dispatch(reading.bytes());
     });
   }
 }
