@@ -24,7 +24,7 @@ import { writeChart } from '../report/chart.js';
 import { entryPoint, repoRoot } from '../paths.js';
 import { ADMISSIONS, parseAdmissionList, POLICIES } from '../policies.js';
 import { CODE_TRACE } from '../scenarios.js';
-import { UNFINISHED } from '../load/step.js';
+import { UNFINISHED } from '../load/recorder.js';
 import { loadTrace } from '../trace.js';
 import { configText, declaredProfile, EVAL_SCENARIOS, type EvalScenario, writeScenarioRepository } from './eval-scenarios.js';
 import type { EvalStep, EvalStepResult, EvalTrialReply, EvalTrialSpec } from './eval-trial.js';
