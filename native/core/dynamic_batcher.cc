@@ -257,7 +257,8 @@ DynamicBatcher::WaitResult DynamicBatcher::NextBatch(int64_t max_wait_ns, const 
     int64_t now = NowNs();
     std::optional<QueueGate> gate;
     if (discipline_.any()) {
-      gate.emplace(discipline_, deps_.config, profile_, gate_state_, now, queue_.samples());
+      gate.emplace(discipline_, deps_.config, profile_, gate_state_, now, queue_.samples(),
+                   counters_.turnaround_ns.load(std::memory_order_relaxed));
       GateQueue(*gate, &failed);
       if (queue_.empty()) QueueGate::NoteEmpty(gate_state_, now);
     }
@@ -270,6 +271,12 @@ DynamicBatcher::WaitResult DynamicBatcher::NextBatch(int64_t max_wait_ns, const 
           for (auto& r : batch->requests) failed.push_back(std::move(r));
           continue;
         }
+        if (backlog_at_end_ && last_end_ns_ > 0) {
+          const int64_t gap = now - last_end_ns_;
+          const int64_t old = counters_.turnaround_ns.load(std::memory_order_relaxed);
+          counters_.turnaround_ns.store(old + (gap - old) / 10, std::memory_order_relaxed);
+        }
+        backlog_at_end_ = false;
         counters_.inflight_samples.store(batch->samples, std::memory_order_relaxed);
         counters_.inflight_start_ns.store(now, std::memory_order_relaxed);
         counters_.inflight_predicted_ns.store(static_cast<int64_t>(profile_.PredictNs(batch->samples)),
@@ -364,14 +371,16 @@ Status DynamicBatcher::SplitOutputs(const Batch& batch, const std::vector<Output
 
 Status DynamicBatcher::CompleteBatch(uint64_t batch_id, const std::vector<OutputView>& outputs) {
   std::unique_ptr<Batch> batch;
+  int64_t end = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!inflight_ || inflight_->id != batch_id) {
       return Status(StatusCode::kInvalidArgument, "batch " + std::to_string(batch_id) + " is not in flight");
     }
     batch = std::move(inflight_);
+    end = last_end_ns_ = NowNs();
+    backlog_at_end_ = !queue_.empty();
   }
-  const int64_t end = NowNs();
   for (auto& r : batch->requests) r->outputs.resize(deps_.spec->outputs.size());
   Status split = SplitOutputs(*batch, outputs);
   const int64_t compute_ns = end - batch->start_ns;

@@ -126,6 +126,8 @@ class DynamicBatcher final : public DeadlineTarget, public std::enable_shared_fr
   LatencyProfile profile_;
   QueueDiscipline discipline_;
   QueueGateState gate_state_;  // mu_
+  int64_t last_end_ns_ = 0;      // mu_: when the last batch completed
+  bool backlog_at_end_ = false;  // mu_: requests were waiting then (the next start measures the turnaround)
 };
 
 }  // namespace serval

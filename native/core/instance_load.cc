@@ -28,6 +28,7 @@ InstanceLoad SnapshotLoad(const InstanceCounters& c, const LatencyProfile& profi
     l.busy_remaining_ns = std::max<int64_t>(0, end - now_ns);
   }
   l.oldest_enqueue_ns = l.queued_requests ? c.oldest_enqueue_ns.load(std::memory_order_relaxed) : 0;
+  l.turnaround_ns = c.turnaround_ns.load(std::memory_order_relaxed);
   l.utilisation = c.utilisation.load(std::memory_order_relaxed);
   l.utilisation_at_ns = c.utilisation_at_ns.load(std::memory_order_relaxed);
   l.profile = &profile;

@@ -22,6 +22,9 @@ struct InstanceCounters {
   std::atomic<int64_t> inflight_predicted_ns{0};
   // Enqueue time of the request at the front of the queue (the one a forming batch waits for); 0 when empty.
   std::atomic<int64_t> oldest_enqueue_ns{0};
+  // The executor's turnaround: an EWMA of the time from one batch's completion to the next batch's start
+  // while requests were waiting (worker hand-off, wake-up); every batch after the in-flight one pays it.
+  std::atomic<int64_t> turnaround_ns{0};
   // Busy-time fraction, an EWMA over about a second, as of utilisation_at_ns (see RecordBusy).
   std::atomic<float> utilisation{0.f};
   std::atomic<int64_t> utilisation_at_ns{0};
@@ -44,6 +47,8 @@ struct InstanceLoad {
   int64_t busy_remaining_ns = 0;
   // Enqueue time of the front request (0 when the queue is empty).
   int64_t oldest_enqueue_ns = 0;
+  // The executor's measured turnaround between back-to-back batches (InstanceCounters::turnaround_ns).
+  int64_t turnaround_ns = 0;
   float utilisation = 0.f;
   int64_t utilisation_at_ns = 0;
   // Batch-latency curve of this instance; never null.

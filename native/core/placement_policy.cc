@@ -37,6 +37,11 @@ FinishEstimate PredictFinish(const InstanceLoad& load, uint32_t batch_size, int6
     const int64_t oldest = queued && load.oldest_enqueue_ns ? load.oldest_enqueue_ns : now_ns;
     t = std::max(t, static_cast<double>(oldest + load.max_queue_delay_ns - now_ns));
   }
+  // Every batch that starts after another (the in-flight one, or one ahead in the queue) waits for the
+  // executor's turnaround first.
+  const uint32_t batches_ahead = full_ahead + (rest + b <= max_b ? 0 : 1);
+  const uint32_t turnarounds = batches_ahead + (load.inflight_samples > 0 ? 1 : 0);
+  t += double(turnarounds) * double(load.turnaround_ns);
   e.joins_forming = next_batch && queued > 0 && load.inflight_samples == 0;
   e.start_ns = t;
   e.service_ns = load.profile->PredictNs(e.batch_samples);

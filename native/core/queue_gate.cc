@@ -5,8 +5,13 @@
 namespace serval {
 
 QueueGate::QueueGate(const QueueDiscipline& d, const BatchingConfig& c, const LatencyProfile& profile,
-                     QueueGateState& state, int64_t now_ns, uint64_t queued_samples)
-    : d_(d), profile_(profile), max_b_(std::max<uint32_t>(1, c.max_batch_size)), now_(now_ns), queued_(queued_samples) {
+                     QueueGateState& state, int64_t now_ns, uint64_t queued_samples, int64_t turnaround_ns)
+    : d_(d),
+      profile_(profile),
+      max_b_(std::max<uint32_t>(1, c.max_batch_size)),
+      now_(now_ns),
+      queued_(queued_samples),
+      turnaround_(std::max<int64_t>(0, turnaround_ns)) {
   if (queued_samples == 0 || state.last_empty_ns == 0) state.last_empty_ns = now_ns;
   congested_ = d.codel_target_ns > 0 && now_ns - state.last_empty_ns > d.codel_interval_ns;
 }
@@ -25,7 +30,8 @@ ShedReason QueueGate::Check(const GateRequest& r) {
     }
     const uint64_t behind = queued_ > uint64_t(full_ahead) * max_b_ ? queued_ - uint64_t(full_ahead) * max_b_ : 0;
     const uint32_t fill = uint32_t(std::clamp<uint64_t>(behind, in_batch, max_b_));
-    const double finish = double(now_) + full_ahead * profile_.PredictNs(max_b_) + profile_.PredictNs(fill);
+    const double finish =
+        double(now_) + full_ahead * (profile_.PredictNs(max_b_) + double(turnaround_)) + profile_.PredictNs(fill);
     if (finish > double(r.deadline_ns)) return ShedReason::kLate;
   }
   kept_samples_ += r.samples;

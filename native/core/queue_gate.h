@@ -33,9 +33,10 @@ struct GateRequest {
 
 class QueueGate {
  public:
-  // `queued_samples`: every sample queued on the instance now (0: the queue is empty).
+  // `queued_samples`: every sample queued on the instance now (0: the queue is empty). `turnaround_ns`:
+  // the executor's measured time between back-to-back batches, paid by every batch after the first.
   QueueGate(const QueueDiscipline& d, const BatchingConfig& c, const LatencyProfile& profile, QueueGateState& state,
-            int64_t now_ns, uint64_t queued_samples);
+            int64_t now_ns, uint64_t queued_samples, int64_t turnaround_ns = 0);
 
   // Whether anything is to be done at all (none of the discipline's rules is on).
   bool active() const { return d_.any(); }
@@ -70,6 +71,7 @@ class QueueGate {
   const uint32_t max_b_;
   const int64_t now_;
   const uint64_t queued_;
+  const int64_t turnaround_;
   bool congested_ = false;
   uint32_t kept_samples_ = 0;
 };
