@@ -29,6 +29,8 @@ export interface RoutesContext {
   serverVersion: string;
   /** True once shutdown began: readiness turns false. */
   isDraining(): boolean;
+  /** Last inference time (ms since the epoch) by `name/version`; shared with the gRPC service. */
+  lastInference?: Map<string, number>;
 }
 
 const EXTENSIONS = ['binary_tensor_data', 'schedule_policy', 'model_repository', 'statistics', 'model_configuration'];
@@ -43,7 +45,7 @@ export function validateModelName(name: string): string {
   return name;
 }
 
-function parseVersion(v: string | undefined): number | undefined {
+export function parseVersion(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^[1-9][0-9]{0,15}$/.test(v)) throw new InvalidArgumentError(`invalid model version ${JSON.stringify(v)}: expected a positive integer`);
   return Number(v);
@@ -89,7 +91,7 @@ async function runRoute(handler: RouteHandler, req: IncomingRequest, params: Rec
 function buildRouter(ctx: RoutesContext): Router {
   const { runtime } = ctx;
   const router = new Router();
-  const lastInference = new Map<string, number>();
+  const lastInference = ctx.lastInference ?? new Map<string, number>();
 
   /** Throws UnknownModelError unless the model (version) is known to the runtime. */
   const requireKnown = (name: string, version?: number): void => {
@@ -208,7 +210,7 @@ function singleInput(inputs: TensorMetadata[], model: string): TensorMetadata {
   return inputs[0]!;
 }
 
-function newestReadyVersion(runtime: ServingRuntime, name: string): number | string {
+export function newestReadyVersion(runtime: ServingRuntime, name: string): number | string {
   let best = 0;
   for (const m of runtime.models()) if (m.name === name && m.state === 'READY' && m.version > best) best = m.version;
   return best > 0 ? best : '';

@@ -1,14 +1,16 @@
 /**
  * `startServer`: the embedded runtime behind the v2 REST routes, on uWebSockets.js or node:http,
- * with metrics, optional auth, model control (none | poll | explicit) and graceful shutdown.
+ * with metrics, optional auth, model control (none | poll | explicit) and graceful shutdown; optionally
+ * the v2 gRPC API on a second port (`grpcPort`), served from the same runtime.
  *
- * Shutdown (`drain`, or SIGTERM/SIGINT when `handleSignals`): readiness turns false, the listener
- * closes, open connections are asked to close after their next response, accepted requests are
+ * Shutdown (`drain`, or SIGTERM/SIGINT when `handleSignals`): readiness turns false, the listeners
+ * close (HTTP and gRPC), open connections are asked to close after their next response, accepted requests are
  * answered (bounded by the drain timeout), then the runtime drains and closes.
  */
 import type { RuntimeOptions } from '../api-types.js';
 import type { BearerAuth } from './auth.js';
 import { createHttpTransport, type HttpTransport, type TransportKind } from './http-transport.js';
+import { GrpcEndpoint } from './grpc/grpc-endpoint.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { openRuntime } from './open-runtime.js';
@@ -25,6 +27,8 @@ export interface ServerOptions {
   host?: string;
   /** 0 picks a free port. @default 8000 */
   port?: number;
+  /** Port of the v2 gRPC API; 0 picks a free port. @default undefined (no gRPC listener; `serval serve` uses 8001) */
+  grpcPort?: number;
   /** @default 'none' */
   modelControlMode?: ModelControlMode;
   /** Models to load at start in explicit mode (`*` = all). @default [] */
@@ -50,6 +54,8 @@ export interface RunningServer {
   readonly port: number;
   readonly url: string;
   readonly transport: TransportKind;
+  /** The gRPC port, when `grpcPort` was given. */
+  readonly grpcPort?: number;
   readonly runtime: ServingRuntime;
   /** Graceful shutdown: answers accepted requests (bounded by `timeoutMs`), then closes the runtime. */
   drain(timeoutMs?: number): Promise<void>;
@@ -77,21 +83,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let draining = false;
 
   const metrics = new ServerMetrics(runtime);
+  const maxBodyBytes = Math.floor((options.maxBodyMb ?? 64) * 1024 * 1024);
+  const serviceContext = {
+    runtime,
+    logger,
+    modelControlMode: mode,
+    ...(options.auth ? { auth: options.auth } : {}),
+    serverVersion: options.serverVersion ?? '0.0.0',
+    isDraining: () => draining,
+    lastInference: new Map<string, number>(),
+  };
   let transport: HttpTransport;
   try {
     transport = await createHttpTransport(
       {
-        maxBodyBytes: Math.floor((options.maxBodyMb ?? 64) * 1024 * 1024),
+        maxBodyBytes,
         logger,
-        handler: createRoutes({
-          runtime,
-          metrics,
-          logger,
-          modelControlMode: mode,
-          ...(options.auth ? { auth: options.auth } : {}),
-          serverVersion: options.serverVersion ?? '0.0.0',
-          isDraining: () => draining,
-        }),
+        handler: createRoutes({ ...serviceContext, metrics }),
       },
       options.transport,
     );
@@ -103,13 +111,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   let port: number;
   let poller: RepositoryPoller | undefined;
+  let grpc: GrpcEndpoint | undefined;
   try {
     port = await transport.listen(host, options.port ?? 8000);
+    if (options.grpcPort !== undefined) {
+      grpc = await GrpcEndpoint.listen({ ...serviceContext, maxMessageBytes: maxBodyBytes }, host, options.grpcPort);
+    }
     if (mode === 'poll') {
       poller = new RepositoryPoller(repository!, runtime, (options.repositoryPollSecs ?? 15) * 1000, logger);
       await poller.start();
     }
   } catch (err) {
+    grpc?.close();
     await transport.close();
     await runtime.close({ drainTimeoutMs: 0 });
     throw err;
@@ -120,15 +133,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     shutdown ??= (async () => {
       draining = true;
       transport.stopListening();
+      grpc?.stopAccepting();
       transport.closeConnectionsAfterResponse();
       await poller?.stop();
       const started = Date.now();
       if (!(await transport.whenIdle(timeoutMs)) && timeoutMs > 0) {
         logger.warn('drain timeout: requests still in flight', { inflight: transport.inflight });
       }
+      if (grpc && !(await grpc.whenIdle(Math.max(0, timeoutMs - (Date.now() - started)))) && timeoutMs > 0) {
+        logger.warn('drain timeout: gRPC calls still in flight');
+      }
       await runtime.close({ drainTimeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) });
       // Requests the runtime rejected while closing still get their 503 written.
       await transport.whenIdle(1000);
+      grpc?.close();
       await transport.close();
     })();
     return shutdown;
@@ -140,6 +158,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     url,
     transport: transport.kind,
+    ...(grpc ? { grpcPort: grpc.port } : {}),
     runtime,
     drain: (timeoutMs = drainTimeoutMs) => stop(timeoutMs),
     close: () => stop(0),
