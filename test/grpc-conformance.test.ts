@@ -195,6 +195,15 @@ describe('v2 gRPC API (fake runtime)', () => {
     expect((err as unknown as { details: string }).details).toMatch(message);
   });
 
+  it('bad input: a message over --max-body-mb is RESOURCE_EXHAUSTED, and the server goes on', async () => {
+    const big = Buffer.alloc(2 * 1024 * 1024);
+    const err = await rejected(client.call('ModelInfer', {
+      model_name: 'echo', inputs: [{ name: 'x', datatype: 'UINT8', shape: [big.length] }], raw_input_contents: [big],
+    }));
+    expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(await client.call('ServerLive')).toEqual({ live: true });
+  });
+
   it('bad input: an unknown model is NOT_FOUND', async () => {
     const err = await rejected(client.call('ModelInfer', { ...scorerRequest([[1, 2, 3, 4]]), model_name: 'nope' }));
     expect(err.code).toBe(status.NOT_FOUND);

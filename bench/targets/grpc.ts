@@ -61,7 +61,7 @@ export class GrpcTarget implements BenchTarget {
     const n = Math.max(1, options.connections ?? 1);
     // A local subchannel pool per client: each is its own HTTP/2 connection.
     this.clients = Array.from({ length: n }, () =>
-      new grpc.Client(this.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1 }),
+      new grpc.Client(this.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1, 'grpc.enable_channelz': 0 }),
     );
   }
 

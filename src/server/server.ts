@@ -4,8 +4,8 @@
  * the v2 gRPC API on a second port (`grpcPort`), served from the same runtime.
  *
  * Shutdown (`drain`, or SIGTERM/SIGINT when `handleSignals`): readiness turns false, the listeners
- * close (HTTP and gRPC), open connections are asked to close after their next response, accepted requests are
- * answered (bounded by the drain timeout), then the runtime drains and closes.
+ * close (HTTP and gRPC), open connections are asked to close after their next response, accepted
+ * requests are answered (bounded by the drain timeout), then the runtime drains and closes.
  */
 import type { RuntimeOptions } from '../api-types.js';
 import type { BearerAuth } from './auth.js';
@@ -144,8 +144,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         logger.warn('drain timeout: gRPC calls still in flight');
       }
       await runtime.close({ drainTimeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) });
-      // Requests the runtime rejected while closing still get their 503 written.
-      await transport.whenIdle(1000);
+      // Requests the runtime rejected while closing still get their 503 (gRPC: UNAVAILABLE) written.
+      await Promise.all([transport.whenIdle(1000), grpc?.whenIdle(1000)]);
       grpc?.close();
       await transport.close();
     })();

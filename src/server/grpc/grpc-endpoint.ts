@@ -22,6 +22,8 @@ export class GrpcEndpoint {
     const server = new grpc.Server({
       'grpc.max_receive_message_length': options.maxMessageBytes,
       'grpc.max_send_message_length': -1,
+      // Per-call channelz bookkeeping costs CPU on every request; serval exposes no channelz service.
+      'grpc.enable_channelz': 0,
     });
     server.addService(inferenceServiceDefinition(), createInferenceService(options));
     const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;

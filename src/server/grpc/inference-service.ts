@@ -110,19 +110,30 @@ export function createInferenceService(ctx: GrpcServiceContext): grpc.UntypedSer
     },
     RepositoryModelLoad: (req) => modelControl(req, 'load'),
     RepositoryModelUnload: (req) => modelControl(req, 'unload'),
-    ModelInfer: (req, call) => infer(req as unknown as ModelInferRequest, abortOnCancel(call)) as unknown as Promise<Message>,
+    ModelInfer: async (req, call) => {
+      const cancel = abortOnCancel(call);
+      try {
+        return (await infer(req as unknown as ModelInferRequest, cancel.signal)) as unknown as Message;
+      } finally {
+        cancel.detach();
+      }
+    },
   };
 
   const service: grpc.UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(handlers)) {
     service[method] = (call: grpc.ServerUnaryCall<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
       void (async () => {
+        let response: Message;
         try {
           if (!PUBLIC_METHODS.has(method)) authenticate(ctx, call.metadata);
-          callback(null, await handler(call.request, call));
+          response = await handler(call.request, call);
         } catch (err) {
           callback(failure(ctx, method, err));
+          return;
         }
+        // Outside the try: a response grpc-js cannot serialize is its INTERNAL, answered once.
+        callback(null, response);
       })();
     };
   }
@@ -146,7 +157,7 @@ function streamInfer(
     call.emit('error', failure(ctx, 'ModelStreamInfer', err));
     return;
   }
-  const signal = abortOnCancel(call);
+  const { signal } = abortOnCancel(call);
   let pending = 0;
   let ended = false;
   const finishIfDone = (): void => {
@@ -180,12 +191,22 @@ function authenticate(ctx: GrpcServiceContext, metadata: grpc.Metadata): void {
   }
 }
 
-/** An AbortSignal that fires when the client cancels the call or its deadline passes. */
-function abortOnCancel(call: { on(event: 'cancelled', listener: () => void): unknown; cancelled: boolean }): AbortSignal {
+interface CancellableCall {
+  cancelled: boolean;
+  on(event: 'cancelled', listener: () => void): unknown;
+  removeListener(event: 'cancelled', listener: () => void): unknown;
+}
+
+/**
+ * An AbortSignal that fires when the client cancels the call or its deadline passes; `detach` once the
+ * answer is known (grpc-js also reports a call that ended normally as cancelled when its stream closes).
+ */
+function abortOnCancel(call: CancellableCall): { signal: AbortSignal; detach(): void } {
   const controller = new AbortController();
-  if (call.cancelled) controller.abort();
-  else call.on('cancelled', () => controller.abort());
-  return controller.signal;
+  const abort = (): void => controller.abort();
+  if (call.cancelled) abort();
+  else call.on('cancelled', abort);
+  return { signal: controller.signal, detach: () => call.removeListener('cancelled', abort) };
 }
 
 function failure(ctx: GrpcServiceContext, method: string, err: unknown): grpc.ServiceError & { details: string } {
