@@ -11,6 +11,8 @@ import { startServer, type RunningServer } from '../src/server/server.js';
 import { tensorDataToBinary } from '../src/server/v2-tensor-data.js';
 import type { ServalErrorCode } from '../src/errors.js';
 import { FakeRuntime } from './fixtures/fake-runtime.js';
+import { call } from './fixtures/http-call.js';
+import { parsePrometheusText, sampleValue } from './fixtures/prom-text.js';
 import { asFloat32, inferenceClient, rawBytes, type InferenceClient, type Message } from './fixtures/grpc-client.js';
 import { rejected } from './helpers/caught.js';
 
@@ -279,6 +281,17 @@ describe('v2 gRPC API (fake runtime)', () => {
     expect(byId['a']!['error_message']).toBe('');
     expect(Array.from(asFloat32(byId['c']!['infer_response'].raw_output_contents[0]))).toEqual([2]);
     expect(byId['b']!['error_message']).toMatch(/fake failure QUEUE_FULL/);
+  });
+
+  it('serval_grpc_requests_total counts answers by RPC and status name', async () => {
+    const before = parsePrometheusText((await call(server.url, 'GET', '/metrics')).raw.toString());
+    const ok = sampleValue(before, 'serval_grpc_requests_total', { method: 'ModelInfer', code: 'OK' }) ?? 0;
+    const notFound = sampleValue(before, 'serval_grpc_requests_total', { method: 'ModelInfer', code: 'NOT_FOUND' }) ?? 0;
+    await client.call('ModelInfer', scorerRequest([[1, 2, 3, 4]]));
+    await rejected(client.call('ModelInfer', { ...scorerRequest([[1, 2, 3, 4]]), model_name: 'nope' }));
+    const after = parsePrometheusText((await call(server.url, 'GET', '/metrics')).raw.toString());
+    expect(sampleValue(after, 'serval_grpc_requests_total', { method: 'ModelInfer', code: 'OK' })).toBe(ok + 1);
+    expect(sampleValue(after, 'serval_grpc_requests_total', { method: 'ModelInfer', code: 'NOT_FOUND' })).toBe(notFound + 1);
   });
 
   it('an RPC serval does not serve is UNIMPLEMENTED', async () => {

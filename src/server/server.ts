@@ -115,7 +115,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     port = await transport.listen(host, options.port ?? 8000);
     if (options.grpcPort !== undefined) {
-      grpc = await GrpcEndpoint.listen({ ...serviceContext, maxMessageBytes: maxBodyBytes }, host, options.grpcPort);
+      grpc = await GrpcEndpoint.listen({ ...serviceContext, metrics, maxMessageBytes: maxBodyBytes }, host, options.grpcPort);
     }
     if (mode === 'poll') {
       poller = new RepositoryPoller(repository!, runtime, (options.repositoryPollSecs ?? 15) * 1000, logger);

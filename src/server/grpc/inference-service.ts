@@ -32,6 +32,8 @@ export interface GrpcServiceContext {
   isDraining(): boolean;
   /** Last inference time (ms since the epoch) by `name/version`, shared with the HTTP routes. */
   lastInference: Map<string, number>;
+  /** Counts each answered request by method and status name (`serval_grpc_requests_total`). */
+  metrics?: { countGrpcRequest(method: string, code: string): void };
 }
 
 const EXTENSIONS = ['schedule_policy', 'model_repository', 'statistics', 'model_configuration'];
@@ -129,9 +131,12 @@ export function createInferenceService(ctx: GrpcServiceContext): grpc.UntypedSer
           if (!PUBLIC_METHODS.has(method)) authenticate(ctx, call.metadata);
           response = await handler(call.request, call);
         } catch (err) {
-          callback(failure(ctx, method, err));
+          const e = failure(ctx, method, err);
+          ctx.metrics?.countGrpcRequest(method, grpc.status[e.code] ?? String(e.code));
+          callback(e);
           return;
         }
+        ctx.metrics?.countGrpcRequest(method, 'OK');
         // Outside the try: a response grpc-js cannot serialize is its INTERNAL, answered once.
         callback(null, response);
       })();
@@ -151,10 +156,13 @@ function streamInfer(
   call: grpc.ServerDuplexStream<ModelInferRequest, Message>,
   infer: (req: ModelInferRequest, signal: AbortSignal) => Promise<ModelInferResponse>,
 ): void {
+  const count = (code: grpc.status): void => ctx.metrics?.countGrpcRequest('ModelStreamInfer', grpc.status[code] ?? String(code));
   try {
     authenticate(ctx, call.metadata);
   } catch (err) {
-    call.emit('error', failure(ctx, 'ModelStreamInfer', err));
+    const e = failure(ctx, 'ModelStreamInfer', err);
+    count(e.code);
+    call.emit('error', e);
     return;
   }
   const { signal } = abortOnCancel(call);
@@ -166,11 +174,15 @@ function streamInfer(
   call.on('data', (req: ModelInferRequest) => {
     pending++;
     infer(req, signal).then(
-      (response) => ({ error_message: '', infer_response: response }),
-      (err: unknown) => ({
-        error_message: failure(ctx, 'ModelStreamInfer', err).details,
-        infer_response: { model_name: req.model_name, model_version: req.model_version, id: req.id },
-      }),
+      (response) => {
+        count(grpc.status.OK);
+        return { error_message: '', infer_response: response };
+      },
+      (err: unknown) => {
+        const e = failure(ctx, 'ModelStreamInfer', err);
+        count(e.code);
+        return { error_message: e.details, infer_response: { model_name: req.model_name, model_version: req.model_version, id: req.id } };
+      },
     ).then((message) => {
       pending--;
       if (!call.cancelled) call.write(message);
