@@ -1,11 +1,12 @@
 /**
  * The gRPC listener of `serval serve` (`--grpc-port`, Triton's 8001): a grpc-js server with the
- * inference service, and the lifecycle the HTTP transport has (listen, stop accepting, wait until idle,
+ * inference service and the standard health service, and the lifecycle the HTTP transport has (listen, stop accepting, wait until idle,
  * close) so that shutdown treats both protocols alike.
  */
 import * as grpc from '@grpc/grpc-js';
+import { createHealthService } from './health-service.js';
 import { createInferenceService, type GrpcServiceContext } from './inference-service.js';
-import { inferenceServiceDefinition } from './proto.js';
+import { healthServiceDefinition, inferenceServiceDefinition } from './proto.js';
 
 export interface GrpcEndpointOptions extends GrpcServiceContext {
   /** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
@@ -26,6 +27,7 @@ export class GrpcEndpoint {
       'grpc.enable_channelz': 0,
     });
     server.addService(inferenceServiceDefinition(), createInferenceService(options));
+    server.addService(healthServiceDefinition(), createHealthService(options));
     const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     const bound = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => {
