@@ -185,6 +185,8 @@ describe('v2 gRPC API (fake runtime)', () => {
     ['FP16 as typed contents', { model_name: 'echo', inputs: [{ name: 'h', datatype: 'FP16', shape: [1], contents: {} }], raw_input_contents: [] }, /FP16 has no typed contents field/],
     ['a typed value out of the datatype range', { model_name: 'echo', inputs: [{ name: 'u', datatype: 'UINT8', shape: [1], contents: { uint_contents: [256] } }], raw_input_contents: [] }, /element 0 is 256/],
     ['no inputs', { inputs: [], raw_input_contents: [] }, /no inputs/],
+    ['a BYTES shape far beyond its raw bytes', { model_name: 'echo', inputs: [{ name: 's', datatype: 'BYTES', shape: ['4294967296', '4294967296'] }], raw_input_contents: [Buffer.alloc(8)] }, /too few for the 18446744073709552000 BYTES elements/],
+    ['a dimension beyond 2^53', { inputs: [{ name: 'input', datatype: 'FP32', shape: ['9223372036854775807', '4'] }] }, /non-negative integers/],
     ['the same input twice', { inputs: [{ name: 'input', datatype: 'FP32', shape: [0] }, { name: 'input', datatype: 'FP32', shape: [0] }], raw_input_contents: [] }, /appears more than once/],
     ['a priority that is not an integer', { parameters: { priority: { string_param: 'high' } } }, /"priority" must be a non-negative int64_param/],
     ['a negative timeout', { parameters: { timeout: { int64_param: '-5' } } }, /"timeout" must be a non-negative/],
@@ -203,6 +205,23 @@ describe('v2 gRPC API (fake runtime)', () => {
       model_name: 'echo', inputs: [{ name: 'x', datatype: 'UINT8', shape: [big.length] }], raw_input_contents: [big],
     }));
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(await client.call('ServerLive')).toEqual({ live: true });
+  });
+
+  it('bad input: bytes that are not a ModelInferRequest get an error status, and the server goes on', async () => {
+    const { credentials } = await import('@grpc/grpc-js');
+    const raw = new (await import('@grpc/grpc-js')).Client(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure());
+    const send = (payload: Buffer) =>
+      new Promise<{ code: number } | null>((resolve) =>
+        raw.makeUnaryRequest('/inference.GRPCInferenceService/ModelInfer', (b: Buffer) => b, (b: Buffer) => b, payload, (err) => resolve(err)),
+      );
+    const garbage = [Buffer.from([0xff, 0xff, 0xff]), Buffer.from([0x2a, 0x05, 0x0a]), Buffer.from([0x3a, 0xff, 0xff, 0xff, 0x0f]), Buffer.from('not protobuf at all')];
+    for (const payload of garbage) {
+      const err = await send(payload);
+      expect(err, payload.toString('hex')).not.toBeNull();
+      expect([status.INTERNAL, status.INVALID_ARGUMENT]).toContain(err!.code);
+    }
+    raw.close();
     expect(await client.call('ServerLive')).toEqual({ live: true });
   });
 
@@ -281,6 +300,17 @@ describe('v2 gRPC API (fake runtime)', () => {
     expect(byId['a']!['error_message']).toBe('');
     expect(Array.from(asFloat32(byId['c']!['infer_response'].raw_output_contents[0]))).toEqual([2]);
     expect(byId['b']!['error_message']).toMatch(/fake failure QUEUE_FULL/);
+  });
+
+  it('ModelStreamInfer: cancelling the stream aborts its queued requests', async () => {
+    fake.slowMs = 2000;
+    fake.lastOptions = undefined;
+    const stream = client.raw['ModelStreamInfer']!() as NodeJS.ReadWriteStream & { cancel(): void };
+    stream.on('error', () => {});
+    stream.write({ model_name: 'slow', id: 's', inputs: [{ name: 'x', datatype: 'INT32', shape: [1], contents: { int_contents: [1] } }] });
+    await expect.poll(() => fake.lastOptions !== undefined).toBe(true);
+    stream.cancel();
+    await expect.poll(() => fake.lastOptions?.signal?.aborted).toBe(true);
   });
 
   it('serval_grpc_requests_total counts answers by RPC and status name', async () => {

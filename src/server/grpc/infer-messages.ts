@@ -169,6 +169,12 @@ function fromRaw(type: DataType, bytes: Uint8Array, shape: number[], count: numb
       `${what}: raw_input_contents has ${bytes.byteLength} bytes, but shape ${JSON.stringify(shape)} of ${type} needs ${count * size}`,
     );
   }
+  // Each BYTES element takes at least its 4-byte length: a shape beyond that is refused before any allocation.
+  if (size === 0 && count * 4 > bytes.byteLength) {
+    throw new InvalidInputError(
+      `${what}: raw_input_contents has ${bytes.byteLength} bytes, too few for the ${count} BYTES elements of shape ${JSON.stringify(shape)}`,
+    );
+  }
   // Copies: decoded bytes sit at arbitrary offsets of the message buffer.
   return tensorDataFromBinary(type, bytes, count, what);
 }
