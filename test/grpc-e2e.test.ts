@@ -115,6 +115,22 @@ describe('serval serve over gRPC, end to end', () => {
     expect(await client.call('ServerLive')).toEqual({ live: true });
   });
 
+  it('ModelStreamInfer: 64 requests in flight on one stream are all answered, with no listener-leak warning', async () => {
+    const stream = client.raw['ModelStreamInfer']!() as NodeJS.ReadWriteStream & { on(e: 'status', l: (s: { code: number }) => void): void };
+    const answers: Message[] = [];
+    stream.on('data', (m: Message) => answers.push(m));
+    const ended = new Promise<number>((resolve) => stream.on('status', (st) => resolve(st.code)));
+    const row = rawBytes(Float32Array.from(features(1).flat()));
+    for (let i = 0; i < 64; i++) {
+      stream.write({ model_name: 'fraud_mlp', id: `r${i}`, inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 128] }], raw_input_contents: [row] });
+    }
+    stream.end();
+    expect(await ended).toBe(status.OK);
+    expect(answers.map((a) => a['error_message'])).toEqual(Array(64).fill(''));
+    expect(answers.map((a) => a['infer_response'].id).sort()).toEqual(Array.from({ length: 64 }, (_, i) => `r${i}`).sort());
+    expect(serval.output()).not.toMatch(/MaxListenersExceededWarning/);
+  });
+
   it('ModelStatistics counts the gRPC inferences', async () => {
     const { model_stats } = await client.call('ModelStatistics', { name: 'fraud_mlp' });
     expect(Number(model_stats[0].inference_stats.success.count)).toBeGreaterThanOrEqual(2);

@@ -165,15 +165,20 @@ function streamInfer(
     call.emit('error', e);
     return;
   }
-  const { signal } = abortOnCancel(call);
-  let pending = 0;
+  // One controller per request (a shared signal would collect one abort listener per queued request).
+  const pending = new Set<AbortController>();
+  call.on('cancelled', () => {
+    for (const c of pending) c.abort();
+  });
   let ended = false;
   const finishIfDone = (): void => {
-    if (ended && pending === 0 && !call.cancelled) call.end();
+    if (ended && pending.size === 0 && !call.cancelled) call.end();
   };
   call.on('data', (req: ModelInferRequest) => {
-    pending++;
-    infer(req, signal).then(
+    const controller = new AbortController();
+    if (call.cancelled) controller.abort();
+    pending.add(controller);
+    infer(req, controller.signal).then(
       (response) => {
         count(grpc.status.OK);
         return { error_message: '', infer_response: response };
@@ -184,7 +189,7 @@ function streamInfer(
         return { error_message: e.details, infer_response: { model_name: req.model_name, model_version: req.model_version, id: req.id } };
       },
     ).then((message) => {
-      pending--;
+      pending.delete(controller);
       if (!call.cancelled) call.write(message);
       finishIfDone();
     });
