@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createHealthService } from './health-service.js';
-import { createInferenceService, type GrpcServiceContext } from './inference-service.js';
+import { createInferenceService, type GrpcServiceContext, type InferenceService } from './inference-service.js';
 import { healthServiceDefinition, inferenceServiceDefinition } from './proto.js';
 
 export interface GrpcEndpointOptions extends GrpcServiceContext {
@@ -16,7 +16,11 @@ export interface GrpcEndpointOptions extends GrpcServiceContext {
 export class GrpcEndpoint {
   private shutdown: Promise<void> | undefined;
 
-  private constructor(private readonly server: grpc.Server, readonly port: number) {}
+  private constructor(
+    private readonly server: grpc.Server,
+    private readonly service: InferenceService,
+    readonly port: number,
+  ) {}
 
   /** Binds `host:port` (0 picks a free port) and starts serving. */
   static async listen(options: GrpcEndpointOptions, host: string, port: number): Promise<GrpcEndpoint> {
@@ -26,7 +30,8 @@ export class GrpcEndpoint {
       // Per-call channelz bookkeeping costs CPU on every request; serval exposes no channelz service.
       'grpc.enable_channelz': 0,
     });
-    server.addService(inferenceServiceDefinition(), createInferenceService(options));
+    const service = createInferenceService(options);
+    server.addService(inferenceServiceDefinition(), service.implementation);
     server.addService(healthServiceDefinition(), createHealthService(options));
     const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     const bound = await new Promise<number>((resolve, reject) => {
@@ -35,12 +40,17 @@ export class GrpcEndpoint {
         else resolve(p);
       });
     });
-    return new GrpcEndpoint(server, bound);
+    return new GrpcEndpoint(server, service, bound);
   }
 
-  /** Refuses new calls (new connections and new calls on open ones); calls in progress go on. */
+  /**
+   * Refuses new calls (new connections and new calls on open ones); calls in progress go on, and open
+   * ModelStreamInfer streams end once the requests they already took are answered.
+   */
   stopAccepting(): void {
-    this.shutdown ??= new Promise((resolve) => this.server.tryShutdown(() => resolve()));
+    if (this.shutdown) return;
+    this.shutdown = new Promise((resolve) => this.server.tryShutdown(() => resolve()));
+    this.service.endStreams();
   }
 
   /** Resolves true once every call in progress has finished, false after `timeoutMs`. */

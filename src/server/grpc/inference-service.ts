@@ -7,34 +7,28 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { InvalidInputError, UnknownModelError } from '../../errors.js';
-import type { BearerAuth } from '../auth.js';
-import type { Logger } from '../logger.js';
-import { newestReadyVersion, parseVersion, validateModelName, type ModelControlMode } from '../routes.js';
-import type { ServingRuntime } from '../serving-runtime.js';
+import { newestReadyVersion, parseVersion, validateModelName } from '../routes.js';
 import { tritonModelStats } from '../stats-json.js';
-import { GrpcStatusError, toServiceError } from './grpc-status.js';
+import { abortOnCancel, authenticate, failure, type GrpcServiceContext } from './grpc-calls.js';
+import { GrpcStatusError } from './grpc-status.js';
 import {
   decodeModelInferRequest,
   encodeModelInferResponse,
   type ModelInferRequest,
   type ModelInferResponse,
 } from './infer-messages.js';
+import { InferStreams } from './infer-streams.js';
 import { modelConfigMessage } from './model-config-message.js';
 
-export interface GrpcServiceContext {
-  runtime: ServingRuntime;
-  logger: Logger;
-  modelControlMode: ModelControlMode;
-  /** Absent: no authentication. */
-  auth?: BearerAuth;
-  serverVersion: string;
-  /** True once shutdown began: ServerReady answers false. */
-  isDraining(): boolean;
-  /** Last inference time (ms since the epoch) by `name/version`, shared with the HTTP routes. */
-  lastInference: Map<string, number>;
-  /** Counts each answered request by method and status name (`serval_grpc_requests_total`). */
-  metrics?: { countGrpcRequest(method: string, code: string): void };
+export type { GrpcServiceContext } from './grpc-calls.js';
+
+export interface InferenceService {
+  /** What `grpc.Server.addService` takes. */
+  implementation: grpc.UntypedServiceImplementation;
+  /** At shutdown: open ModelStreamInfer streams take no more requests and end once theirs are answered. */
+  endStreams(): void;
 }
+
 
 const EXTENSIONS = ['schedule_policy', 'model_repository', 'statistics', 'model_configuration'];
 const PUBLIC_METHODS = new Set(['ServerLive', 'ServerReady']);
@@ -42,8 +36,7 @@ const PUBLIC_METHODS = new Set(['ServerLive', 'ServerReady']);
 type Message = Record<string, unknown>;
 type Unary = (request: Message, call: grpc.ServerUnaryCall<Message, Message>) => Message | Promise<Message>;
 
-/** The service implementation `grpc.Server.addService` takes. */
-export function createInferenceService(ctx: GrpcServiceContext): grpc.UntypedServiceImplementation {
+export function createInferenceService(ctx: GrpcServiceContext): InferenceService {
   const { runtime } = ctx;
 
   const requireKnown = (name: string, version?: number): void => {
@@ -142,93 +135,7 @@ export function createInferenceService(ctx: GrpcServiceContext): grpc.UntypedSer
       })();
     };
   }
-  service['ModelStreamInfer'] = (call: grpc.ServerDuplexStream<ModelInferRequest, Message>) => streamInfer(ctx, call, infer);
-  return service;
-}
-
-/**
- * ModelStreamInfer: each request is answered when it completes (match answers by `id`); a failed request
- * answers `error_message` and the stream goes on. The stream ends after the client's half-close once
- * every request has been answered.
- */
-function streamInfer(
-  ctx: GrpcServiceContext,
-  call: grpc.ServerDuplexStream<ModelInferRequest, Message>,
-  infer: (req: ModelInferRequest, signal: AbortSignal) => Promise<ModelInferResponse>,
-): void {
-  const count = (code: grpc.status): void => ctx.metrics?.countGrpcRequest('ModelStreamInfer', grpc.status[code] ?? String(code));
-  try {
-    authenticate(ctx, call.metadata);
-  } catch (err) {
-    const e = failure(ctx, 'ModelStreamInfer', err);
-    count(e.code);
-    call.emit('error', e);
-    return;
-  }
-  // One controller per request (a shared signal would collect one abort listener per queued request).
-  const pending = new Set<AbortController>();
-  call.on('cancelled', () => {
-    for (const c of pending) c.abort();
-  });
-  let ended = false;
-  const finishIfDone = (): void => {
-    if (ended && pending.size === 0 && !call.cancelled) call.end();
-  };
-  call.on('data', (req: ModelInferRequest) => {
-    const controller = new AbortController();
-    if (call.cancelled) controller.abort();
-    pending.add(controller);
-    infer(req, controller.signal).then(
-      (response) => {
-        count(grpc.status.OK);
-        return { error_message: '', infer_response: response };
-      },
-      (err: unknown) => {
-        const e = failure(ctx, 'ModelStreamInfer', err);
-        count(e.code);
-        return { error_message: e.details, infer_response: { model_name: req.model_name, model_version: req.model_version, id: req.id } };
-      },
-    ).then((message) => {
-      pending.delete(controller);
-      if (!call.cancelled) call.write(message);
-      finishIfDone();
-    });
-  });
-  call.on('end', () => {
-    ended = true;
-    finishIfDone();
-  });
-}
-
-function authenticate(ctx: GrpcServiceContext, metadata: grpc.Metadata): void {
-  if (!ctx.auth) return;
-  const value = metadata.get('authorization')[0];
-  if (!ctx.auth.accepts(typeof value === 'string' ? value : undefined)) {
-    throw new GrpcStatusError(grpc.status.UNAUTHENTICATED, 'missing or wrong bearer token (metadata "authorization: Bearer <token>")');
-  }
-}
-
-interface CancellableCall {
-  cancelled: boolean;
-  on(event: 'cancelled', listener: () => void): unknown;
-  removeListener(event: 'cancelled', listener: () => void): unknown;
-}
-
-/**
- * An AbortSignal that fires when the client cancels the call or its deadline passes; `detach` once the
- * answer is known (grpc-js also reports a call that ended normally as cancelled when its stream closes).
- */
-function abortOnCancel(call: CancellableCall): { signal: AbortSignal; detach(): void } {
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  if (call.cancelled) abort();
-  else call.on('cancelled', abort);
-  return { signal: controller.signal, detach: () => call.removeListener('cancelled', abort) };
-}
-
-function failure(ctx: GrpcServiceContext, method: string, err: unknown): grpc.ServiceError & { details: string } {
-  const e = toServiceError(err);
-  // UNAVAILABLE, RESOURCE_EXHAUSTED and DEADLINE_EXCEEDED are load shedding, not faults.
-  if (e.code === grpc.status.INTERNAL || e.code === grpc.status.UNKNOWN) ctx.logger.warn('gRPC request failed', { method, err });
-  return Object.assign(new Error(e.details), { code: e.code, details: e.details, metadata: new grpc.Metadata() });
+  const streams = new InferStreams(ctx, infer);
+  service['ModelStreamInfer'] = streams.handle;
+  return { implementation: service, endStreams: () => streams.endAll() };
 }
