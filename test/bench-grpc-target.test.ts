@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBenchCli } from '../bench/cli.js';
 import { GrpcTarget } from '../bench/targets/grpc.js';
+import { GrpcH2Channel, hasField } from '../bench/targets/grpc-h2.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { FakeRuntime } from './fixtures/fake-runtime.js';
 import { rejected } from './helpers/caught.js';
@@ -57,6 +58,25 @@ describe('bench gRPC target', () => {
     } finally {
       await target.close();
     }
+  });
+
+  it('timed calls: a client deadline is GRPC_DEADLINE_EXCEEDED, an unreachable server GRPC_UNAVAILABLE', async () => {
+    const slow = new GrpcTarget({ url: address, requestTimeoutMs: 100 });
+    const send = await slow.prepare('slow', [[{ name: 'x', datatype: 'INT32', shape: [1], data: Int32Array.of(1) }]]);
+    expect((await rejected(send())).code).toBe('GRPC_DEADLINE_EXCEEDED');
+    await slow.close();
+    const channel = new GrpcH2Channel('127.0.0.1:1');
+    expect((await rejected(channel.unary('/inference.GRPCInferenceService/ModelInfer', Buffer.alloc(5), 1000)) as unknown as { status: number }).status).toBe(14);
+    channel.close();
+  });
+
+  it('hasField: top-level fields of a serialized message, false on truncated input', () => {
+    // field 1 string "ab", field 5 length-delimited (empty), field 2 varint 300, field 3 fixed32.
+    const msg = Uint8Array.of(0x0a, 2, 0x61, 0x62, 0x2a, 0, 0x10, 0xac, 0x02, 0x1d, 1, 2, 3, 4);
+    expect([1, 2, 3, 5].map((f) => hasField(msg, f))).toEqual([true, true, true, true]);
+    expect(hasField(msg, 4)).toBe(false);
+    expect(hasField(Uint8Array.of(0x0a, 5, 0x61), 5)).toBe(false);
+    expect(hasField(Uint8Array.of(0x10, 0xff), 5)).toBe(false);
   });
 
   it('bad input: an unreachable server is TARGET_UNAVAILABLE', async () => {

@@ -73,7 +73,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
     notes: [
       'closed loop from a separate load-generator process (undici, one connection per concurrent request); client, server and model share this machine',
       'naive server: node:http, one onnxruntime-node session (1 intra-op thread), one session.run per request, serval\'s v2 codec',
-      'grpc: ModelInfer with raw_input_contents over one HTTP/2 connection (grpc-js client, requests serialized before the load starts)',
+      'grpc: ModelInfer with raw_input_contents over one HTTP/2 connection (node:http2 client, requests serialized and framed before the load starts)',
       ...failures.map((f) => `FAILED ${f}`),
     ],
     extra,

@@ -2,8 +2,8 @@
  * Any Open Inference Protocol v2 server over gRPC (serval serve's `--grpc-port`, Triton's 8001): model
  * metadata from ModelMetadata, requests through ModelInfer with `raw_input_contents` (what Triton's clients
  * and perf_analyzer send), the server-side queue/compute split from ModelStatistics. Requests are serialized
- * once before the load starts, as the HTTP target encodes its bodies once, so the client's protobuf work
- * stays out of the timed path.
+ * and framed once before the load starts, as the HTTP target encodes its bodies once, and the timed calls go
+ * over node:http2 directly (grpc-h2.ts); control-plane calls use grpc-js.
  */
 import * as grpc from '@grpc/grpc-js';
 import { inferenceServiceDefinition } from '../../src/server/grpc/proto.js';
@@ -12,6 +12,7 @@ import { BenchError, invalidArgument } from '../errors.js';
 import type { ModelInfo } from '../inputs.js';
 import type { WireTensor } from '../protocol/v2-codec.js';
 import { type WireProtocol, parseProtocol } from './http.js';
+import { frameMessage, GrpcCallError, GrpcH2Channel, hasField } from './grpc-h2.js';
 import type { BenchTarget, ServerCounters } from './target.js';
 import { cycle } from './target.js';
 
@@ -45,12 +46,11 @@ export class GrpcStatusError extends Error {
 
 type Message = Record<string, any>;
 
-const identity = (b: Buffer): Buffer => b;
-
 export class GrpcTarget implements BenchTarget {
   readonly description: string;
   private readonly address: string;
-  private readonly clients: grpc.Client[];
+  private readonly client: grpc.Client;
+  private readonly channels: GrpcH2Channel[];
   private readonly timeoutMs: number;
   private readonly methods = inferenceServiceDefinition();
 
@@ -58,11 +58,8 @@ export class GrpcTarget implements BenchTarget {
     this.address = parseAddress(options.url);
     this.description = `grpc ${this.address}`;
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;
-    const n = Math.max(1, options.connections ?? 1);
-    // A local subchannel pool per client: each is its own HTTP/2 connection.
-    this.clients = Array.from({ length: n }, () =>
-      new grpc.Client(this.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1, 'grpc.enable_channelz': 0 }),
-    );
+    this.client = new grpc.Client(this.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1, 'grpc.enable_channelz': 0 });
+    this.channels = Array.from({ length: Math.max(1, options.connections ?? 1) }, () => new GrpcH2Channel(this.address));
   }
 
   async listModels(): Promise<string[]> {
@@ -86,28 +83,28 @@ export class GrpcTarget implements BenchTarget {
   }
 
   async prepare(model: string, requests: WireTensor[][]): Promise<() => Promise<void>> {
-    const { path, requestSerialize, responseDeserialize } = this.methods['ModelInfer']!;
+    const { path, requestSerialize } = this.methods['ModelInfer']!;
     const bodies = cycle(
       requests.map((inputs) =>
-        requestSerialize({
+        frameMessage(requestSerialize({
           model_name: model,
           inputs: inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
           raw_input_contents: inputs.map((t) => tensorDataToBinary(t.datatype, t.data)),
-        }) as Buffer,
+        }) as Buffer),
       ),
     );
-    const channel = cycle(this.clients);
-    return () =>
-      new Promise<void>((resolve, reject) => {
-        channel().makeUnaryRequest(path, identity, responseDeserialize as (b: Buffer) => Message, bodies(), new grpc.Metadata(),
-          { deadline: Date.now() + this.timeoutMs },
-          (err, res) => {
-            if (err) return reject(new GrpcStatusError(err.code, err.details));
-            const outputs = (res?.['outputs'] ?? []) as unknown[];
-            if (outputs.length === 0) return reject(new BenchError('TARGET_ERROR', 'the ModelInfer response has no outputs'));
-            resolve();
-          });
-      });
+    const channel = cycle(this.channels);
+    return async () => {
+      let response: Buffer;
+      try {
+        response = await channel().unary(path, bodies(), this.timeoutMs);
+      } catch (err) {
+        if (err instanceof GrpcCallError) throw new GrpcStatusError(err.status, err.message);
+        throw err;
+      }
+      // ModelInferResponse.outputs is field 5.
+      if (!hasField(response, 5)) throw new BenchError('TARGET_ERROR', 'the ModelInfer response has no outputs');
+    };
   }
 
   async serverCounters(models: string[]): Promise<ServerCounters | undefined> {
@@ -131,14 +128,15 @@ export class GrpcTarget implements BenchTarget {
   }
 
   async close(): Promise<void> {
-    for (const c of this.clients) c.close();
+    this.client.close();
+    for (const c of this.channels) c.close();
   }
 
   /** One control-plane call; an unreachable server is TARGET_UNAVAILABLE. */
   private control(method: string, request: Message): Promise<Message> {
     const m = this.methods[method]!;
     return new Promise((resolve, reject) => {
-      this.clients[0]!.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize as (b: Buffer) => Message, request, new grpc.Metadata(),
+      this.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize as (b: Buffer) => Message, request, new grpc.Metadata(),
         { deadline: Date.now() + 10_000 },
         (err, res) => {
           if (!err) return resolve(res ?? {});
