@@ -26,7 +26,7 @@ function buildProgram(version: string): Command {
 
   const serve = program
     .command('serve')
-    .description('serve a model repository over the Open Inference Protocol v2 (KServe v2 / Triton) REST API')
+    .description('serve a model repository over the Open Inference Protocol v2 (KServe v2 / Triton) REST and gRPC APIs')
     .exitOverride()
     .showHelpAfterError('(run serval serve --help for usage)');
   for (const o of SERVE_OPTIONS) {
