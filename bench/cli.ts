@@ -17,7 +17,7 @@ import { parseNonNegativeInt, parsePositiveInt, parsePositiveNumber } from './pa
 import { parseConcurrencyRange, parseRateRange } from './ranges.js';
 import { pairSteps, renderComparison } from './report/compare.js';
 import { readReport } from './report/json.js';
-import { parseProtocol } from './targets/http.js';
+import { parseBenchProtocol } from './targets/grpc.js';
 import { parseTimeUnit } from './trace.js';
 import { ADMISSIONS, parseAdmission, parsePolicy, POLICIES } from './policies.js';
 
@@ -75,14 +75,14 @@ async function harnessCommand(argv: string[], io: CliIo): Promise<number> {
     program('serval bench', io)
       .description('drive load at an Open Inference Protocol v2 server or at the embedded runtime, and report latency and throughput')
       .usage('--url URL | --embedded --model-repository DIR  --model NAME [load] [options]\n       serval bench compare A.json B.json\n       serval bench embedded|http|scenarios [options]')
-      .option('--url <url>', 'an Open Inference Protocol v2 server, http://host:port')
+      .option('--url <url>', 'an Open Inference Protocol v2 server: http://host:port, or host:port (grpc://host:port) with --protocol grpc')
       .option('--embedded', "serval's Runtime in this process (no HTTP)")
       .option('--model-repository <dir>', 'model repository for --embedded')
       .option('--policy <name>', `placement policy for --embedded: ${POLICIES.join(', ')}, learned:FILE`)
       .option('--admission <name>', `admission policy for --embedded: ${ADMISSIONS.join(', ')} (with --slo-ms, every request carries that objective)`)
       .option('--model <name>', 'the model to load')
       .option('--mix <spec>', 'several models: NAME=WEIGHT,... or zipf:ALPHA over the repository')
-      .option('--protocol <json|binary>', 'HTTP body format (binary = v2 binary tensor extension)', 'json')
+      .option('--protocol <json|binary|grpc>', 'json or binary HTTP bodies (binary = v2 binary tensor extension), or the v2 gRPC API (raw_input_contents)', 'json')
       .option('--concurrency-range <range>', 'closed loop: START:END:STEP, STEP may be xK (default 1)')
       .option('--request-rate-range <range>', 'open loop, requests/s: START[:END:STEP]')
       .option('--arrivals <process>', 'open-loop arrivals: constant, poisson, gamma:CV, mmpp[:peak=P,on=S,off=S]', 'poisson')
@@ -100,7 +100,7 @@ async function harnessCommand(argv: string[], io: CliIo): Promise<number> {
       .option('--input-data <random|zeros|file.json>', 'request inputs', 'random')
       .option('--shape <name:dims>', 'shape for an input with variable dimensions (repeatable)', collect)
       .option('--max-outstanding <n>', 'open loop: most requests in flight', '4096')
-      .option('--connections <n>', 'HTTP connections (default: the largest concurrency, or 256)')
+      .option('--connections <n>', 'HTTP connections (default: the largest concurrency, or 256); gRPC: HTTP/2 connections (default 1)')
       .option('--request-timeout-ms <ms>', 'HTTP: the client gives up after this long', '30000')
       .option('--timeout-ms <ms>', 'embedded: per-request queue timeout passed to rt.infer')
       .option('--drain-timeout-ms <ms>', 'wait this long for in-flight requests after a step', '10000')
@@ -138,13 +138,17 @@ function harnessOptions(opts: Opts, argv: string[]): HarnessOptions {
     if (opts['policy']) throw invalidArgument('--policy applies to --embedded; an HTTP server chooses its policy when it starts');
     if (opts['admission']) throw invalidArgument('--admission applies to --embedded; an HTTP server chooses it when it starts (serval serve --admission)');
     const connections = str(opts, 'connections');
-    target = {
-      kind: 'http',
-      url,
-      protocol: parseProtocol(str(opts, 'protocol')!),
-      connections: connections ? parsePositiveInt(connections, '--connections') : load.mode === 'concurrency' ? Math.max(...load.values) : undefined,
-      requestTimeoutMs: parsePositiveInt(str(opts, 'requestTimeoutMs')!, '--request-timeout-ms'),
-    };
+    const protocol = parseBenchProtocol(str(opts, 'protocol')!);
+    const requestTimeoutMs = parsePositiveInt(str(opts, 'requestTimeoutMs')!, '--request-timeout-ms');
+    target = protocol === 'grpc'
+      ? { kind: 'grpc', url, connections: connections ? parsePositiveInt(connections, '--connections') : undefined, requestTimeoutMs }
+      : {
+        kind: 'http',
+        url,
+        protocol,
+        connections: connections ? parsePositiveInt(connections, '--connections') : load.mode === 'concurrency' ? Math.max(...load.values) : undefined,
+        requestTimeoutMs,
+      };
   } else if (opts['embedded']) {
     const repo = str(opts, 'modelRepository');
     if (!repo) throw invalidArgument('--embedded needs --model-repository DIR');

@@ -16,12 +16,14 @@ import { renderSteps } from './report/table.js';
 import type { BenchReport } from './report/types.js';
 import { type LoadPlan, runSweep } from './sweep.js';
 import { EmbeddedTarget } from './targets/embedded.js';
+import { GrpcTarget } from './targets/grpc.js';
 import { HttpTarget, type WireProtocol } from './targets/http.js';
 import type { BenchTarget } from './targets/target.js';
 import { loadTrace, type TimeUnit } from './trace.js';
 
 export type TargetSpec =
   | { kind: 'http'; url: string; protocol: WireProtocol; connections?: number; requestTimeoutMs: number }
+  | { kind: 'grpc'; url: string; connections?: number; requestTimeoutMs: number }
   | { kind: 'embedded'; modelRepository: string; policy?: PolicyName; timeoutMs?: number; admission?: AdmissionName; sloMs?: number };
 
 export type LoadSpec =
@@ -58,6 +60,9 @@ export interface HarnessIo {
 }
 
 export async function openTarget(spec: TargetSpec, models: string[] | 'all'): Promise<BenchTarget> {
+  if (spec.kind === 'grpc') {
+    return new GrpcTarget({ url: spec.url, connections: spec.connections, requestTimeoutMs: spec.requestTimeoutMs });
+  }
   if (spec.kind === 'http') {
     return new HttpTarget({ url: spec.url, protocol: spec.protocol, connections: spec.connections, requestTimeoutMs: spec.requestTimeoutMs });
   }

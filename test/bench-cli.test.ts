@@ -100,7 +100,8 @@ describe('serval bench bad input', () => {
     expectCleanError(await bench('--url', url, '--model', 'fake', '--arrivals', 'gamma:0', '--request-rate-range', '10'), 2, /gamma CV must be a positive number/);
     expectCleanError(await bench('--url', url, '--model', 'fake', '--concurrency-range', '2', '--trace', 'x.csv'), 2, /choose one of/);
     expectCleanError(await bench('--embedded', '--model', 'fake'), 2, /--embedded needs --model-repository/);
-    expectCleanError(await bench('--url', url, '--model', 'fake', '--protocol', 'grpc'), 2, /--protocol must be json or binary/);
+    expectCleanError(await bench('--url', url, '--model', 'fake', '--protocol', 'thrift'), 2, /--protocol must be json, binary or grpc/);
+    expectCleanError(await bench('--url', 'grpc://x', '--model', 'fake', '--protocol', 'grpc'), 2, /is not a gRPC address/);
     expectCleanError(await bench('--url', url, '--model', 'fake', '--duration', '-3'), 2, /--duration must be a positive number/);
     expectCleanError(await bench('--url', url, '--model', 'fake', '--frobnicate'), 2, /unknown option '--frobnicate'/);
   });

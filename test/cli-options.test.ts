@@ -30,7 +30,7 @@ function usage(fn: () => unknown): string {
 describe('serve options', () => {
   it('defaults', () => {
     expect(resolveServeConfig({ modelRepository: repo }, {})).toEqual({
-      modelRepository: repo, httpPort: 8000, host: '127.0.0.1', modelControlMode: 'none', loadModel: [],
+      modelRepository: repo, httpPort: 8000, grpcPort: 8001, host: '127.0.0.1', modelControlMode: 'none', loadModel: [],
       repositoryPollSecs: 15, maxBodyMb: 64, logFormat: 'pretty', drainTimeoutSecs: 30,
       shutdownGraceSecs: 5, strictReadiness: true, maxJsonBodyMb: 8, maxBufferedBodyMb: 256, bodyTimeoutSecs: 10,
     });
@@ -50,6 +50,13 @@ describe('serve options', () => {
   it('repeatable --load-model, comma-separated SERVAL_LOAD_MODEL', () => {
     expect(resolveServeConfig({ modelRepository: repo, loadModel: ['a', 'b'] }, {}).loadModel).toEqual(['a', 'b']);
     expect(resolveServeConfig({ modelRepository: repo }, { SERVAL_LOAD_MODEL: 'a, b,' }).loadModel).toEqual(['a', 'b']);
+  });
+
+  it('--grpc-port: a port, 0 for a free one, off for no gRPC listener', () => {
+    expect(resolveServeConfig({ modelRepository: repo, grpcPort: '9001' }, {}).grpcPort).toBe(9001);
+    expect(resolveServeConfig({ modelRepository: repo }, { SERVAL_GRPC_PORT: '0' }).grpcPort).toBe(0);
+    expect(resolveServeConfig({ modelRepository: repo, grpcPort: 'off' }, {})).not.toHaveProperty('grpcPort');
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, grpcPort: 'on' }, {}))).toMatch(/^--grpc-port must be a number/);
   });
 
   it('paths in the config file are relative to the file', () => {

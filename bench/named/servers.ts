@@ -1,6 +1,7 @@
 /**
  * Servers the `http` benchmark starts as child processes (a fresh one per trial): the naive baseline and
  * `serval serve`. Each prints its URL (`http://127.0.0.1:PORT`) when it is ready; the harness waits for it.
+ * serval also prints its gRPC address (`gRPC listening on HOST:PORT`) before that line.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { BenchError } from '../errors.js';
@@ -8,17 +9,20 @@ import { entryPoint } from '../paths.js';
 
 export interface SpawnedServer {
   url: string;
+  /** `host:port` of the v2 gRPC API, when the server printed one. */
+  grpcAddress?: string;
   stop(): Promise<void>;
 }
 
 const URL_PATTERN = /http:\/\/(127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1?\]):(\d+)/;
+const GRPC_PATTERN = /gRPC listening on (127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1?\]):(\d+)/;
 
 export function naiveServerArgs(modelRepository: string, model: string): { file: string; execArgv: string[]; args: string[] } {
   return { ...entryPoint('bench/baselines/naive-server'), args: ['--model-repository', modelRepository, '--model', model] };
 }
 
 export function servalServeArgs(modelRepository: string, policy: string): { file: string; execArgv: string[]; args: string[] } {
-  return { ...entryPoint('src/cli/main'), args: ['serve', '--model-repository', modelRepository, '--http-port', '0', '--policy', policy] };
+  return { ...entryPoint('src/cli/main'), args: ['serve', '--model-repository', modelRepository, '--http-port', '0', '--grpc-port', '0', '--policy', policy] };
 }
 
 export function spawnServer(label: string, cmd: { file: string; execArgv: string[]; args: string[] }, timeoutMs = 120_000): Promise<SpawnedServer> {
@@ -41,7 +45,9 @@ export function spawnServer(label: string, cmd: { file: string; execArgv: string
       child.stdout!.resume();
       child.stderr!.resume();
       const host = m[1] === '0.0.0.0' ? '127.0.0.1' : m[1];
-      resolve({ url: `http://${host}:${m[2]}`, stop: () => stop(child) });
+      const g = GRPC_PATTERN.exec(output);
+      const grpcAddress = g ? `${g[1] === '0.0.0.0' ? '127.0.0.1' : g[1]}:${g[2]}` : undefined;
+      resolve({ url: `http://${host}:${m[2]}`, ...(grpcAddress ? { grpcAddress } : {}), stop: () => stop(child) });
     };
     child.stdout!.on('data', scan);
     child.stderr!.on('data', scan);

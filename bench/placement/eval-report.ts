@@ -17,8 +17,11 @@ export interface EvalRecord {
     throughput: number; offeredRate: number; arrivals: number; failed: number; lagP99Ms: number | null;
     /** The learned policy's guard-rail fallbacks during the step (absent in runs before it was recorded). */
     policyFallbacks?: number;
-    /** Requests shed by admission, the p99 of their answer times, and requests never answered (absent in older runs). */
-    shed?: number; shedP99Ms?: number | null; unanswered?: number;
+    /**
+     * Requests shed by admission by reason (whole run, warm-up included), the p99 answer time of those shed at
+     * arrival, and measured requests never answered (absent in older runs).
+     */
+    shed?: Record<string, number>; arrivalShedP99Ms?: number | null; unanswered?: number;
   };
   sim: { p50Ms: number; p95Ms: number; p99Ms: number; attainment: number };
 }

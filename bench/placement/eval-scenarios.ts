@@ -65,7 +65,7 @@ export const EVAL_SCENARIOS: readonly EvalScenario[] = [
     models: [device('fraud_mlp', 'fraud_mlp', FRAUD_MLP_DEVICE, equal(2)), device('image_cnn', 'image_cnn', IMAGE_CNN_DEVICE, equal(2))], weights: [2, 1], arrivals: 'poisson', loads: [0.3, 0.5, 0.7],
   },
   { name: 'hetero', what: '4 instances at speeds 1, 1, 1/2, 1/4 (instance_slowdown 1, 1, 2, 4 of one declared curve), Poisson', models: [device('fraud_mlp', 'fraud_mlp', FRAUD_MLP_HETERO_DEVICE, [1, 1, 2, 4])], arrivals: 'poisson', loads: [0.4, 0.6, 0.8] },
-  { name: 'overload', what: '4 equal instances, Poisson at 110-130% of capacity', models: [device('fraud_mlp', 'fraud_mlp', FRAUD_MLP_DEVICE, equal(4))], arrivals: 'poisson', loads: [1.1, 1.2, 1.3] },
+  { name: 'overload', what: '4 equal instances, Poisson at 1.5x and 2x capacity', models: [device('fraud_mlp', 'fraud_mlp', FRAUD_MLP_DEVICE, equal(4))], arrivals: 'poisson', loads: [1.5, 2.0] },
 ];
 
 export function configText(m: EvalModel, sloMs: number | undefined): string {

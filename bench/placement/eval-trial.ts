@@ -45,8 +45,13 @@ async function profile(spec: Extract<EvalTrialSpec, { kind: 'profile' }>): Promi
   }
 }
 
-/** A live step, with the learned policy's guard-rail fallbacks and the shed requests' answer times during it. */
-export type EvalStepResult = StepResult & { seed: number; load: number; policyFallbacks: number; shed: number; shedP99Ms: number | null };
+/**
+ * A live step, with the learned policy's guard-rail fallbacks, the requests admission shed by reason, and
+ * the p99 answer time of those shed at arrival (the ones that never queue).
+ */
+export type EvalStepResult = StepResult & {
+  seed: number; load: number; policyFallbacks: number; shed: Record<string, number>; arrivalShedP99Ms: number | null;
+};
 
 async function run(spec: Extract<EvalTrialSpec, { kind: 'run' }>): Promise<EvalStepResult[]> {
   const rt = await Runtime.open({ modelRepository: spec.repository, policy: spec.policy as PolicyName, admission: spec.admission as AdmissionName });
@@ -59,7 +64,13 @@ async function run(spec: Extract<EvalTrialSpec, { kind: 'run' }>): Promise<EvalS
         ? { mode: 'trace', trace: { times: step.traceS, spanSeconds: step.traceS.at(-1)!, meanRate: (step.traceS.length - 1) / step.traceS.at(-1)! }, rateScale: step.rate / ((step.traceS.length - 1) / step.traceS.at(-1)!), source: 'azure_llm_2023_code.csv', loop: true }
         : { mode: 'rate', values: [step.rate], arrivals: parseArrivalSpec(spec.arrivals) };
       const fallbacks = () => rt.stats().models.reduce((a, m) => a + m.policyFallbacks, 0);
+      const shedNow = (): Record<string, number> => {
+        const out: Record<string, number> = {};
+        for (const m of rt.stats().models) for (const [k, n] of Object.entries(m.shed)) out[k] = (out[k] ?? 0) + n;
+        return out;
+      };
       const before = fallbacks();
+      const shedBefore = shedNow();
       target.takeShedLatencies();
       const [result] = await runSweep({
         target, mix: spec.mix, plan, seed: step.seed, inputData: { kind: 'random' }, series: spec.policy, scenario: spec.scenario, sloMs: spec.sloMs,
@@ -67,9 +78,10 @@ async function run(spec: Extract<EvalTrialSpec, { kind: 'run' }>): Promise<EvalS
         maxOutstanding: 65_536,
       });
       const shedMs = target.takeShedLatencies().sort((a, b) => a - b);
+      const shed = Object.fromEntries(Object.entries(shedNow()).map(([k, n]) => [k, n - (shedBefore[k] ?? 0)]));
       out.push({
-        ...result!, seed: step.seed, load: step.load, policyFallbacks: fallbacks() - before,
-        shed: shedMs.length, shedP99Ms: shedMs.length ? shedMs[Math.min(shedMs.length - 1, Math.ceil(0.99 * shedMs.length) - 1)]! : null,
+        ...result!, seed: step.seed, load: step.load, policyFallbacks: fallbacks() - before, shed,
+        arrivalShedP99Ms: shedMs.length ? shedMs[Math.min(shedMs.length - 1, Math.ceil(0.99 * shedMs.length) - 1)]! : null,
       });
     }
   } finally {

@@ -92,7 +92,7 @@ function simStep(s: EvalScenario, profile: ProfileFile, policy: string, step: Ev
 async function main(): Promise<void> {
   const cmd = new Command('bench/placement/evaluate')
     .option('--seeds <n>', 'seeds per (scenario, policy, load)', '5')
-    .option('--policies <list>', 'comma-separated placement policies', POLICIES.join(','))
+    .option('--policies <list>', 'comma-separated placement policies (PLACEMENT+ADMISSION: that one combination)', POLICIES.join(','))
     .option('--admissions <list>', `comma-separated admission policies (each x each placement policy): ${ADMISSIONS.join(', ')}`, 'none')
     .option('--scenarios <list>', 'comma-separated scenarios', EVAL_SCENARIOS.map((s) => s.name).join(','))
     .option('--window-ms <ms>', 'measured time per step', '1000')
@@ -115,7 +115,11 @@ async function main(): Promise<void> {
   // Every (placement, admission) combination; a combination is named by its placement policy alone when
   // it admits everything, else placement+admission.
   const admissions = parseAdmissionList(o.admissions);
-  const combos = o.policies.split(',').flatMap((policy) => admissions.map((admission) => ({ policy, admission, label: admission === 'none' ? policy : `${policy}+${admission}` })));
+  // An entry PLACEMENT+ADMISSION in --policies names one combination by itself.
+  const combos = o.policies.split(',').flatMap((entry) => {
+    const [policy, one] = entry.split('+') as [string, string | undefined];
+    return (one === undefined ? admissions : parseAdmissionList(one)).map((admission) => ({ policy, admission, label: admission === 'none' ? policy : `${policy}+${admission}` }));
+  });
   const scenarios = EVAL_SCENARIOS.filter((s) => o.scenarios.split(',').includes(s.name));
   const windowMs = Number(o.windowMs), warmupMs = Number(o.warmupMs);
   const trace = (await loadTrace(CODE_TRACE, { column: 'TIMESTAMP' })).times;
@@ -197,7 +201,7 @@ function slim(r: EvalStepResult): EvalRecord['live'] {
     policyFallbacks: r.policyFallbacks,
     p50Ms: r.latencyMs.p50, p95Ms: r.latencyMs.p95, p99Ms: r.latencyMs.p99, attainment: r.attainment ?? 0, goodput: r.goodput ?? 0,
     throughput: r.throughput, offeredRate: r.offeredRate, arrivals: r.arrivals, failed: r.failed, lagP99Ms: r.lagMs?.p99 ?? null,
-    shed: r.shed, shedP99Ms: r.shedP99Ms, unanswered: r.failures[UNFINISHED] ?? 0,
+    shed: r.shed, arrivalShedP99Ms: r.arrivalShedP99Ms, unanswered: r.failures[UNFINISHED] ?? 0,
   };
 }
 

@@ -87,13 +87,14 @@ export class EmbeddedTarget implements BenchTarget {
       try {
         await this.rt.infer(model, next(), inferOptions);
       } catch (err) {
-        if ((err as { code?: string }).code === 'SHED') this.noteShed(performance.now() - t0);
+        // Shed at arrival (never queued) or dropped from a queue (late, codel): the message names the reason.
+        if ((err as { code?: string }).code === 'SHED' && !/^shed \((late|codel)\)/.test((err as Error).message)) this.noteShed(performance.now() - t0);
         throw err;
       }
     };
   }
 
-  /** How long shed requests took to be answered (ms), a bounded sample; cleared by takeShedLatencies(). */
+  /** How long requests shed at arrival took to be answered (ms), a bounded sample; cleared by takeShedLatencies(). */
   private shedMs: number[] = [];
   private shedSeen = 0;
 

@@ -26,7 +26,7 @@ function buildProgram(version: string): Command {
 
   const serve = program
     .command('serve')
-    .description('serve a model repository over the Open Inference Protocol v2 (KServe v2 / Triton) REST API')
+    .description('serve a model repository over the Open Inference Protocol v2 (KServe v2 / Triton) REST and gRPC APIs')
     .exitOverride()
     .showHelpAfterError('(run serval serve --help for usage)');
   for (const o of SERVE_OPTIONS) {
@@ -42,7 +42,7 @@ function buildProgram(version: string): Command {
       'Environment only: SERVAL_HTTP_TRANSPORT=uws|node|auto (auto: uWebSockets.js when its native',
       'binary loads, node:http otherwise).',
       '',
-      'Example: serval serve --model-repository models --http-port 8000',
+      'Example: serval serve --model-repository models --http-port 8000 --grpc-port 8001',
     ].join('\n'),
   );
   serve.action(async (opts: Partial<Record<ServeKey | 'config', unknown>>) => {
@@ -96,6 +96,7 @@ async function serveCommand(config: ServeConfig, version: string): Promise<void>
     },
     host: config.host,
     port: config.httpPort,
+    ...(config.grpcPort !== undefined ? { grpcPort: config.grpcPort } : {}),
     modelControlMode: config.modelControlMode,
     loadModels: config.loadModel,
     repositoryPollSecs: config.repositoryPollSecs,
@@ -159,6 +160,7 @@ function logStartup(server: RunningServer, config: ServeConfig, version: string,
     if (m.state === 'UNAVAILABLE') logger.warn(`model ${m.name} v${m.version}`, fields);
     else logger.info(`model ${m.name} v${m.version}`, fields);
   }
+  if (server.grpcPort !== undefined) logger.info(`serval gRPC listening on ${config.host}:${server.grpcPort}`);
   logger.info(`serval listening on ${server.url}`);
 }
 

@@ -16,6 +16,8 @@ export class UsageError extends Error {
 export interface ServeConfig {
   modelRepository: string;
   httpPort: number;
+  /** Absent: no gRPC listener (`--grpc-port off`). */
+  grpcPort?: number;
   host: string;
   modelControlMode: ModelControlMode;
   loadModel: string[];
@@ -48,6 +50,7 @@ interface OptionSpec {
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'modelRepository', flags: '--model-repository <dir>', env: 'SERVAL_MODEL_REPOSITORY', help: 'Triton-layout model repository (required)' },
   { key: 'httpPort', flags: '--http-port <port>', env: 'SERVAL_HTTP_PORT', help: 'HTTP port; 0 picks a free one (default: 8000)' },
+  { key: 'grpcPort', flags: '--grpc-port <port>', env: 'SERVAL_GRPC_PORT', help: 'v2 gRPC API port; 0 picks a free one, off disables gRPC (default: 8001)' },
   { key: 'host', flags: '--host <address>', env: 'SERVAL_HOST', help: 'address to listen on (default: 127.0.0.1)' },
   { key: 'modelControlMode', flags: '--model-control-mode <mode>', env: 'SERVAL_MODEL_CONTROL_MODE', help: 'none | poll | explicit (default: none)' },
   { key: 'loadModel', flags: '--load-model <name>', env: 'SERVAL_LOAD_MODEL', help: 'model to load at start in explicit mode; repeatable, * = all (env var: comma-separated list)' },
@@ -135,6 +138,8 @@ export function resolveServeConfig(cli: Partial<Record<ServeKey | 'config', unkn
       `--max-buffered-body-mb (${cfg.maxBufferedBodyMb}) must be at least --max-body-mb (${cfg.maxBodyMb}): a body that size could never be read`,
     );
   }
+  const grpcPort = withDefault(get('grpcPort'), 8001, (s) => (s.value === 'off' ? undefined : int(s, 0, 65535)));
+  if (grpcPort !== undefined) cfg.grpcPort = grpcPort;
   const policy = get('policy');
   if (policy) cfg.policy = str(policy);
   const admission = get('admission');

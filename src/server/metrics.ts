@@ -63,6 +63,7 @@ function formatBound(bound: number): string {
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  private readonly grpcRequests: Counter<'method' | 'code'>;
   private snapshot: Snapshot = { stats: { policy: '', admission: 'none', models: [] }, models: [], at: nowSeconds() };
   /** Busy seconds and time per instance at the previous scrape, for utilisation over the interval. */
   private readonly previousBusy = new Map<string, { busy: number; at: number }>();
@@ -74,6 +75,12 @@ export class ServerMetrics {
       name: 'serval_http_requests_total',
       help: 'HTTP requests answered, by route pattern, method and status code.',
       labelNames: ['route', 'method', 'status'] as const,
+      registers,
+    });
+    this.grpcRequests = new Counter({
+      name: 'serval_grpc_requests_total',
+      help: 'gRPC requests answered (each ModelStreamInfer request counts), by method and status code name.',
+      labelNames: ['method', 'code'] as const,
       registers,
     });
 
@@ -230,6 +237,10 @@ export class ServerMetrics {
 
   countHttpRequest(route: string, method: string, status: number): void {
     this.httpRequests.inc({ route, method, status: String(status) });
+  }
+
+  countGrpcRequest(method: string, code: string): void {
+    this.grpcRequests.inc({ method, code });
   }
 
   /** The exposition text: one `runtime.stats()` snapshot feeds every serval metric of the scrape. */

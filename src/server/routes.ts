@@ -31,6 +31,8 @@ export interface RoutesContext {
   isDraining(): boolean;
   /** Ready only while every requested model is ready (Triton's strict readiness). @default true */
   strictReadiness?: boolean;
+  /** Last inference time (ms since the epoch) by `name/version`; shared with the gRPC service. */
+  lastInference?: Map<string, number>;
 }
 
 const EXTENSIONS = ['binary_tensor_data', 'schedule_policy', 'model_repository', 'statistics', 'model_configuration'];
@@ -45,7 +47,7 @@ export function validateModelName(name: string): string {
   return name;
 }
 
-function parseVersion(v: string | undefined): number | undefined {
+export function parseVersion(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^[1-9][0-9]{0,15}$/.test(v)) throw new InvalidArgumentError(`invalid model version ${JSON.stringify(v)}: expected a positive integer`);
   return Number(v);
@@ -92,7 +94,7 @@ async function runRoute(handler: RouteHandler, req: IncomingRequest, params: Rec
 function buildRouter(ctx: RoutesContext): Router {
   const { runtime } = ctx;
   const router = new Router();
-  const lastInference = new Map<string, number>();
+  const lastInference = ctx.lastInference ?? new Map<string, number>();
 
   /** Throws UnknownModelError unless the model (version) is known to the runtime. */
   const requireKnown = (name: string, version?: number): void => {
@@ -211,7 +213,7 @@ function singleInput(inputs: TensorMetadata[], model: string): TensorMetadata {
   return inputs[0]!;
 }
 
-function newestReadyVersion(runtime: ServingRuntime, name: string): number | string {
+export function newestReadyVersion(runtime: ServingRuntime, name: string): number | string {
   let best = 0;
   for (const m of runtime.models()) if (m.name === name && m.state === 'READY' && m.version > best) best = m.version;
   return best > 0 ? best : '';

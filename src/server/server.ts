@@ -1,16 +1,18 @@
 /**
  * `startServer`: the embedded runtime behind the v2 REST routes, on uWebSockets.js or node:http,
- * with metrics, optional auth, model control (none | poll | explicit) and graceful shutdown.
+ * with metrics, optional auth, model control (none | poll | explicit) and graceful shutdown; optionally
+ * the v2 gRPC API on a second port (`grpcPort`), served from the same runtime.
  *
- * Shutdown (`drain`, or SIGTERM/SIGINT when `handleSignals`): readiness turns false, the listener
- * closes, open connections are asked to close after their next response, accepted requests are
- * answered (bounded by the drain timeout), then the runtime drains and closes. On a signal, readiness
- * turns false at once but serving goes on as usual for `shutdownGraceMs` first: load balancers (a
- * Kubernetes Service) keep sending for a few seconds after SIGTERM, until they see the pod unready.
+ * Shutdown (`drain`, or SIGTERM/SIGINT when `handleSignals`): readiness turns false, the listeners
+ * close (HTTP and gRPC), open connections are asked to close after their next response, accepted
+ * requests are answered (bounded by the drain timeout), then the runtime drains and closes. On a signal,
+ * readiness turns false at once but serving goes on as usual for `shutdownGraceMs` first: load balancers
+ * (a Kubernetes Service) keep sending for a few seconds after SIGTERM, until they see the pod unready.
  */
 import type { RuntimeOptions } from '../api-types.js';
 import type { BearerAuth } from './auth.js';
 import { createHttpTransport, type HttpTransport, type TransportKind } from './http-transport.js';
+import { GrpcEndpoint } from './grpc/grpc-endpoint.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { openRuntime } from './open-runtime.js';
@@ -27,6 +29,8 @@ export interface ServerOptions {
   host?: string;
   /** 0 picks a free port. @default 8000 */
   port?: number;
+  /** Port of the v2 gRPC API; 0 picks a free port. @default undefined (no gRPC listener; `serval serve` uses 8001) */
+  grpcPort?: number;
   /** @default 'none' */
   modelControlMode?: ModelControlMode;
   /** Models to load at start in explicit mode (`*` = all). @default [] */
@@ -70,6 +74,8 @@ export interface RunningServer {
   readonly port: number;
   readonly url: string;
   readonly transport: TransportKind;
+  /** The gRPC port, when `grpcPort` was given. */
+  readonly grpcPort?: number;
   readonly runtime: ServingRuntime;
   /** Graceful shutdown: answers accepted requests (bounded by `timeoutMs`), then closes the runtime. */
   drain(timeoutMs?: number): Promise<void>;
@@ -97,25 +103,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let draining = false;
 
   const metrics = new ServerMetrics(runtime);
+  const maxBodyBytes = mib(options.maxBodyMb ?? 64);
+  const serviceContext = {
+    runtime,
+    logger,
+    modelControlMode: mode,
+    ...(options.auth ? { auth: options.auth } : {}),
+    serverVersion: options.serverVersion ?? '0.0.0',
+    isDraining: () => draining,
+    strictReadiness: options.strictReadiness ?? true,
+    lastInference: new Map<string, number>(),
+  };
   let transport: HttpTransport;
   try {
     transport = await createHttpTransport(
       {
-        maxBodyBytes: mib(options.maxBodyMb ?? 64),
+        maxBodyBytes,
         maxJsonBodyBytes: mib(options.maxJsonBodyMb ?? 8),
         maxBufferedBodyBytes: mib(options.maxBufferedBodyMb ?? 256),
         bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
         logger,
-        handler: createRoutes({
-          runtime,
-          metrics,
-          logger,
-          modelControlMode: mode,
-          ...(options.auth ? { auth: options.auth } : {}),
-          serverVersion: options.serverVersion ?? '0.0.0',
-          isDraining: () => draining,
-          strictReadiness: options.strictReadiness ?? true,
-        }),
+        handler: createRoutes({ ...serviceContext, metrics }),
       },
       options.transport,
     );
@@ -127,13 +135,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   let port: number;
   let poller: RepositoryPoller | undefined;
+  let grpc: GrpcEndpoint | undefined;
   try {
     port = await transport.listen(host, options.port ?? 8000);
+    if (options.grpcPort !== undefined) {
+      grpc = await GrpcEndpoint.listen({ ...serviceContext, metrics, maxMessageBytes: maxBodyBytes }, host, options.grpcPort);
+    }
     if (mode === 'poll') {
       poller = new RepositoryPoller(repository!, runtime, (options.repositoryPollSecs ?? 15) * 1000, logger);
       await poller.start();
     }
   } catch (err) {
+    grpc?.close();
     await transport.close();
     await runtime.close({ drainTimeoutMs: 0 });
     throw err;
@@ -144,15 +157,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     shutdown ??= (async () => {
       draining = true;
       transport.stopListening();
+      grpc?.stopAccepting();
       transport.closeConnectionsAfterResponse();
       await poller?.stop();
       const started = Date.now();
       if (!(await transport.whenIdle(timeoutMs)) && timeoutMs > 0) {
         logger.warn('drain timeout: requests still in flight', { inflight: transport.inflight });
       }
+      if (grpc && !(await grpc.whenIdle(Math.max(0, timeoutMs - (Date.now() - started)))) && timeoutMs > 0) {
+        logger.warn('drain timeout: gRPC calls still in flight');
+      }
       await runtime.close({ drainTimeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) });
-      // Requests the runtime rejected while closing still get their 503 written.
-      await transport.whenIdle(1000);
+      // Requests the runtime rejected while closing still get their 503 (gRPC: UNAVAILABLE) written.
+      await Promise.all([transport.whenIdle(1000), grpc?.whenIdle(1000)]);
+      grpc?.close();
       await transport.close();
     })();
     return shutdown;
@@ -172,6 +190,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     url,
     transport: transport.kind,
+    ...(grpc ? { grpcPort: grpc.port } : {}),
     runtime,
     drain: (timeoutMs = drainTimeoutMs) => stop(timeoutMs),
     close: () => stop(0),
