@@ -8,14 +8,14 @@
  * slo_scale), at least 1 ms.
  */
 import { existsSync } from 'node:fs';
-import type { PolicyName } from '../../src/api-types.js';
+import type { AdmissionName, PolicyName } from '../../src/api-types.js';
 import type { CliIo } from '../cli.js';
 import { parseArrivalSpec } from '../arrivals.js';
 import { invalidArgument } from '../errors.js';
 import type { LoadSpec, TargetSpec } from '../harness.js';
 import { parseMixSpec } from '../mix.js';
 import { parsePositiveNumber } from '../parse.js';
-import { parsePolicyList } from '../policies.js';
+import { parseAdmissionList, parsePolicyList } from '../policies.js';
 import { comparisonBarsSpec } from '../report/chart.js';
 import { fmtMs, fmtRate } from '../report/format.js';
 import { type Column, renderTable } from '../report/table.js';
@@ -42,6 +42,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
   const cmd = addCommonOptions(command('npm run bench -- scenarios'))
     .description('every scenario x every placement policy against serval embedded, same seeded arrivals, fresh process per trial')
     .option('--policy <list>', 'all, or a comma-separated list of placement policies', 'all')
+    .option('--admission <list>', 'all, or a comma-separated list of admission policies (each x each placement policy; requests carry the SLO as their objective)', 'none')
     .option('--scenarios <list>', `comma-separated subset of: ${SCENARIOS.map((s) => s.name).join(', ')}`)
     .option('--slo-ms <ms>', 'latency SLO (default: --slo-scale x p50 at concurrency 1)')
     .option('--slo-scale <x>', 'SLO as a multiple of the p50 latency at concurrency 1', '10')
@@ -50,6 +51,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
   const o = cmd.opts<Record<string, unknown>>();
   const c0 = readCommonOptions(o);
   const policies = parsePolicyList(String(o['policy']));
+  const admissions = parseAdmissionList(String(o['admission']));
   const codeTrace = String(o['codeTrace']);
   const skipped: string[] = [];
   const scenarios = selectScenarios(o['scenarios'] as string | undefined).filter((s) => {
@@ -79,7 +81,9 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
       const cap = capacities.byKey.get(groupKey(s));
       if (!cap) continue; // its capacity run failed: noted above
       const load = await scenarioLoad(s, cap.capacity, codeTrace);
-      for (const policy of policies) trials.push(scenarioTrial(s, policy, repoFor.get(s.repository)!, load, cap, c0));
+      for (const policy of policies) {
+        for (const admission of admissions) trials.push(scenarioTrial(s, policy, admission, repoFor.get(s.repository)!, load, cap, c0));
+      }
     }
     const results = await runTrials('scenarios', trials, io, quiet, c0.repeat);
     failures.push(...results.failures);
@@ -92,10 +96,10 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
     ];
     return await finish({
       name: 'scenarios',
-      title: `scenarios: ${scenarios.map((s) => s.name).join(', ')} x ${policies.join(', ')} (serval embedded)`,
+      title: `scenarios: ${scenarios.map((s) => s.name).join(', ')} x ${policies.join(', ')}${admissions.length > 1 || admissions[0] !== 'none' ? ` x admission ${admissions.join(', ')}` : ''} (serval embedded)`,
       quick: c0.quick,
       argv,
-      settings: { modelRepository: c0.modelRepository, model: c0.model, policies, scenarios, capacities: capTable, seed: c0.seed, timing: c0.timing },
+      settings: { modelRepository: c0.modelRepository, model: c0.model, policies, admissions, scenarios, capacities: capTable, seed: c0.seed, timing: c0.timing },
       steps: results.steps,
       notes: [
         ...scenarios.map((s) => `${s.name}: ${s.what}`),
@@ -189,11 +193,14 @@ async function scenarioLoad(s: Scenario, capacity: number, traceFile: string): P
   return { mode: 'trace', file: traceFile, column: s.load.column, unit: 's', rateScale: rate / trace.meanRate, loop: true };
 }
 
-function scenarioTrial(s: Scenario, policy: PolicyName, repository: string, load: LoadSpec, cap: Capacity, c0: CommonOptions): Trial {
+function scenarioTrial(s: Scenario, policy: PolicyName, admission: AdmissionName, repository: string, load: LoadSpec, cap: Capacity, c0: CommonOptions): Trial {
   const durationMs = (c0.quick ? s.durationS.quick : s.durationS.full) * 1000;
-  const target: TargetSpec = { kind: 'embedded', modelRepository: repository, policy };
+  const target: TargetSpec = admission === 'none'
+    ? { kind: 'embedded', modelRepository: repository, policy }
+    : { kind: 'embedded', modelRepository: repository, policy, admission, sloMs: cap.sloMs };
+  const series = admission === 'none' ? policy : `${policy}+${admission}`;
   return {
-    label: `${s.name} ${policy}`,
+    label: `${s.name} ${series}`,
     timeoutMs: durationMs + c0.timing.drainTimeoutMs + 120_000,
     spec: {
       kind: 'sweep',
@@ -205,7 +212,7 @@ function scenarioTrial(s: Scenario, policy: PolicyName, repository: string, load
       sloMs: cap.sloMs,
       seed: c0.seed,
       inputData: { kind: 'random' },
-      series: policy,
+      series,
       scenario: s.name,
       maxOutstanding: MAX_OUTSTANDING,
     },
