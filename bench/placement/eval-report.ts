@@ -84,10 +84,12 @@ export function summarise(records: EvalRecord[]): Summary {
       const bounds = uniq(perSeed.map((s) => s.bound));
       sustainable.push({ scenario: sc, policy, rate: estimate(perSeed.map((s) => s.value)), note: bounds.length === 1 ? bounds[0]! : bounds.join('/') });
     }
-    if (policies.includes('learned')) {
+    // The learned joint policy (placement + admission) when it ran, else the learned placement policy.
+    const subject = policies.includes('learned+learned') ? 'learned+learned' : policies.includes('learned') ? 'learned' : undefined;
+    if (subject) {
       for (const load of loads) {
-        for (const baseline of policies.filter((p) => p !== 'learned')) {
-          const l = mine.filter((r) => r.policy === 'learned' && r.load === load);
+        for (const baseline of policies.filter((p) => p !== subject)) {
+          const l = mine.filter((r) => r.policy === subject && r.load === load);
           const b = mine.filter((r) => r.policy === baseline && r.load === load);
           const pairs = l.map((x) => [x, b.find((y) => y.seed === x.seed)] as const).filter(([, y]) => y);
           paired.push({

@@ -66,6 +66,12 @@ export const EVAL_SCENARIOS: readonly EvalScenario[] = [
   },
   { name: 'hetero', what: '4 instances at speeds 1, 1, 1/2, 1/4 (instance_slowdown 1, 1, 2, 4 of one declared curve), Poisson', models: [device('fraud_mlp', 'fraud_mlp', FRAUD_MLP_HETERO_DEVICE, [1, 1, 2, 4])], arrivals: 'poisson', loads: [0.4, 0.6, 0.8] },
   { name: 'overload', what: '4 equal instances, Poisson at 1.5x and 2x capacity', models: [device('fraud_mlp', 'fraud_mlp', FRAUD_MLP_DEVICE, equal(4))], arrivals: 'poisson', loads: [1.5, 2.0] },
+  // Where admission matters under bursts: the peaks exceed capacity (8 x 0.3-0.5 = 2.4-4x; the trace's bursts likewise).
+  {
+    name: 'burst-heavy', what: '4 equal instances, on/off MMPP with 8x peaks (on 50 ms, off 350 ms) at 30-50% mean load: peaks at 2.4-4x capacity',
+    models: [device('fraud_mlp', 'fraud_mlp', FRAUD_MLP_DEVICE, equal(4))], arrivals: 'mmpp:peak=8,on=0.05,off=0.35', loads: [0.3, 0.5],
+  },
+  { name: 'trace-heavy', what: '4 equal instances, windows of the Azure LLM code trace (test part) at 30-50% mean load', models: [device('fraud_mlp', 'fraud_mlp', FRAUD_MLP_DEVICE, equal(4))], arrivals: 'trace', loads: [0.3, 0.5] },
 ];
 
 export function configText(m: EvalModel, sloMs: number | undefined): string {

@@ -28,6 +28,7 @@ import { UNFINISHED } from '../load/recorder.js';
 import { loadTrace } from '../trace.js';
 import { configText, declaredProfile, EVAL_SCENARIOS, type EvalScenario, writeScenarioRepository } from './eval-scenarios.js';
 import type { EvalStep, EvalStepResult, EvalTrialReply, EvalTrialSpec } from './eval-trial.js';
+import { admissionMarkdown } from './admission-report.js';
 import { placementMarkdown, placementChart, summarise, type EvalRecord } from './eval-report.js';
 
 const SLO_SCALE = 10;
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
     const saved = JSON.parse(await readFile(o.reportOnly, 'utf8')) as Parameters<typeof placementMarkdown>[0] & { records: EvalRecord[] };
     const summary = summarise(saved.records);
     await writeFile(o.reportOnly, `${JSON.stringify({ ...saved, summary }, null, 1)}\n`);
-    await writeFile(join(o.out, 'placement.md'), placementMarkdown(saved, summary));
+    await writeFile(join(o.out, 'placement.md'), placementMarkdown(saved, summary) + admissionMarkdown(saved.records));
     await writeChart(join(o.out, 'placement.svg'), placementChart(summary));
     return;
   }
@@ -191,7 +192,7 @@ async function main(): Promise<void> {
   const summary = summarise(records);
   const meta = { createdAt: new Date().toISOString(), host: hostInfo(), seconds, seeds, windowMs, warmupMs, sloScale: SLO_SCALE, scenarios: scenarios.map((s) => ({ name: s.name, what: s.what, loads: s.loads })) };
   await writeFile(join(o.out, 'placement.json'), `${JSON.stringify({ ...meta, summary, records, profiles: used }, null, 1)}\n`);
-  await writeFile(join(o.out, 'placement.md'), placementMarkdown(meta, summary));
+  await writeFile(join(o.out, 'placement.md'), placementMarkdown(meta, summary) + admissionMarkdown(records));
   await writeChart(join(o.out, 'placement.svg'), placementChart(summary));
   process.stderr.write(`wrote ${join(o.out, 'placement.{json,md,svg}')} in ${seconds.toFixed(0)} s\n`);
 }

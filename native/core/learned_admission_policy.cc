@@ -50,7 +50,7 @@ void AdmissionFeatures(const AdmissionQuery& q, const InstanceLoad* loads, uint3
 double AdmissionTheta(const AdmissionWeights& w, const float* f) {
   double z = 0;
   for (uint32_t k = 0; k < kAdmissionFeatures; ++k) z += double(w[k]) * double(f[k]);
-  const double theta = 1.0 + kThetaRange * std::tanh(z);
+  const double theta = std::min(1.0, 1.0 + kThetaRange * std::tanh(z));
   return std::isfinite(theta) ? theta : 1.0;
 }
 
@@ -63,11 +63,8 @@ AdmissionDecision LearnedAdmissionPolicy::Admit(const AdmissionQuery& q, const I
   AdmissionFeatures(q, loads, n, chosen, signals_, f);
   double z = 0;
   for (uint32_t k = 0; k < kAdmissionFeatures; ++k) z += double(weights_[k]) * double(f[k]);
-  double theta = 1.0 + kThetaRange * std::tanh(z);
-  if (!std::isfinite(theta)) {
-    fallbacks_.fetch_add(1, std::memory_order_relaxed);
-    theta = 1.0;
-  }
+  if (!std::isfinite(z)) fallbacks_.fetch_add(1, std::memory_order_relaxed);
+  const double theta = AdmissionTheta(weights_, f);
   const double budget = double(q.deadline_ns - q.now_ns) * PriorityShare(q.priority_level, q.priority_levels) * theta;
   uint32_t best = chosen;
   double best_finish = PredictFinish(loads[chosen], q.batch_size, q.now_ns).finish_ns();

@@ -1,9 +1,11 @@
 // LearnedAdmissionPolicy ("learned" admission): the learned policy's admission head. Deadline admission
 // (deadline_admission_policy.h) admits a request when its predicted finish on the best instance is within
 // its budget; this head learns how much of the budget to trust from the state serval sees at arrival:
-// admit when best finish <= budget x theta, theta = 1 + kThetaRange x tanh(w . features), so it sheds
-// earlier in a burst that will swamp the queue and gambles on near misses when the instances are about
-// to drain. Features (AdmissionFeatures): bias, best and chosen predicted finish / budget, the burst ratio
+// admit when best finish <= budget x theta, theta = min(1, 1 + kThetaRange x tanh(w . features)), so it
+// can shed earlier than deadline admission (in a burst that will swamp the queue) but never admits what
+// deadline admission would shed: live predictions are optimistic (the JavaScript side, wake-ups), and a
+// head trained in simulation that gambled on near misses (theta > 1) lost 8-13% goodput under live
+// overload. Features (AdmissionFeatures): bias, best and chosen predicted finish / budget, the burst ratio
 // (0.1 s / 5 s arrival-rate EWMAs), offered load over capacity, mean utilisation, fraction of candidates
 // predicted late, the request's priority share, queued samples over the instances' batch capacity.
 // Guard rails: a request without a deadline is admitted; a non-finite feature or weight falls back to
@@ -32,7 +34,7 @@ const AdmissionWeights& BundledAdmissionWeights();
 // The raw features of one arrival decision (exposed for tests and training).
 void AdmissionFeatures(const AdmissionQuery& q, const InstanceLoad* loads, uint32_t n, uint32_t chosen,
                        const PolicySignals& signals, float* out);
-// theta for those features (1 when not finite).
+// theta for those features, in [1 - kThetaRange, 1] (1 when not finite).
 double AdmissionTheta(const AdmissionWeights& w, const float* features);
 
 class LearnedAdmissionPolicy final : public AdmissionPolicy {

@@ -2,7 +2,7 @@
  * Training of the learned policy's admission head (native/core/learned_admission_policy.h) in the
  * simulator, and its evaluation against every heuristic combination.
  *
- * The head scales the deadline budget a request is admitted against: theta = 1 + 0.5 tanh(w . features).
+ * The head scales the deadline budget a request is admitted against: theta = min(1, 1 + 0.5 tanh(w . features)).
  * w = 0 is deadline admission exactly, so training starts from the strongest heuristic (the teacher) and
  * improves on it with evolution strategies: antithetic Gaussian perturbations scored on the same episodes
  * (common random numbers: same arrivals, same execution noise), Adam on the estimated gradient. Fitness is
