@@ -1,5 +1,6 @@
 #include "tensor_convert.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace serval::binding {
@@ -86,14 +87,44 @@ bool ReadTensorData(Napi::Env env, Napi::Value value, DType dtype, const uint8_t
     Napi::TypeError::New(env, "tensor data must be a typed array").ThrowAsJavaScriptException();
     return false;
   }
-  auto ta = value.As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != TypedArrayTypeFor(dtype)) {
+  // Raw napi calls, not Napi::TypedArray::ArrayBuffer(): that wrapper fails (and aborts the process on
+  // its pending exception) when the typed array sits on a SharedArrayBuffer.
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* raw = nullptr;
+  napi_value buffer;
+  size_t byte_offset = 0;
+  if (napi_get_typedarray_info(env, value, &type, &length, &raw, &buffer, &byte_offset) != napi_ok) {
+    Napi::TypeError::New(env, "cannot read the tensor's typed array").ThrowAsJavaScriptException();
+    return false;
+  }
+  if (type != TypedArrayTypeFor(dtype)) {
     Napi::TypeError::New(env, std::string("typed array type does not match ") + DTypeName(dtype)).ThrowAsJavaScriptException();
     return false;
   }
-  Napi::ArrayBuffer ab = ta.ArrayBuffer();
-  *data = static_cast<const uint8_t*>(ab.Data()) + ta.ByteOffset();
-  *bytes = ta.ByteLength();
+  bool detached = false;
+  napi_is_detached_arraybuffer(env, buffer, &detached);
+  if (detached) {
+    Napi::TypeError e = Napi::TypeError::New(env, "tensor data is on a detached ArrayBuffer");
+    e.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
+    e.ThrowAsJavaScriptException();
+    return false;
+  }
+  const size_t elem = DTypeSize(dtype);
+  const size_t byte_length = length * elem;
+  bool plain = false;
+  napi_is_arraybuffer(env, buffer, &plain);
+  if (!plain) {
+    // A SharedArrayBuffer: another thread may write it while the request waits. src/ copies these (and
+    // resizable buffers) before the call; copying here too keeps the binding safe on its own.
+    *owned_offset = owned->size();
+    const uint8_t* src = static_cast<const uint8_t*>(raw);
+    if (byte_length) owned->insert(owned->end(), src, src + byte_length);
+    *bytes = byte_length;
+    return true;
+  }
+  *data = static_cast<const uint8_t*>(raw);
+  *bytes = byte_length;
   if (napi_create_reference(env, value, 1, keep) != napi_ok) {
     Napi::Error::New(env, "cannot reference input buffer").ThrowAsJavaScriptException();
     return false;
@@ -145,11 +176,13 @@ bool ArrayToDims(Napi::Env env, Napi::Value value, std::vector<int64_t>* dims) {
   dims->resize(a.Length());
   for (uint32_t i = 0; i < a.Length(); ++i) {
     Napi::Value d = a.Get(i);
-    if (!d.IsNumber()) {
-      Napi::TypeError::New(env, "dims must be an array of numbers").ThrowAsJavaScriptException();
+    double v = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : std::nan("");
+    // Integers in [-1, 2^53) (-1: a variable dimension of a model's spec); never truncated here.
+    if (!(v >= -1 && v <= 9007199254740991.0) || std::trunc(v) != v) {
+      Napi::TypeError::New(env, "dims must be an array of integers >= -1").ThrowAsJavaScriptException();
       return false;
     }
-    (*dims)[i] = d.As<Napi::Number>().Int64Value();
+    (*dims)[i] = static_cast<int64_t>(v);
   }
   return true;
 }
