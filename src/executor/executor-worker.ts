@@ -47,8 +47,13 @@ function warmupTensor(t: WarmupTensor): ort.Tensor {
 async function warmup(session: ort.InferenceSession, steps: WarmupStep[]): Promise<void> {
   for (const step of steps) {
     const feeds: Record<string, ort.Tensor> = {};
-    for (const t of step.tensors) feeds[t.name] = warmupTensor(t);
-    for (let i = 0; i < Math.max(1, step.count); i++) await session.run(feeds);
+    try {
+      for (const t of step.tensors) feeds[t.name] = warmupTensor(t);
+      for (let i = 0; i < Math.max(1, step.count); i++) await session.run(feeds);
+    } catch (err) {
+      if (step.required) throw err;
+      post({ kind: 'warmup-skipped', message: (err as Error).message ?? String(err) });
+    }
   }
 }
 

@@ -9,7 +9,8 @@ export interface ExecutorWorkerData {
 }
 
 export interface WarmupTensor { name: string; ortType: string; dims: number[]; fill: 'zero' | 'random'; file?: string }
-export interface WarmupStep { tensors: WarmupTensor[]; count: number }
+/** `required`: a failure fails the load (config.pbtxt `model_warmup`); otherwise it is reported and serving starts. */
+export interface WarmupStep { tensors: WarmupTensor[]; count: number; required: boolean }
 
 export type ToWorker =
   | {
@@ -24,4 +25,6 @@ export type FromWorker =
   | { kind: 'load-failed'; message: string }
   | { kind: 'serving' }
   | { kind: 'warmup-failed'; message: string }
+  /** A warmup step that is not required failed; serving starts anyway. */
+  | { kind: 'warmup-skipped'; message: string }
   | { kind: 'stopped' };
