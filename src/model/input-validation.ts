@@ -4,9 +4,9 @@
  * Every failure is an InvalidInputError naming the model, the input and what was expected.
  */
 import { dataMatchesType, dataTypeInfo, fromOrtType, isDataType, type DataType } from '../dtypes.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidArgumentError, InvalidInputError } from '../errors.js';
 import type { ModelConfig } from '../repository/model-config.js';
-import type { InferInputs } from '../api-types.js';
+import type { InferInputs, InferOptions } from '../api-types.js';
 
 export interface NativeInputs {
   data: unknown[];
@@ -60,6 +60,7 @@ export function prepareInputs(config: ModelConfig, inputs: InferInputs): NativeI
       const want = spec.dataType === 'BYTES' ? 'an array of strings' : dataTypeInfo(spec.dataType).arrayType;
       throw new InvalidInputError(`${where} (${spec.dataType}) needs data as ${want}`);
     }
+    const tensorData = spec.dataType === 'BYTES' ? t.data : stableView(t.data as ArrayBufferView, where);
     if (spec.dataType === 'BYTES') {
       const bad = (t.data as unknown[]).findIndex((e) => typeof e !== 'string' || e.includes('\u0000'));
       if (bad >= 0) {
@@ -82,16 +83,73 @@ export function prepareInputs(config: ModelConfig, inputs: InferInputs): NativeI
       }
       batchSize = b;
     }
-    data.push(t.data);
+    data.push(tensorData);
     dims.push(shape);
   }
   return { data, dims, batchSize: batching ? batchSize : 1 };
 }
 
-/** Bit mask of the requested outputs (all when `names` is undefined). */
+/**
+ * A typed array the native batcher may read later, on its own thread, without it changing underneath: the
+ * array is borrowed until the request settles, so memory another thread writes (a SharedArrayBuffer) or
+ * that can shrink (a resizable ArrayBuffer) is copied now. A detached buffer has no data to read.
+ */
+function stableView(data: ArrayBufferView, where: string): ArrayBufferView {
+  const buffer = data.buffer;
+  if (buffer.byteLength === 0 && isDetached(buffer)) {
+    throw new InvalidArgumentError(`${where}: its data is on a detached ArrayBuffer (transferred or detached before the call)`);
+  }
+  const shared = typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
+  if (shared || (buffer as { resizable?: boolean }).resizable === true || (buffer as { growable?: boolean }).growable === true) {
+    return (data as Uint8Array).slice();
+  }
+  return data;
+}
+
+/** Whether `buffer` is detached (Node 20 has no `ArrayBuffer.prototype.detached`; a view on it cannot be made). */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** What `enqueue` takes besides the tensors, checked: the binding passes these on as uint32/int64. */
+export interface NativeOptions {
+  priority: number;
+  timeoutUs: number;
+  mask: number;
+}
+
+/** Largest `priority` (Triton's priority is a uint32). */
+export const MAX_PRIORITY = 0xffffffff;
+/** Largest `timeoutMs`: the core keeps deadlines in int64 nanoseconds; 2^53 ns (~104 days) stays exact. */
+export const MAX_TIMEOUT_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1e6);
+
+/** Checks `InferOptions.priority`, `timeoutMs` and `outputs`; a bad value is an InvalidArgumentError. */
+export function prepareOptions(config: ModelConfig, options: InferOptions | undefined): NativeOptions {
+  const opts = options ?? {};
+  const priority = opts.priority ?? 0;
+  if (!Number.isSafeInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
+    throw new InvalidArgumentError(`priority must be an integer in [0, ${MAX_PRIORITY}], got ${String(opts.priority)}`);
+  }
+  const timeoutMs = opts.timeoutMs ?? 0;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new InvalidArgumentError(`timeoutMs must be a number in [0, ${MAX_TIMEOUT_MS}], got ${String(opts.timeoutMs)}`);
+  }
+  return { priority, timeoutUs: Math.round(timeoutMs * 1000), mask: outputMask(config, opts.outputs) };
+}
+
+/**
+ * Bit mask of the requested outputs. All of them when `names` is undefined or empty: an empty list asks
+ * for no output in particular, which Triton and the v2 protocol read as "every output".
+ */
 export function outputMask(config: ModelConfig, names: readonly string[] | undefined): number {
   if (names === undefined) return -1;
   if (!Array.isArray(names)) throw new InvalidInputError(`outputs must be an array of output names`);
+  if (names.length === 0) return -1;
   let mask = 0;
   for (const name of names) {
     const i = config.output.findIndex((o) => o.name === name);
