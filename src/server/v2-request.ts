@@ -6,6 +6,8 @@
 import type { InferOptions, Tensor, TensorMetadata } from '../api-types.js';
 import { dataTypeInfo, isDataType, type DataType } from '../dtypes.js';
 import { InvalidInputError } from '../errors.js';
+import { MAX_PRIORITY, MAX_TIMEOUT_MS } from '../model/input-validation.js';
+import { JsonInteger, parseJsonExact } from './v2-json.js';
 import {
   elementCount,
   flattenJsonData,
@@ -33,11 +35,14 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Parses a JSON request body (or header); malformed text is an `InvalidInputError`. */
+/**
+ * Parses a JSON request body (or header); malformed text is an `InvalidInputError`. Integer literals of
+ * 16+ digits come back as `JsonInteger` (exact digits), see v2-json.ts.
+ */
 export function parseJsonObject(text: Buffer | string, what = 'request body'): Json {
   let value: unknown;
   try {
-    value = JSON.parse(typeof text === 'string' ? text : text.toString('utf8'));
+    value = parseJsonExact(typeof text === 'string' ? text : text.toString('utf8'));
   } catch (err) {
     throw new InvalidInputError(`malformed JSON in ${what}: ${(err as Error).message}`);
   }
@@ -52,11 +57,16 @@ function optionalParameters(obj: Json, what: string): Json {
   return p;
 }
 
-function optionalInteger(params: Json, key: string, what: string): number | undefined {
+/** Largest `parameters.timeout` (microseconds): the embedded API's bound on `timeoutMs`. */
+const MAX_TIMEOUT_US = MAX_TIMEOUT_MS * 1000;
+
+function optionalInteger(params: Json, key: string, what: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = params[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new InvalidInputError(`${what}: parameter "${key}" must be a non-negative integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) {
+    throw new InvalidInputError(
+      `${what}: parameter "${key}" must be an integer in [0, ${max}], got ${JSON.stringify(v) ?? String(v)}`,
+    );
   }
   return v;
 }
@@ -107,18 +117,21 @@ export function decodeInferRequest(
   if (id !== undefined && typeof id !== 'string') throw new InvalidInputError('request "id" must be a string');
   const params = optionalParameters(req, 'request');
   const options: InferOptions = {};
-  const priority = optionalInteger(params, 'priority', 'request');
+  const priority = optionalInteger(params, 'priority', 'request', MAX_PRIORITY);
   if (priority !== undefined) options.priority = priority;
-  const timeoutUs = optionalInteger(params, 'timeout', 'request');
+  const timeoutUs = optionalInteger(params, 'timeout', 'request', MAX_TIMEOUT_US);
   if (timeoutUs !== undefined) options.timeoutMs = timeoutUs / 1000;
   const binaryDefault = optionalBoolean(params, 'binary_data_output', 'request') ?? false;
 
   const inputs = decodeInputs(req['inputs'], binary);
   const plan: ResponsePlan = { binaryDefault };
   if (id !== undefined) plan.id = id;
-  if (req['outputs'] !== undefined) {
-    plan.outputs = decodeOutputRequests(req['outputs'], binaryDefault);
-    options.outputs = plan.outputs.map((o) => o.name);
+  // The v2 spec: without "outputs" every output is returned with default settings. Triton reads an
+  // empty list the same way (no output requested = all of them), and so does serval.
+  const outputs = req['outputs'] === undefined ? [] : decodeOutputRequests(req['outputs'], binaryDefault);
+  if (outputs.length > 0) {
+    plan.outputs = outputs;
+    options.outputs = outputs.map((o) => o.name);
   }
   return { inputs, options, plan };
 }
@@ -141,6 +154,9 @@ function decodeInputs(raw: unknown, binary: Buffer | undefined): Record<string, 
     }
     const shape = item['shape'];
     if (!Array.isArray(shape)) throw new InvalidInputError(`${what}: "shape" must be an array of integers`);
+    if (shape.some((d) => d instanceof JsonInteger)) {
+      throw new InvalidInputError(`${what}: shape ${JSON.stringify(shape)} must hold non-negative integers below 2^53`);
+    }
     const count = elementCount(shape as number[], what);
     const binarySize = optionalInteger(optionalParameters(item, what), 'binary_data_size', what);
 
@@ -160,7 +176,7 @@ function decodeInputs(raw: unknown, binary: Buffer | undefined): Record<string, 
       continue;
     }
     if (item['data'] === undefined) throw new InvalidInputError(`${what} has neither "data" nor binary_data_size`);
-    const values = flattenJsonData(item['data'], what);
+    const values = flattenJsonData(item['data'], shape as number[], what);
     if (values.length !== count) {
       throw new InvalidInputError(
         `${what}: shape ${JSON.stringify(shape)} needs ${count} elements, but "data" has ${values.length}`,

@@ -6,6 +6,7 @@
 import { allocateTensorData, dataTypeInfo, viewTensorData, type DataType, type TensorData } from '../dtypes.js';
 import { InvalidInputError } from '../errors.js';
 import { fromHalfBits, toHalfBits } from './fp16.js';
+import { JsonInteger, numericValue } from './v2-json.js';
 
 const INTEGER_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
   UINT8: [0, 0xff],
@@ -21,6 +22,10 @@ const BIGINT_RANGE: Partial<Record<DataType, readonly [bigint, bigint]>> = {
   INT64: [-0x8000000000000000n, 0x7fffffffffffffffn],
 };
 
+/** Largest finite FP32 and FP16 values. */
+const FP32_MAX = 3.4028234663852886e38;
+const FP16_MAX = 65504;
+
 /** Number of elements a shape holds; throws on a negative or non-integer dimension. */
 export function elementCount(shape: readonly number[], what: string): number {
   let n = 1;
@@ -33,16 +38,32 @@ export function elementCount(shape: readonly number[], what: string): number {
   return n;
 }
 
-/** Flattens nested JSON `data` (`[[1,2],[3,4]]` → `[1,2,3,4]`); flat arrays are returned as they are. */
-export function flattenJsonData(data: unknown, what: string): unknown[] {
-  if (!Array.isArray(data)) throw new InvalidInputError(`${what}: "data" must be an array`);
+/**
+ * The elements of JSON `data`, flat. The v2 protocol allows `data` flat (row-major) or nested as the
+ * shape is (`[[1,2],[3,4]]` for [2,2]); a nested array must follow the shape at every level, so a ragged
+ * one (`[[1,2],[3]]`) is rejected rather than read by its total. A flat array is returned as it is (the
+ * caller checks its length). A rank-0 tensor (shape []) is a one-element flat array, or the bare value.
+ */
+export function flattenJsonData(data: unknown, shape: readonly number[], what: string): unknown[] {
+  if (!Array.isArray(data)) {
+    if (shape.length === 0 && data !== undefined) return [data];
+    throw new InvalidInputError(`${what}: "data" must be an array`);
+  }
   if (!data.some(Array.isArray)) return data;
   const out: unknown[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) for (const x of v) walk(x);
-    else out.push(v);
+  const walk = (v: unknown, depth: number, path: string): void => {
+    const nested = depth < shape.length;
+    if (Array.isArray(v) !== nested || (nested && (v as unknown[]).length !== shape[depth])) {
+      throw new InvalidInputError(
+        `${what}: "data"${path} does not follow shape ${JSON.stringify(shape)}: ` +
+        (nested ? `expected an array of ${shape[depth]} elements` : 'expected a value, found an array') +
+        (Array.isArray(v) && nested ? `, found ${(v as unknown[]).length}` : Array.isArray(v) ? '' : ', found a value'),
+      );
+    }
+    if (!nested) out.push(v);
+    else (v as unknown[]).forEach((x, i) => walk(x, depth + 1, `${path}[${i}]`));
   };
-  walk(data);
+  walk(data, 0, '');
   return out;
 }
 
@@ -67,7 +88,7 @@ export function tensorDataFromJson(type: DataType, values: readonly unknown[], w
     case 'BOOL': {
       const out = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
-        const v = values[i];
+        const v = numericValue(values[i]);
         if (v === true || v === 1) out[i] = 1;
         else if (v !== false && v !== 0) bad(i, 'true or false');
       }
@@ -76,18 +97,33 @@ export function tensorDataFromJson(type: DataType, values: readonly unknown[], w
     case 'FP16': {
       const out = new Uint16Array(n);
       for (let i = 0; i < n; i++) {
-        const v = values[i];
+        const v = numericValue(values[i]);
         if (typeof v !== 'number') bad(i, 'a number');
-        out[i] = toHalfBits(v as number);
+        const bits = toHalfBits(v as number);
+        // A finite literal that rounds to ±Infinity (|v| >= 65520) is out of range, not silently infinite.
+        if ((bits & 0x7fff) === 0x7c00 || !Number.isFinite(v)) bad(i, `a number within ±${FP16_MAX}`);
+        out[i] = bits;
       }
       return out;
     }
-    case 'FP32':
-    case 'FP64': {
-      const out = type === 'FP32' ? new Float32Array(n) : new Float64Array(n);
+    case 'FP32': {
+      const out = new Float32Array(n);
       for (let i = 0; i < n; i++) {
-        const v = values[i];
+        const v = numericValue(values[i]);
         if (typeof v !== 'number') bad(i, 'a number');
+        const f = Math.fround(v as number);
+        // JSON has no Infinity or NaN: a non-finite value is a literal beyond the range (1e39, or 1e400).
+        if (!Number.isFinite(f)) bad(i, `a number within ±${FP32_MAX}`);
+        out[i] = f;
+      }
+      return out;
+    }
+    case 'FP64': {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = numericValue(values[i]);
+        if (typeof v !== 'number') bad(i, 'a number');
+        if (!Number.isFinite(v)) bad(i, `a number within ±${Number.MAX_VALUE}`);
         out[i] = v as number;
       }
       return out;
@@ -98,9 +134,11 @@ export function tensorDataFromJson(type: DataType, values: readonly unknown[], w
       const out = type === 'INT64' ? new BigInt64Array(n) : new BigUint64Array(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'number' || !Number.isInteger(v)) bad(i, 'an integer');
-        const b = BigInt(v as number);
-        if (b < lo || b > hi) bad(i, 'an integer in range');
+        let b: bigint;
+        if (v instanceof JsonInteger) b = BigInt(v.digits); // exact: the literal's digits, never a double
+        else if (typeof v === 'number' && Number.isInteger(v)) b = BigInt(v);
+        else return bad(i, 'an integer');
+        if (b < lo || b > hi) bad(i, `an integer in [${lo}, ${hi}]`);
         out[i] = b;
       }
       return out;
@@ -109,7 +147,7 @@ export function tensorDataFromJson(type: DataType, values: readonly unknown[], w
       const [lo, hi] = INTEGER_RANGE[type]!;
       const out = allocateTensorData(type, n) as Exclude<TensorData, string[] | BigInt64Array | BigUint64Array>;
       for (let i = 0; i < n; i++) {
-        const v = values[i];
+        const v = numericValue(values[i]);
         if (typeof v !== 'number' || !Number.isInteger(v)) bad(i, 'an integer');
         if ((v as number) < lo || (v as number) > hi) bad(i, `an integer in [${lo}, ${hi}]`);
         out[i] = v as number;
