@@ -115,3 +115,18 @@ const HTTP_STATUS: Record<ServalErrorCode, number> = {
 export function httpStatusFor(code: ServalErrorCode): number {
   return HTTP_STATUS[code] ?? 500;
 }
+
+/**
+ * `message` with the absolute model repository path(s) in it made repository-relative, for text sent to
+ * clients: onnxruntime and the config parser name files by absolute path, and a server's directory layout
+ * is not a client's business. `/srv/models/fraud/1/model.onnx` → `fraud/1/model.onnx`.
+ */
+export function redactPaths(message: string, roots: readonly string[]): string {
+  let out = message;
+  for (const root of roots) {
+    if (root.length <= 1) continue;
+    const base = root.endsWith('/') || root.endsWith('\\') ? root.slice(0, -1) : root;
+    out = out.replaceAll(`${base}/`, '').replaceAll(`${base}\\`, '').replaceAll(base, '<model repository>');
+  }
+  return out;
+}

@@ -17,4 +17,6 @@ export type ServingRuntime = Pick<
   | 'unloadModel'
   | 'close'
   | 'policy'
->;
+> &
+  /** The repository, when there is one: its root is redacted from messages sent to clients. */
+  Partial<Pick<Runtime, 'repository'>>;
