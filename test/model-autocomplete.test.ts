@@ -142,6 +142,13 @@ describe('auto-complete', () => {
       expect(config.output).toEqual([{ name: 'y', dataType: 'FP32', dims: [] }]);
     });
 
+    it('accepts config.pbtxt dims [] for a scalar of a model that does not batch', () => {
+      const config = complete('input [{ name: "axis" data_type: TYPE_INT64 dims: [] }]', {
+        inputs: [{ name: 'axis', type: 'int64', shape: [] }], outputs: [{ name: 'y', type: 'float32', shape: [] }],
+      });
+      expect(config.input).toEqual([{ name: 'axis', dataType: 'INT64', dims: [] }]);
+    });
+
     it('bad config: a scalar tensor of a model that batches (it has no batch dimension)', () => {
       const err = completeError('max_batch_size: 4', { inputs: [{ name: 'x', type: 'float32', shape: [] }], outputs: [] });
       expect(err.code).toBe('INVALID_CONFIG');

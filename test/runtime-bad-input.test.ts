@@ -40,6 +40,10 @@ describe('bad input', () => {
     ['unknown output', () => rt.infer('fraud_mlp', { features: features() }, { outputs: ['nope'] }), 'INVALID_INPUT', /unknown output 'nope'/],
     ['negative priority', () => rt.infer('fraud_mlp', { features: features() }, { priority: -1 }), 'INVALID_ARGUMENT', /priority/],
     ['bad timeout', () => rt.infer('fraud_mlp', { features: features() }, { timeoutMs: Number.NaN }), 'INVALID_ARGUMENT', /timeoutMs/],
+    ['priority beyond uint32', () => rt.infer('fraud_mlp', { features: features() }, { priority: 2 ** 32 + 1 }), 'INVALID_ARGUMENT', /priority must be an integer in \[0, 4294967295\], got 4294967297/],
+    ['fractional priority', () => rt.infer('fraud_mlp', { features: features() }, { priority: 1.5 }), 'INVALID_ARGUMENT', /priority/],
+    ['timeout beyond 2^53 ns', () => rt.infer('fraud_mlp', { features: features() }, { timeoutMs: 1e13 }), 'INVALID_ARGUMENT', /timeoutMs must be a number in \[0, 9007199254\]/],
+    ['infinite timeout', () => rt.infer('fraud_mlp', { features: features() }, { timeoutMs: Infinity }), 'INVALID_ARGUMENT', /timeoutMs/],
   ];
 
   for (const [name, call, code, message] of cases) {
