@@ -4,9 +4,9 @@
  * literals of 16 or more digits are therefore carried as `JsonInteger` (their digits); the tensor
  * converter turns them into BigInt for 64-bit types and into a number for every other type.
  *
- * Fast path: a body without a 16-digit run (most float and small-integer bodies) goes straight to
- * `JSON.parse`. Otherwise one regex pass over the text (string literals skipped whole) rewrites each long
- * integer literal into a marked string, and a reviver turns the marks into `JsonInteger`s.
+ * The v2 decoder parses with `JSON.parse` first and comes here only when a 64-bit element is at or beyond
+ * 2^53 (so float bodies never pay for it). One regex pass over the text (string literals skipped whole)
+ * rewrites each long integer literal into a marked string, and a reviver turns the marks into `JsonInteger`s.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -19,7 +19,8 @@ export class JsonInteger {
   }
 }
 
-const LONG_DIGIT_RUN = /\d{16}/;
+// 16 digits after a character that can precede a number: a cheap test that the rewrite has work to do.
+const LONG_DIGIT_RUN = /[[,:\s-]\d{16}/;
 // A JSON string literal (kept as it is; an unterminated one runs to the end, so the pass stays linear on
 // malformed text), or an integer literal of 16+ digits that is not part of a fraction or an exponent (no
 // digit, '.', 'e' or sign before it; no digit, '.' or 'e' after it).

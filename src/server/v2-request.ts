@@ -11,6 +11,7 @@ import { JsonInteger, parseJsonExact } from './v2-json.js';
 import {
   elementCount,
   flattenJsonData,
+  ROUNDED_INTEGER,
   tensorDataFromBinary,
   tensorDataFromJson,
 } from './v2-tensor-data.js';
@@ -36,13 +37,14 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Parses a JSON request body (or header); malformed text is an `InvalidInputError`. Integer literals of
- * 16+ digits come back as `JsonInteger` (exact digits), see v2-json.ts.
+ * Parses a JSON request body (or header); malformed text is an `InvalidInputError`. With `exact`, integer
+ * literals of 16+ digits come back as `JsonInteger` (their digits), see v2-json.ts.
  */
-export function parseJsonObject(text: Buffer | string, what = 'request body'): Json {
+export function parseJsonObject(text: Buffer | string, what = 'request body', exact = false): Json {
   let value: unknown;
   try {
-    value = parseJsonExact(typeof text === 'string' ? text : text.toString('utf8'));
+    const source = typeof text === 'string' ? text : text.toString('utf8');
+    value = exact ? parseJsonExact(source) : JSON.parse(source);
   } catch (err) {
     throw new InvalidInputError(`malformed JSON in ${what}: ${(err as Error).message}`);
   }
@@ -111,7 +113,18 @@ export function decodeInferRequest(
   }
   const jsonPart = headerLength === undefined ? body : body.subarray(0, headerLength);
   const binary = headerLength === undefined ? undefined : body.subarray(headerLength);
-  const req = parseJsonObject(jsonPart, headerLength === undefined ? 'request body' : 'inference header');
+  // JSON.parse first (the fast path for float bodies); a 64-bit element it may have rounded (>= 2^53)
+  // sends the body through the exact parser, which reads such literals digit for digit.
+  try {
+    return decodeJsonRequest(jsonPart, binary, headerLength === undefined ? 'request body' : 'inference header', false);
+  } catch (err) {
+    if (err !== ROUNDED_INTEGER) throw err;
+    return decodeJsonRequest(jsonPart, binary, headerLength === undefined ? 'request body' : 'inference header', true);
+  }
+}
+
+function decodeJsonRequest(jsonPart: Buffer, binary: Buffer | undefined, what: string, exact: boolean): DecodedInferRequest {
+  const req = parseJsonObject(jsonPart, what, exact);
 
   const id = req['id'];
   if (id !== undefined && typeof id !== 'string') throw new InvalidInputError('request "id" must be a string');
@@ -123,7 +136,7 @@ export function decodeInferRequest(
   if (timeoutUs !== undefined) options.timeoutMs = timeoutUs / 1000;
   const binaryDefault = optionalBoolean(params, 'binary_data_output', 'request') ?? false;
 
-  const inputs = decodeInputs(req['inputs'], binary);
+  const inputs = decodeInputs(req['inputs'], binary, exact);
   const plan: ResponsePlan = { binaryDefault };
   if (id !== undefined) plan.id = id;
   // The v2 spec: without "outputs" every output is returned with default settings. Triton reads an
@@ -136,7 +149,7 @@ export function decodeInferRequest(
   return { inputs, options, plan };
 }
 
-function decodeInputs(raw: unknown, binary: Buffer | undefined): Record<string, Tensor> {
+function decodeInputs(raw: unknown, binary: Buffer | undefined, exact: boolean): Record<string, Tensor> {
   if (!Array.isArray(raw) || raw.length === 0) {
     throw new InvalidInputError('request "inputs" must be a non-empty array');
   }
@@ -182,7 +195,7 @@ function decodeInputs(raw: unknown, binary: Buffer | undefined): Record<string, 
         `${what}: shape ${JSON.stringify(shape)} needs ${count} elements, but "data" has ${values.length}`,
       );
     }
-    inputs[name] = { type: datatype, dims: shape as number[], data: tensorDataFromJson(datatype, values, what) };
+    inputs[name] = { type: datatype, dims: shape as number[], data: tensorDataFromJson(datatype, values, what, !exact) };
   }
   if (binary !== undefined && offset !== binary.byteLength) {
     throw new InvalidInputError(

@@ -67,8 +67,17 @@ export function flattenJsonData(data: unknown, shape: readonly number[], what: s
   return out;
 }
 
-/** Converts flat JSON values to the typed array (or string array) for `type`. */
-export function tensorDataFromJson(type: DataType, values: readonly unknown[], what: string): TensorData {
+/**
+ * Thrown by `tensorDataFromJson` when `numbersMayBeRounded` and an INT64/UINT64 element is a number at or
+ * beyond 2^53, which `JSON.parse` may have rounded: the caller parses the text again, exactly.
+ */
+export const ROUNDED_INTEGER: unique symbol = Symbol('a 64-bit integer literal JSON.parse may have rounded');
+
+/**
+ * Converts flat JSON values to the typed array (or string array) for `type`. 64-bit integer elements are
+ * exact when they arrive as `JsonInteger` (see v2-json.ts) or as numbers below 2^53.
+ */
+export function tensorDataFromJson(type: DataType, values: readonly unknown[], what: string, numbersMayBeRounded = false): TensorData {
   const n = values.length;
   const bad = (i: number, expected: string): never => {
     throw new InvalidInputError(
@@ -136,7 +145,10 @@ export function tensorDataFromJson(type: DataType, values: readonly unknown[], w
         const v = values[i];
         let b: bigint;
         if (v instanceof JsonInteger) b = BigInt(v.digits); // exact: the literal's digits, never a double
-        else if (typeof v === 'number' && Number.isInteger(v)) b = BigInt(v);
+        else if (typeof v === 'number' && Number.isInteger(v)) {
+          if (numbersMayBeRounded && !Number.isSafeInteger(v)) throw ROUNDED_INTEGER;
+          b = BigInt(v);
+        }
         else return bad(i, 'an integer');
         if (b < lo || b > hi) bad(i, `an integer in [${lo}, ${hi}]`);
         out[i] = b;
