@@ -8,15 +8,6 @@ import { InvalidInputError } from '../errors.js';
 import { fromHalfBits, toHalfBits } from './fp16.js';
 import { JsonInteger, numericValue } from './v2-json.js';
 
-const INTEGER_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
-  UINT8: [0, 0xff],
-  UINT16: [0, 0xffff],
-  UINT32: [0, 0xffffffff],
-  INT8: [-0x80, 0x7f],
-  INT16: [-0x8000, 0x7fff],
-  INT32: [-0x80000000, 0x7fffffff],
-};
-
 const BIGINT_RANGE: Partial<Record<DataType, readonly [bigint, bigint]>> = {
   UINT64: [0n, 0xffffffffffffffffn],
   INT64: [-0x8000000000000000n, 0x7fffffffffffffffn],
@@ -156,7 +147,7 @@ export function tensorDataFromJson(type: DataType, values: readonly unknown[], w
       return out;
     }
     default: {
-      const [lo, hi] = INTEGER_RANGE[type]!;
+      const [lo, hi] = dataTypeInfo(type).range!;
       const out = allocateTensorData(type, n) as Exclude<TensorData, string[] | BigInt64Array | BigUint64Array>;
       for (let i = 0; i < n; i++) {
         const v = numericValue(values[i]);
