@@ -12,7 +12,7 @@ CompletionDispatcher::CompletionDispatcher(Napi::Env env, Napi::Function make_er
   keys.Set(0u, "type");
   keys.Set(1u, "dims");
   keys.Set(2u, "data");
-  for (uint32_t code = 0; code <= 13; ++code) keys.Set(3 + code, DTypeName(static_cast<DType>(code)));
+  for (uint32_t code = 0; code <= uint32_t(kDTypeMaxCode); ++code) keys.Set(3 + code, DTypeName(static_cast<DType>(code)));
   napi_create_reference(env, keys, 1, &keys_);
   tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
                                         "serval.completions", 0, 1);

@@ -7,20 +7,17 @@ namespace serval::binding {
 
 namespace {
 
+// Index = DType code (row 0: kInvalid), generated from the SERVAL_DTYPES table.
+constexpr napi_typedarray_type kTypedArrayTypes[] = {
+    napi_uint8_array,
+#define SERVAL_DTYPE_JS(name, code, size, v2, js) napi_##js##_array,
+    SERVAL_DTYPES(SERVAL_DTYPE_JS)
+#undef SERVAL_DTYPE_JS
+};
+static_assert(sizeof(kTypedArrayTypes) / sizeof(kTypedArrayTypes[0]) == kDTypeMaxCode + 1);
+
 napi_typedarray_type TypedArrayTypeFor(DType t) {
-  switch (t) {
-    case DType::kBool: case DType::kUint8: return napi_uint8_array;
-    case DType::kUint16: case DType::kFp16: return napi_uint16_array;
-    case DType::kUint32: return napi_uint32_array;
-    case DType::kUint64: return napi_biguint64_array;
-    case DType::kInt8: return napi_int8_array;
-    case DType::kInt16: return napi_int16_array;
-    case DType::kInt32: return napi_int32_array;
-    case DType::kInt64: return napi_bigint64_array;
-    case DType::kFp32: return napi_float32_array;
-    case DType::kFp64: return napi_float64_array;
-    default: return napi_uint8_array;
-  }
+  return DTypeValid(static_cast<int>(t)) ? kTypedArrayTypes[static_cast<int>(t)] : napi_uint8_array;
 }
 
 void PutU32LE(std::vector<uint8_t>* out, uint32_t v) {
@@ -28,25 +25,6 @@ void PutU32LE(std::vector<uint8_t>* out, uint32_t v) {
 }
 
 }  // namespace
-
-const char* DTypeName(DType t) {
-  switch (t) {
-    case DType::kBool: return "BOOL";
-    case DType::kUint8: return "UINT8";
-    case DType::kUint16: return "UINT16";
-    case DType::kUint32: return "UINT32";
-    case DType::kUint64: return "UINT64";
-    case DType::kInt8: return "INT8";
-    case DType::kInt16: return "INT16";
-    case DType::kInt32: return "INT32";
-    case DType::kInt64: return "INT64";
-    case DType::kFp16: return "FP16";
-    case DType::kFp32: return "FP32";
-    case DType::kFp64: return "FP64";
-    case DType::kBytes: return "BYTES";
-    default: return "INVALID";
-  }
-}
 
 bool WriteStrings(Napi::Env env, Napi::Array strings, std::vector<uint8_t>* out) {
   const uint32_t n = strings.Length();

@@ -11,9 +11,6 @@
 
 namespace serval::binding {
 
-// "FP32", "BYTES", ... (the v2 names used by src/dtypes.ts).
-const char* DTypeName(DType t);
-
 // Reads one input. Typed arrays are borrowed: *data/*bytes point into their buffer and *keep receives
 // a reference that must stay alive until the request completes. String arrays are serialised (4-byte
 // length prefix per element) into `owned` at the returned offset (data left null; the caller fixes the
