@@ -117,6 +117,26 @@ describe('nested data follows the shape', () => {
   });
 });
 
+describe('deeply nested data', () => {
+  const deep = (depth: number, leaf: string) =>
+    tensor('FP32', Array(depth).fill(1), `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}`);
+  it('bad input: a value nested 200000 deep in any field is a 400 with a short message', () => {
+    const deepObject = '{"a":'.repeat(200_000) + '1' + '}'.repeat(200_000);
+    invalidOnBothPaths(tensor('FP32', [1], `[${deepObject}]`), /element 0 is an object, expected a number for FP32/);
+    invalidOnBothPaths(tensor(deepObject as never, [1], '[1]').replace(`"${deepObject}"`, deepObject), /unknown datatype an object/);
+    invalidOnBothPaths(`{"parameters":{"priority":${deepObject}},"inputs":[]}`, /"priority" must be an integer in \[0, 4294967295\], got an object/);
+    // 2^53+1 sends the body to the exact parser, whose reviver meets the deep value.
+    invalidOnBothPaths(tensor('INT64', [2], `[9007199254740993,${deepObject}]`), /./);
+  });
+
+  it('200000 levels decode without recursion', () => {
+    for (const d of bothPaths(deep(200_000, '7'))) expect(Array.from(d.inputs['x']!.data as Float32Array)).toEqual([7]);
+  });
+  it('bad input: one level too many, 200000 deep, is a 400 with a short message (not a stack overflow)', () => {
+    invalidOnBothPaths(deep(200_000, '[7]'), /"data"\[0\]\[0\]\[0\]\[0\]\[0\]\[0\]\[0\]\[0\]\.\.\. does not follow shape \[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,\.\.\. \(200000 dimensions\)\]: expected a value, found an array$/);
+  });
+});
+
 describe('float literals within the type range', () => {
   it('bad input: beyond FP32, FP16 and FP64 range (never a silent Infinity)', () => {
     invalidOnBothPaths(tensor('FP32', [2], '[1, 1e39]'), /element 1 is 1e\+39, expected a number within ±3.40282346638528\d*e\+38 for FP32/);

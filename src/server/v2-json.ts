@@ -43,12 +43,28 @@ export function parseJsonExact(text: string): unknown {
   try {
     return JSON.parse(rewritten, (_key, value: unknown) =>
       typeof value === 'string' && value.startsWith(MARK) && MARKED.test(value) ? new JsonInteger(value.slice(MARK.length)) : value);
-  } catch {
-    return JSON.parse(text); // malformed: report the position in the client's text, not in the rewrite
+  } catch (err) {
+    JSON.parse(text); // malformed: throws with the position in the client's text, not in the rewrite
+    throw err; // well formed but too deep for the reviver: never fall back to a parse that rounds
   }
 }
 
 /** `value` as a number: a `JsonInteger` becomes the nearest double; anything else is returned as it is. */
 export function numericValue(value: unknown): unknown {
   return value instanceof JsonInteger ? Number(value.digits) : value;
+}
+
+/**
+ * A short JSON rendering of a client value for an error message: at most `max` characters, and never a
+ * throw (a value nested 100,000 deep overflows `JSON.stringify`'s stack).
+ */
+export function jsonPreview(value: unknown, max = 80): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) text = Array.isArray(value) ? 'an array' : typeof value === 'object' && value !== null ? 'an object' : String(value);
+  return text.length > max ? `${text.slice(0, max)}...` : text;
 }

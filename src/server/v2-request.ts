@@ -7,11 +7,12 @@ import type { InferOptions, Tensor, TensorMetadata } from '../api-types.js';
 import { dataTypeInfo, isDataType, type DataType } from '../dtypes.js';
 import { InvalidInputError } from '../errors.js';
 import { MAX_PRIORITY, MAX_TIMEOUT_MS } from '../model/input-validation.js';
-import { JsonInteger, parseJsonExact } from './v2-json.js';
+import { JsonInteger, jsonPreview, parseJsonExact } from './v2-json.js';
 import {
   elementCount,
   flattenJsonData,
   ROUNDED_INTEGER,
+  shapeText,
   tensorDataFromBinary,
   tensorDataFromJson,
 } from './v2-tensor-data.js';
@@ -67,7 +68,7 @@ function optionalInteger(params: Json, key: string, what: string, max = Number.M
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) {
     throw new InvalidInputError(
-      `${what}: parameter "${key}" must be an integer in [0, ${max}], got ${JSON.stringify(v) ?? String(v)}`,
+      `${what}: parameter "${key}" must be an integer in [0, ${max}], got ${jsonPreview(v)}`,
     );
   }
   return v;
@@ -163,12 +164,12 @@ function decodeInputs(raw: unknown, binary: Buffer | undefined, exact: boolean):
     if (Object.hasOwn(inputs, name)) throw new InvalidInputError(`${what} appears more than once`);
     const datatype = item['datatype'];
     if (!isDataType(datatype)) {
-      throw new InvalidInputError(`${what}: unknown datatype ${JSON.stringify(datatype)}`);
+      throw new InvalidInputError(`${what}: unknown datatype ${jsonPreview(datatype)}`);
     }
     const shape = item['shape'];
     if (!Array.isArray(shape)) throw new InvalidInputError(`${what}: "shape" must be an array of integers`);
     if (shape.some((d) => d instanceof JsonInteger)) {
-      throw new InvalidInputError(`${what}: shape ${JSON.stringify(shape)} must hold non-negative integers below 2^53`);
+      throw new InvalidInputError(`${what}: shape ${shapeText(shape)} must hold non-negative integers below 2^53`);
     }
     const count = elementCount(shape as number[], what);
     const binarySize = optionalInteger(optionalParameters(item, what), 'binary_data_size', what);
@@ -192,7 +193,7 @@ function decodeInputs(raw: unknown, binary: Buffer | undefined, exact: boolean):
     const values = flattenJsonData(item['data'], shape as number[], what);
     if (values.length !== count) {
       throw new InvalidInputError(
-        `${what}: shape ${JSON.stringify(shape)} needs ${count} elements, but "data" has ${values.length}`,
+        `${what}: shape ${shapeText(shape)} needs ${count} elements, but "data" has ${values.length}`,
       );
     }
     inputs[name] = { type: datatype, dims: shape as number[], data: tensorDataFromJson(datatype, values, what, !exact) };

@@ -6,7 +6,7 @@
 import { allocateTensorData, dataTypeInfo, viewTensorData, type DataType, type TensorData } from '../dtypes.js';
 import { InvalidInputError } from '../errors.js';
 import { fromHalfBits, toHalfBits } from './fp16.js';
-import { JsonInteger, numericValue } from './v2-json.js';
+import { JsonInteger, jsonPreview, numericValue } from './v2-json.js';
 
 const BIGINT_RANGE: Partial<Record<DataType, readonly [bigint, bigint]>> = {
   UINT64: [0n, 0xffffffffffffffffn],
@@ -22,7 +22,7 @@ export function elementCount(shape: readonly number[], what: string): number {
   let n = 1;
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) {
-      throw new InvalidInputError(`${what}: shape ${JSON.stringify(shape)} must hold non-negative integers`);
+      throw new InvalidInputError(`${what}: shape ${shapeText(shape)} must hold non-negative integers`);
     }
     n *= d;
   }
@@ -41,21 +41,45 @@ export function flattenJsonData(data: unknown, shape: readonly number[], what: s
     throw new InvalidInputError(`${what}: "data" must be an array`);
   }
   if (!data.some(Array.isArray)) return data;
+  // Depth-first with an explicit stack: a client picks the nesting depth (shape [1,1,...,1]), so no recursion.
   const out: unknown[] = [];
-  const walk = (v: unknown, depth: number, path: string): void => {
+  const stack: Nested[] = [{ v: data, depth: 0, index: 0, parent: undefined }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const { v, depth } = node;
     const nested = depth < shape.length;
     if (Array.isArray(v) !== nested || (nested && (v as unknown[]).length !== shape[depth])) {
       throw new InvalidInputError(
-        `${what}: "data"${path} does not follow shape ${JSON.stringify(shape)}: ` +
+        `${what}: "data"${nestedPath(node)} does not follow shape ${shapeText(shape)}: ` +
         (nested ? `expected an array of ${shape[depth]} elements` : 'expected a value, found an array') +
         (Array.isArray(v) && nested ? `, found ${(v as unknown[]).length}` : Array.isArray(v) ? '' : ', found a value'),
       );
     }
-    if (!nested) out.push(v);
-    else (v as unknown[]).forEach((x, i) => walk(x, depth + 1, `${path}[${i}]`));
-  };
-  walk(data, 0, '');
+    if (!nested) {
+      out.push(v);
+      continue;
+    }
+    const items = v as unknown[];
+    for (let i = items.length - 1; i >= 0; i--) stack.push({ v: items[i], depth: depth + 1, index: i, parent: node });
+  }
   return out;
+}
+
+interface Nested { v: unknown; depth: number; index: number; parent: Nested | undefined }
+
+/** A client's shape for a message: `[2,3]`, abbreviated past 16 dimensions (a client picks the rank). */
+export function shapeText(shape: readonly unknown[]): string {
+  if (!shape.every((d) => typeof d === 'number')) return jsonPreview(shape);
+  return shape.length > 16 ? `${JSON.stringify(shape.slice(0, 16)).slice(0, -1)},... (${shape.length} dimensions)]` : JSON.stringify(shape);
+}
+
+/** `[0][2]` for a nested element (the outermost 8 levels, then `...`). */
+function nestedPath(node: Nested): string {
+  const indices: number[] = [];
+  for (let n: Nested | undefined = node; n?.parent; n = n.parent) indices.push(n.index);
+  indices.reverse();
+  const shown = indices.slice(0, 8).map((i) => `[${i}]`).join('');
+  return indices.length > 8 ? `${shown}...` : shown;
 }
 
 /**
@@ -72,7 +96,7 @@ export function tensorDataFromJson(type: DataType, values: readonly unknown[], w
   const n = values.length;
   const bad = (i: number, expected: string): never => {
     throw new InvalidInputError(
-      `${what}: element ${i} is ${JSON.stringify(values[i]) ?? String(values[i])}, expected ${expected} for ${type}`,
+      `${what}: element ${i} is ${jsonPreview(values[i])}, expected ${expected} for ${type}`,
     );
   };
   switch (type) {
