@@ -44,23 +44,27 @@ export function flattenJsonData(data: unknown, shape: readonly number[], what: s
   // Depth-first with an explicit stack: a client picks the nesting depth (shape [1,1,...,1]), so no recursion.
   const out: unknown[] = [];
   const stack: Nested[] = [{ v: data, depth: 0, index: 0, parent: undefined }];
+  const mismatch = (node: Nested): InvalidInputError => {
+    const nested = node.depth < shape.length;
+    const found = Array.isArray(node.v) ? (nested ? `, found ${(node.v as unknown[]).length}` : '') : ', found a value';
+    return new InvalidInputError(
+      `${what}: "data"${nestedPath(node)} does not follow shape ${shapeText(shape)}: ` +
+      `${nested ? `expected an array of ${shape[node.depth]} elements` : 'expected a value, found an array'}${found}`,
+    );
+  };
   while (stack.length > 0) {
     const node = stack.pop()!;
-    const { v, depth } = node;
-    const nested = depth < shape.length;
-    if (Array.isArray(v) !== nested || (nested && (v as unknown[]).length !== shape[depth])) {
-      throw new InvalidInputError(
-        `${what}: "data"${nestedPath(node)} does not follow shape ${shapeText(shape)}: ` +
-        (nested ? `expected an array of ${shape[depth]} elements` : 'expected a value, found an array') +
-        (Array.isArray(v) && nested ? `, found ${(v as unknown[]).length}` : Array.isArray(v) ? '' : ', found a value'),
-      );
-    }
-    if (!nested) {
-      out.push(v);
+    const items = node.v;
+    if (!Array.isArray(items) || items.length !== shape[node.depth]) throw mismatch(node);
+    if (node.depth === shape.length - 1) {
+      // The innermost level holds most elements: values, copied without a stack entry each.
+      for (let i = 0; i < items.length; i++) {
+        if (Array.isArray(items[i])) throw mismatch({ v: items[i], depth: node.depth + 1, index: i, parent: node });
+        out.push(items[i]);
+      }
       continue;
     }
-    const items = v as unknown[];
-    for (let i = items.length - 1; i >= 0; i--) stack.push({ v: items[i], depth: depth + 1, index: i, parent: node });
+    for (let i = items.length - 1; i >= 0; i--) stack.push({ v: items[i], depth: node.depth + 1, index: i, parent: node });
   }
   return out;
 }
@@ -156,15 +160,21 @@ export function tensorDataFromJson(type: DataType, values: readonly unknown[], w
     case 'UINT64': {
       const [lo, hi] = BIGINT_RANGE[type]!;
       const out = type === 'INT64' ? new BigInt64Array(n) : new BigUint64Array(n);
+      const signed = type === 'INT64';
       for (let i = 0; i < n; i++) {
         const v = values[i];
+        if (typeof v === 'number' && Number.isSafeInteger(v)) {
+          // The common case: exact as a double, and within INT64 (UINT64 only needs the sign).
+          if (!signed && v < 0) bad(i, `an integer in [${lo}, ${hi}]`);
+          out[i] = BigInt(v);
+          continue;
+        }
         let b: bigint;
         if (v instanceof JsonInteger) b = BigInt(v.digits); // exact: the literal's digits, never a double
         else if (typeof v === 'number' && Number.isInteger(v)) {
-          if (numbersMayBeRounded && !Number.isSafeInteger(v)) throw ROUNDED_INTEGER;
+          if (numbersMayBeRounded) throw ROUNDED_INTEGER;
           b = BigInt(v);
-        }
-        else return bad(i, 'an integer');
+        } else return bad(i, 'an integer');
         if (b < lo || b > hi) bad(i, `an integer in [${lo}, ${hi}]`);
         out[i] = b;
       }
