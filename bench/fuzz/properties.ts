@@ -203,7 +203,7 @@ const scalarRequestArb = fc.record({
   ctor: fc.constantFrom(...CTORS),
   priority: fc.oneof({ weight: 6, arbitrary: fc.oneof(fc.constant(undefined), fc.nat(4)) }, { weight: 1, arbitrary: fc.oneof(fc.double(), fc.constant(2 ** 32 + 1)) }),
   timeoutMs: fc.oneof({ weight: 6, arbitrary: fc.oneof(fc.constant(undefined), fc.nat(1000)) }, { weight: 1, arbitrary: fc.double() }),
-  outputs: fc.oneof({ weight: 6, arbitrary: fc.oneof(fc.constant(undefined), fc.subarray(['shifted', 'total', 'count_out'])) }, { weight: 1, arbitrary: fc.subarray(['shifted', 'nope']) }),
+  outputs: fc.oneof({ weight: 6, arbitrary: fc.oneof(fc.constant(undefined), fc.subarray(['shifted', 'total', 'count_out'])) }, { weight: 1, arbitrary: fc.oneof(fc.subarray(['shifted', 'nope']), fc.constant(['shifted', 'shifted'])) }),
 });
 
 /**

@@ -151,11 +151,15 @@ export function outputMask(config: ModelConfig, names: readonly string[] | undef
   if (!Array.isArray(names)) throw new InvalidInputError(`outputs must be an array of output names`);
   if (names.length === 0) return -1;
   let mask = 0;
+  const seen = new Set<string>();
   for (const name of names) {
     const i = config.output.findIndex((o) => o.name === name);
     if (i < 0) {
       throw new InvalidInputError(`unknown output '${String(name)}' for model '${config.name}' (has ${config.output.map((o) => `'${o.name}'`).join(', ')})`);
     }
+    // A repeat would add its bit twice and select another output.
+    if (seen.has(name)) throw new InvalidInputError(`output '${name}' of model '${config.name}' is requested more than once`);
+    seen.add(name);
     mask += 2 ** i;
   }
   return mask;
