@@ -44,6 +44,7 @@ describe('bad input', () => {
     ['priority beyond uint32', () => rt.infer('fraud_mlp', { features: features() }, { priority: 2 ** 32 + 1 }), 'INVALID_ARGUMENT', /priority must be an integer in \[0, 4294967295\], got 4294967297/],
     ['fractional priority', () => rt.infer('fraud_mlp', { features: features() }, { priority: 1.5 }), 'INVALID_ARGUMENT', /priority/],
     ['timeout beyond 2^53 ns', () => rt.infer('fraud_mlp', { features: features() }, { timeoutMs: 1e13 }), 'INVALID_ARGUMENT', /timeoutMs must be a number in \[0, 9007199254\]/],
+    ['signal that is not an AbortSignal', () => rt.infer('fraud_mlp', { features: features() }, { signal: {} as AbortSignal }), 'INVALID_ARGUMENT', /signal must be an AbortSignal/],
     ['infinite timeout', () => rt.infer('fraud_mlp', { features: features() }, { timeoutMs: Infinity }), 'INVALID_ARGUMENT', /timeoutMs/],
   ];
 

@@ -128,7 +128,7 @@ export const MAX_PRIORITY = 0xffffffff;
 /** Largest `timeoutMs`: the core keeps deadlines in int64 nanoseconds; 2^53 ns (~104 days) stays exact. */
 export const MAX_TIMEOUT_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1e6);
 
-/** Checks `InferOptions.priority`, `timeoutMs` and `outputs`; a bad value is an InvalidArgumentError. */
+/** Checks `InferOptions.priority`, `timeoutMs`, `signal` and `outputs`; a bad option is an InvalidArgumentError (outputs: InvalidInputError). */
 export function prepareOptions(config: ModelConfig, options: InferOptions | undefined): NativeOptions {
   const opts = options ?? {};
   const priority = opts.priority ?? 0;
@@ -138,6 +138,9 @@ export function prepareOptions(config: ModelConfig, options: InferOptions | unde
   const timeoutMs = opts.timeoutMs ?? 0;
   if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs > MAX_TIMEOUT_MS) {
     throw new InvalidArgumentError(`timeoutMs must be a number in [0, ${MAX_TIMEOUT_MS}], got ${String(opts.timeoutMs)}`);
+  }
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`signal must be an AbortSignal, got ${typeof opts.signal === 'object' ? 'another object' : typeof opts.signal}`);
   }
   return { priority, timeoutUs: Math.round(timeoutMs * 1000), mask: outputMask(config, opts.outputs) };
 }
