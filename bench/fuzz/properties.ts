@@ -187,10 +187,11 @@ function typedArray(ctor: Ctor, values: readonly number[], memory: Memory): Arra
   return view;
 }
 
-/** After the call: what happens to memory serval promised to copy (never to memory it borrows). */
+/** Right after the call: the caller writes, shrinks or transfers its memory (serval copied it during the call). */
 function disturb(view: ArrayBufferView, memory: Memory): void {
   if (memory === 'shared') new Uint8Array(view.buffer).fill(0xff);
   if (memory === 'resizable' || memory === 'tracking') (view.buffer as ArrayBuffer & { resize(n: number): void }).resize(0);
+  if (memory === 'plain') new Uint8Array(structuredClone(view.buffer, { transfer: [view.buffer as ArrayBuffer] })).fill(0xff);
 }
 
 const memoryArb = fc.constantFrom<Memory>('plain', 'plain', 'shared', 'resizable', 'tracking', 'detached');
@@ -208,8 +209,8 @@ const scalarRequestArb = fc.record({
 
 /**
  * Embedded `infer` on the scalar_io model: accepted requests give exactly the outputs onnxruntime computes
- * (shifted = values + offset in float32, total = their sum, count copied), even when the caller's shared or
- * resizable memory changes right after the call; rejected ones are a ServalError with a 4xx code.
+ * (shifted = values + offset in float32, total = their sum, count copied), even when the caller writes,
+ * shrinks or transfers its memory right after the call; rejected ones are a ServalError with a 4xx code.
  */
 export function embeddedInferProperty(rt: Runtime, tally?: { accepted: number; rejected: number }) {
   return fc.asyncProperty(scalarRequestArb, async (r) => {

@@ -96,7 +96,6 @@ void CompletionDispatcher::Settle(Napi::Env env, InferenceRequest& req, napi_val
   if (!ctx) return;
   req.user_data = nullptr;
   if (outstanding_ > 0) --outstanding_;
-  for (napi_ref ref : ctx->keepalive) napi_delete_reference(env, ref);
   if (req.status.ok()) {
     napi_value result;
     napi_create_object(env, &result);

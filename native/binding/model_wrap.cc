@@ -197,12 +197,10 @@ Napi::Value ModelWrap::Enqueue(const Napi::CallbackInfo& info) {
   bool ok = true;
   for (size_t i = 0; i < n && ok; ++i) {
     InputData& in = req->inputs[i];
-    napi_ref keep = nullptr;
     size_t offset = SIZE_MAX;
     ok = ReadTensorData(env, inputs.Get(uint32_t(i)), spec_->inputs[i].dtype, &in.data, &in.byte_size, &offset,
-                        &req->owned_bytes, &keep) &&
+                        &req->owned_bytes) &&
          ArrayToDims(env, dims.Get(uint32_t(i)), &in.dims);
-    if (keep) ctx->keepalive.push_back(keep);
     owned_offsets[i] = offset;
   }
   if (ok) {
@@ -220,7 +218,6 @@ Napi::Value ModelWrap::Enqueue(const Napi::CallbackInfo& info) {
     }
   }
   if (!ok) {
-    for (napi_ref r : ctx->keepalive) napi_delete_reference(env, r);
     delete ctx;
     return env.Undefined();
   }

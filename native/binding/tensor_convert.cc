@@ -47,10 +47,9 @@ bool WriteStrings(Napi::Env env, Napi::Array strings, std::vector<uint8_t>* out)
 }
 
 bool ReadTensorData(Napi::Env env, Napi::Value value, DType dtype, const uint8_t** data, size_t* bytes,
-                    size_t* owned_offset, std::vector<uint8_t>* owned, napi_ref* keep) {
+                    size_t* owned_offset, std::vector<uint8_t>* owned) {
   *data = nullptr;
   *bytes = 0;
-  *keep = nullptr;
   if (dtype == DType::kBytes) {
     if (!value.IsArray()) {
       Napi::TypeError::New(env, "BYTES tensor data must be an array of strings").ThrowAsJavaScriptException();
@@ -88,25 +87,15 @@ bool ReadTensorData(Napi::Env env, Napi::Value value, DType dtype, const uint8_t
     e.ThrowAsJavaScriptException();
     return false;
   }
-  const size_t elem = DTypeSize(dtype);
-  const size_t byte_length = length * elem;
-  bool plain = false;
-  napi_is_arraybuffer(env, buffer, &plain);
-  if (!plain) {
-    // A SharedArrayBuffer: another thread may write it while the request waits. src/ copies these (and
-    // resizable buffers) before the call; copying here too keeps the binding safe on its own.
-    *owned_offset = owned->size();
-    const uint8_t* src = static_cast<const uint8_t*>(raw);
-    if (byte_length) owned->insert(owned->end(), src, src + byte_length);
-    *bytes = byte_length;
-    return true;
-  }
-  *data = static_cast<const uint8_t*>(raw);
+  // Copied now, not borrowed until the batch forms: a reference keeps the typed array alive but not its
+  // memory, which the caller can transfer (structuredClone, postMessage) and the new owner free while the
+  // request is queued (a segfault on the batcher thread), shrink (resizable buffers) or write from another
+  // thread (SharedArrayBuffer). One memcpy on the calling thread buys the caller the array back at once.
+  const size_t byte_length = length * DTypeSize(dtype);
+  *owned_offset = owned->size();
+  const uint8_t* src = static_cast<const uint8_t*>(raw);
+  if (byte_length) owned->insert(owned->end(), src, src + byte_length);
   *bytes = byte_length;
-  if (napi_create_reference(env, value, 1, keep) != napi_ok) {
-    Napi::Error::New(env, "cannot reference input buffer").ThrowAsJavaScriptException();
-    return false;
-  }
   return true;
 }
 

@@ -60,7 +60,7 @@ export function prepareInputs(config: ModelConfig, inputs: InferInputs): NativeI
       const want = spec.dataType === 'BYTES' ? 'an array of strings' : dataTypeInfo(spec.dataType).arrayType;
       throw new InvalidInputError(`${where} (${spec.dataType}) needs data as ${want}`);
     }
-    const tensorData = spec.dataType === 'BYTES' ? t.data : stableView(t.data as ArrayBufferView, where);
+    if (spec.dataType !== 'BYTES') rejectDetached(t.data as ArrayBufferView, where);
     if (spec.dataType === 'BYTES') {
       const bad = (t.data as unknown[]).findIndex((e) => typeof e !== 'string' || e.includes('\u0000'));
       if (bad >= 0) {
@@ -83,27 +83,21 @@ export function prepareInputs(config: ModelConfig, inputs: InferInputs): NativeI
       }
       batchSize = b;
     }
-    data.push(tensorData);
+    data.push(t.data);
     dims.push(shape);
   }
   return { data, dims, batchSize: batching ? batchSize : 1 };
 }
 
 /**
- * A typed array the native batcher may read later, on its own thread, without it changing underneath: the
- * array is borrowed until the request settles, so memory another thread writes (a SharedArrayBuffer) or
- * that can shrink (a resizable ArrayBuffer) is copied now. A detached buffer has no data to read.
+ * A typed array on a detached buffer has no data: an InvalidArgumentError (not an empty tensor). Other
+ * typed arrays (SharedArrayBuffer and resizable memory included) are copied by the binding during the call,
+ * so the caller may reuse, transfer or shrink them as soon as `infer` returns.
  */
-function stableView(data: ArrayBufferView, where: string): ArrayBufferView {
-  const buffer = data.buffer;
-  if (buffer.byteLength === 0 && isDetached(buffer)) {
+function rejectDetached(data: ArrayBufferView, where: string): void {
+  if (data.buffer.byteLength === 0 && isDetached(data.buffer)) {
     throw new InvalidArgumentError(`${where}: its data is on a detached ArrayBuffer (transferred or detached before the call)`);
   }
-  const shared = typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
-  if (shared || (buffer as { resizable?: boolean }).resizable === true || (buffer as { growable?: boolean }).growable === true) {
-    return (data as Uint8Array).slice();
-  }
-  return data;
 }
 
 /** Whether `buffer` is detached (Node 20 has no `ArrayBuffer.prototype.detached`; a view on it cannot be made). */
