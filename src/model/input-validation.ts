@@ -54,7 +54,12 @@ export function prepareInputs(config: ModelConfig, inputs: InferInputs): NativeI
     const expected = batching ? [-1, ...spec.dims] : spec.dims;
     const ok = shape.length === expected.length && expected.every((e, i) => e === -1 || e === shape[i]);
     if (!ok) {
-      throw new InvalidInputError(`${where} has shape [${shape.join(',')}], expected [${expected.join(',')}]`);
+      // onnxruntime reports a tensor whose shape the model does not declare as [] too, so a rank-0 input
+      // may in truth take any rank: say how to serve one.
+      const hint = expected.length === 0
+        ? ' (a scalar; if the model takes another rank, as one that declares no shape can, list the input\'s dims in config.pbtxt)'
+        : '';
+      throw new InvalidInputError(`${where} has shape [${shape.join(',')}], expected [${expected.join(',')}]${hint}`);
     }
     if (!dataMatchesType(spec.dataType, t.data)) {
       const want = spec.dataType === 'BYTES' ? 'an array of strings' : dataTypeInfo(spec.dataType).arrayType;
