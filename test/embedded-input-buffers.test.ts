@@ -55,12 +55,12 @@ const detached = new Float32Array([1, 2, 3, 4]);
 structuredClone(detached.buffer, { transfer: [detached.buffer] });
 report('detached', await call(detached));
 
-// 16 MB transferred away right after the call, its new owner dropped and collected while the request is
+// 4 MB transferred away right after the call, its new owner dropped and collected while the request is
 // queued behind busy ones (the memory was freed under the batcher: a segfault).
-const N = 4 * 1024 * 1024;
+const N = 1024 * 1024;
 const reshape = (data) => rt.infer('reshape', { data: { data, dims: [N] }, shape: { data: new BigInt64Array([BigInt(N / 4), 4n]), dims: [2] } });
 let intact = 0;
-for (let k = 0; k < 5; k++) {
+for (let k = 0; k < 3; k++) {
   const ahead = Array.from({ length: 3 }, () => reshape(new Float32Array(N).fill(1)));
   const big = new Float32Array(N).fill(7);
   const pending = reshape(big);
@@ -96,7 +96,7 @@ describe('embedded input buffers that change under a queued request', () => {
       'resizable-shrunk': { y: [5, 6, 7, 8] },
       'resizable-grown': { y: [1, 1, 2, 2] },
       'detached': { code: 'INVALID_ARGUMENT' },
-      'transferred-after-call': { intact: 5 },
+      'transferred-after-call': { intact: 3 },
       'after': { y: [4, 3, 2, 1] },
     });
   });

@@ -38,21 +38,23 @@ function values(type: DataType, count: number): TensorData {
 
 const lower = (t: DataType) => t.toLowerCase();
 
+// One server for the whole sweep: identity_rank0 ... identity_rank5.
+const repo = generatedRepo(Object.fromEntries(SHAPES.map((s) => [`identity_rank${s.length}`, { onnx: buildIdentityAtShape(s) }])));
+let server: RunningServer;
+beforeAll(async () => { server = await startServer({ runtimeOptions: { modelRepository: repo.root }, port: 0 }); });
+afterAll(async () => { await server?.close(); repo.cleanup(); });
+
 describe.each(SHAPES.map((s) => [s.length, s] as const))('every type at rank %i', (rank, shape) => {
   const count = shape.reduce((a, b) => a * b, 1);
   const inputs = Object.fromEntries(DATA_TYPES.map((t) => [t, values(t, count)])) as Record<DataType, TensorData>;
   const model = `identity_rank${rank}`;
-  const repo = generatedRepo({ [model]: { onnx: buildIdentityAtShape(shape) } });
-  let server: RunningServer;
   let expected: Record<string, ort.Tensor>;
   beforeAll(async () => {
-    server = await startServer({ runtimeOptions: { modelRepository: repo.root }, port: 0 });
     const session = await ort.InferenceSession.create(`${repo.root}/${model}/1/model.onnx`);
     const feeds = Object.fromEntries(DATA_TYPES.map((t) => [`in_${lower(t)}`, new ort.Tensor(toOrtType(t) as 'float32', inputs[t] as Float32Array, shape)]));
     expected = await session.run(feeds);
     await session.release();
   });
-  afterAll(async () => { await server?.close(); repo.cleanup(); });
 
   /** The response's outputs, read back through serval's decoder (the response is a request's mirror). */
   function outputsOf(raw: Buffer, headerLength: number | undefined) {
