@@ -123,10 +123,13 @@ export function httpStatusFor(code: ServalErrorCode): number {
  */
 export function redactPaths(message: string, roots: readonly string[]): string {
   let out = message;
-  for (const root of roots) {
+  // Longest first: one root may contain another (`/private/tmp/m` and `/tmp/m` on macOS).
+  for (const root of [...roots].sort((a, b) => b.length - a.length)) {
     if (root.length <= 1) continue;
     const base = root.endsWith('/') || root.endsWith('\\') ? root.slice(0, -1) : root;
-    out = out.replaceAll(`${base}/`, '').replaceAll(`${base}\\`, '').replaceAll(base, '<model repository>');
+    // A path under the root loses the root and its separator; the root on its own is named.
+    const pattern = new RegExp(`${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:[/\\\\](?=[^\\s/\\\\]))?`, 'g');
+    out = out.replace(pattern, (m) => (m.length > base.length ? '' : '<model repository>'));
   }
   return out;
 }
