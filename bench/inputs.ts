@@ -116,8 +116,8 @@ async function requestsFromFile(model: ModelInfo, path: string): Promise<WireTen
         : (value as { content?: unknown[]; shape?: number[] });
       if (!Array.isArray(content)) throw new BenchError('INVALID_FILE', `${path}: data[${r}].${input.name} must be an array or {content, shape}`);
       const what = `${path}: data[${r}].${input.name}`;
-      const flat = asFileError(() => flattenJsonData(content, what));
       const dims = shape ?? resolveShape(input, undefined);
+      const flat = asFileError(() => flattenJsonData(content, dims, what));
       if (elementCount(dims) !== flat.length) throw new BenchError('INVALID_FILE', `${what} has ${flat.length} elements for shape [${dims}]`);
       const data = asFileError(() => tensorDataFromJson(datatype, flat, what));
       return { name: input.name, datatype, shape: dims, data };

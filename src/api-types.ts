@@ -73,7 +73,12 @@ export interface RuntimeOptions {
 
 export type RuntimeEvent =
   | { kind: 'model-state'; model: string; version: number; state: ModelState; reason?: string }
-  | { kind: 'instance-restarted'; model: string; version: number; instance: number; reason: string };
+  | { kind: 'instance-restarted'; model: string; version: number; instance: number; reason: string }
+  /**
+   * The default warmup (one zero-filled request, run when config.pbtxt has no `model_warmup`) failed: zeros
+   * are not a valid input for every model. The instance serves anyway; a failing `model_warmup` fails the load.
+   */
+  | { kind: 'warmup-failed'; model: string; version: number; instance: number; reason: string };
 
 export interface InferOptions {
   /** Model version; the newest ready version when omitted. */

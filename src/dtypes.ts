@@ -22,32 +22,48 @@ export type TensorData =
   | Float32Array | Float64Array | Uint16Array | Int8Array | Int16Array | Int32Array | BigInt64Array
   | Uint8Array | Uint32Array | BigUint64Array | string[];
 
+/** The JavaScript container of a fixed-width type's elements. */
+type TypedArrayCtor =
+  | Float32ArrayConstructor | Float64ArrayConstructor | Uint8ArrayConstructor | Uint16ArrayConstructor
+  | Uint32ArrayConstructor | Int8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor
+  | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
+
 interface DataTypeInfo {
   readonly name: DataType;
   readonly triton: string;
   readonly ort: OrtType;
   /** Bytes per element; 0 for BYTES (variable length). */
   readonly size: number;
-  /** Code shared with native/core/dtype.h. */
+  /** Code shared with native/core/dtype.h (SERVAL_DTYPES). */
   readonly nativeCode: number;
+  /** The typed array that holds the elements; undefined for BYTES (a string array). */
+  readonly array: TypedArrayCtor | undefined;
+  /** The constructor's name, as `dataMatchesType` compares (typed arrays from another realm included). */
   readonly arrayType: string;
+  /** Smallest and largest value of an integer type that fits a JavaScript number; undefined otherwise. */
+  readonly range: readonly [number, number] | undefined;
 }
 
-const TABLE: readonly DataTypeInfo[] = [
-  { name: 'BOOL', triton: 'TYPE_BOOL', ort: 'bool', size: 1, nativeCode: 1, arrayType: 'Uint8Array' },
-  { name: 'UINT8', triton: 'TYPE_UINT8', ort: 'uint8', size: 1, nativeCode: 2, arrayType: 'Uint8Array' },
-  { name: 'UINT16', triton: 'TYPE_UINT16', ort: 'uint16', size: 2, nativeCode: 3, arrayType: 'Uint16Array' },
-  { name: 'UINT32', triton: 'TYPE_UINT32', ort: 'uint32', size: 4, nativeCode: 4, arrayType: 'Uint32Array' },
-  { name: 'UINT64', triton: 'TYPE_UINT64', ort: 'uint64', size: 8, nativeCode: 5, arrayType: 'BigUint64Array' },
-  { name: 'INT8', triton: 'TYPE_INT8', ort: 'int8', size: 1, nativeCode: 6, arrayType: 'Int8Array' },
-  { name: 'INT16', triton: 'TYPE_INT16', ort: 'int16', size: 2, nativeCode: 7, arrayType: 'Int16Array' },
-  { name: 'INT32', triton: 'TYPE_INT32', ort: 'int32', size: 4, nativeCode: 8, arrayType: 'Int32Array' },
-  { name: 'INT64', triton: 'TYPE_INT64', ort: 'int64', size: 8, nativeCode: 9, arrayType: 'BigInt64Array' },
-  { name: 'FP16', triton: 'TYPE_FP16', ort: 'float16', size: 2, nativeCode: 10, arrayType: 'Uint16Array' },
-  { name: 'FP32', triton: 'TYPE_FP32', ort: 'float32', size: 4, nativeCode: 11, arrayType: 'Float32Array' },
-  { name: 'FP64', triton: 'TYPE_FP64', ort: 'float64', size: 8, nativeCode: 12, arrayType: 'Float64Array' },
-  { name: 'BYTES', triton: 'TYPE_STRING', ort: 'string', size: 0, nativeCode: 13, arrayType: 'Array' },
-];
+/** One row per data type: adding a type is a row here and a row in native/core/dtype.h. */
+const ROWS = [
+  ['BOOL', 'TYPE_BOOL', 'bool', 1, 1, Uint8Array, [0, 1]],
+  ['UINT8', 'TYPE_UINT8', 'uint8', 1, 2, Uint8Array, [0, 0xff]],
+  ['UINT16', 'TYPE_UINT16', 'uint16', 2, 3, Uint16Array, [0, 0xffff]],
+  ['UINT32', 'TYPE_UINT32', 'uint32', 4, 4, Uint32Array, [0, 0xffffffff]],
+  ['UINT64', 'TYPE_UINT64', 'uint64', 8, 5, BigUint64Array, undefined],
+  ['INT8', 'TYPE_INT8', 'int8', 1, 6, Int8Array, [-0x80, 0x7f]],
+  ['INT16', 'TYPE_INT16', 'int16', 2, 7, Int16Array, [-0x8000, 0x7fff]],
+  ['INT32', 'TYPE_INT32', 'int32', 4, 8, Int32Array, [-0x80000000, 0x7fffffff]],
+  ['INT64', 'TYPE_INT64', 'int64', 8, 9, BigInt64Array, undefined],
+  ['FP16', 'TYPE_FP16', 'float16', 2, 10, Uint16Array, undefined],
+  ['FP32', 'TYPE_FP32', 'float32', 4, 11, Float32Array, undefined],
+  ['FP64', 'TYPE_FP64', 'float64', 8, 12, Float64Array, undefined],
+  ['BYTES', 'TYPE_STRING', 'string', 0, 13, undefined, undefined],
+] as const satisfies readonly (readonly [DataType, string, OrtType, number, number, TypedArrayCtor | undefined, readonly [number, number] | undefined])[];
+
+const TABLE: readonly DataTypeInfo[] = ROWS.map(([name, triton, ort, size, nativeCode, array, range]) => ({
+  name, triton, ort, size, nativeCode, array, arrayType: array?.name ?? 'Array', range,
+}));
 
 const BY_NAME = new Map(TABLE.map((t) => [t.name, t]));
 const BY_TRITON = new Map(TABLE.map((t) => [t.triton, t]));
@@ -85,19 +101,8 @@ export function toOrtType(name: DataType): OrtType {
 
 /** Allocates the typed array that holds `count` elements of `type` (an empty string array for BYTES). */
 export function allocateTensorData(type: DataType, count: number): TensorData {
-  switch (type) {
-    case 'BOOL': case 'UINT8': return new Uint8Array(count);
-    case 'UINT16': case 'FP16': return new Uint16Array(count);
-    case 'UINT32': return new Uint32Array(count);
-    case 'UINT64': return new BigUint64Array(count);
-    case 'INT8': return new Int8Array(count);
-    case 'INT16': return new Int16Array(count);
-    case 'INT32': return new Int32Array(count);
-    case 'INT64': return new BigInt64Array(count);
-    case 'FP32': return new Float32Array(count);
-    case 'FP64': return new Float64Array(count);
-    case 'BYTES': return new Array<string>(count).fill('');
-  }
+  const Array_ = dataTypeInfo(type).array;
+  return Array_ ? new Array_(count) : new Array<string>(count).fill('');
 }
 
 /** Whether `data` is the JavaScript container serval uses for `type`. */
@@ -109,19 +114,8 @@ export function dataMatchesType(type: DataType, data: unknown): boolean {
 
 /** Wraps `byteLength` bytes of `buffer` at `byteOffset` in the typed array for `type` (no copy). */
 export function viewTensorData(type: DataType, buffer: ArrayBufferLike, byteOffset: number, byteLength: number): TensorData {
-  const size = dataTypeInfo(type).size;
-  const n = size === 0 ? 0 : byteLength / size;
-  switch (type) {
-    case 'BYTES': throw new TypeError('BYTES tensors have no fixed-width view');
-    case 'BOOL': case 'UINT8': return new Uint8Array(buffer, byteOffset, n);
-    case 'UINT16': case 'FP16': return new Uint16Array(buffer, byteOffset, n);
-    case 'UINT32': return new Uint32Array(buffer, byteOffset, n);
-    case 'UINT64': return new BigUint64Array(buffer, byteOffset, n);
-    case 'INT8': return new Int8Array(buffer, byteOffset, n);
-    case 'INT16': return new Int16Array(buffer, byteOffset, n);
-    case 'INT32': return new Int32Array(buffer, byteOffset, n);
-    case 'INT64': return new BigInt64Array(buffer, byteOffset, n);
-    case 'FP32': return new Float32Array(buffer, byteOffset, n);
-    case 'FP64': return new Float64Array(buffer, byteOffset, n);
-  }
+  const { array, size } = dataTypeInfo(type);
+  if (!array) throw new TypeError('BYTES tensors have no fixed-width view');
+  // Every constructor in the table takes (buffer, byteOffset, length); the union does not type-check as one.
+  return new (array as Uint8ArrayConstructor)(buffer as ArrayBuffer, byteOffset, byteLength / size) as TensorData;
 }

@@ -127,3 +127,21 @@ const HTTP_STATUS: Record<ServalErrorCode, number> = {
 export function httpStatusFor(code: ServalErrorCode): number {
   return HTTP_STATUS[code] ?? 500;
 }
+
+/**
+ * `message` with the absolute model repository path(s) in it made repository-relative, for text sent to
+ * clients: onnxruntime and the config parser name files by absolute path, and a server's directory layout
+ * is not a client's business. `/srv/models/fraud/1/model.onnx` → `fraud/1/model.onnx`.
+ */
+export function redactPaths(message: string, roots: readonly string[]): string {
+  let out = message;
+  // Longest first: one root may contain another (`/private/tmp/m` and `/tmp/m` on macOS).
+  for (const root of [...roots].sort((a, b) => b.length - a.length)) {
+    if (root.length <= 1) continue;
+    const base = root.endsWith('/') || root.endsWith('\\') ? root.slice(0, -1) : root;
+    // A path under the root loses the root and its separator; the root on its own is named.
+    const pattern = new RegExp(`${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:[/\\\\](?=[^\\s/\\\\]))?`, 'g');
+    out = out.replace(pattern, (m) => (m.length > base.length ? '' : '<model repository>'));
+  }
+  return out;
+}

@@ -129,10 +129,30 @@ describe('auto-complete', () => {
       expect(err.message).toBe(`${FILE}: the model's input "c" has type 'complex64', which serval does not serve`);
     });
 
-    it('rejects auto-completing a tensor whose shape the model does not declare', () => {
-      const err = completeError('max_batch_size: 0', { inputs: [{ name: 'x', type: 'float32', shape: [] }], outputs: [] });
+    it('completes a rank-0 (scalar) tensor as dims [] on a model that does not batch', () => {
+      const config = complete('', {
+        inputs: [{ name: 'axis', type: 'int64', shape: [] }, { name: 'x', type: 'float32', shape: ['n', 3] }],
+        outputs: [{ name: 'y', type: 'float32', shape: [] }],
+      });
+      expect(config.maxBatchSize).toBe(0);
+      expect(config.input).toEqual([
+        { name: 'axis', dataType: 'INT64', dims: [] },
+        { name: 'x', dataType: 'FP32', dims: [-1, 3] },
+      ]);
+      expect(config.output).toEqual([{ name: 'y', dataType: 'FP32', dims: [] }]);
+    });
+
+    it('accepts config.pbtxt dims [] for a scalar of a model that does not batch', () => {
+      const config = complete('input [{ name: "axis" data_type: TYPE_INT64 dims: [] }]', {
+        inputs: [{ name: 'axis', type: 'int64', shape: [] }], outputs: [{ name: 'y', type: 'float32', shape: [] }],
+      });
+      expect(config.input).toEqual([{ name: 'axis', dataType: 'INT64', dims: [] }]);
+    });
+
+    it('bad config: a scalar tensor of a model that batches (it has no batch dimension)', () => {
+      const err = completeError('max_batch_size: 4', { inputs: [{ name: 'x', type: 'float32', shape: [] }], outputs: [] });
       expect(err.code).toBe('INVALID_CONFIG');
-      expect(err.message).toContain('cannot auto-complete input "x": the model does not declare its shape');
+      expect(err.message).toMatch(/max_batch_size.*is 4 but the model's input "x" has no variable batch dimension \(shape \[\]\)/);
     });
 
     it('rejects warmup data for an input the model lacks, of the wrong type, or missing an input', () => {

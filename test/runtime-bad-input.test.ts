@@ -38,8 +38,14 @@ describe('bad input', () => {
       ids: { data: new BigInt64Array(8), dims: [2, 4] }, flags: { data: new Uint8Array(4), dims: [1, 4] },
       text: { data: ['a', 'b'], dims: [2, 1] } }), 'INVALID_INPUT', /disagree on the batch size/],
     ['unknown output', () => rt.infer('fraud_mlp', { features: features() }, { outputs: ['nope'] }), 'INVALID_INPUT', /unknown output 'nope'/],
+    ['output requested twice', () => rt.infer('fraud_mlp', { features: features() }, { outputs: ['probability', 'probability'] }), 'INVALID_INPUT', /output 'probability' of model 'fraud_mlp' is requested more than once/],
     ['negative priority', () => rt.infer('fraud_mlp', { features: features() }, { priority: -1 }), 'INVALID_ARGUMENT', /priority/],
     ['bad timeout', () => rt.infer('fraud_mlp', { features: features() }, { timeoutMs: Number.NaN }), 'INVALID_ARGUMENT', /timeoutMs/],
+    ['priority beyond uint32', () => rt.infer('fraud_mlp', { features: features() }, { priority: 2 ** 32 + 1 }), 'INVALID_ARGUMENT', /priority must be an integer in \[0, 4294967295\], got 4294967297/],
+    ['fractional priority', () => rt.infer('fraud_mlp', { features: features() }, { priority: 1.5 }), 'INVALID_ARGUMENT', /priority/],
+    ['timeout beyond 2^53 ns', () => rt.infer('fraud_mlp', { features: features() }, { timeoutMs: 1e13 }), 'INVALID_ARGUMENT', /timeoutMs must be a number in \[0, 9007199254\]/],
+    ['signal that is not an AbortSignal', () => rt.infer('fraud_mlp', { features: features() }, { signal: {} as AbortSignal }), 'INVALID_ARGUMENT', /signal must be an AbortSignal/],
+    ['infinite timeout', () => rt.infer('fraud_mlp', { features: features() }, { timeoutMs: Infinity }), 'INVALID_ARGUMENT', /timeoutMs/],
   ];
 
   for (const [name, call, code, message] of cases) {

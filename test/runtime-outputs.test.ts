@@ -78,6 +78,13 @@ describe('bundled models match onnxruntime-node', () => {
     const one = await rt.infer('image_cnn', { image: { data: x, dims: [1, 3, 32, 32] } }, { outputs: ['logits'] });
     expect(Object.keys(one)).toEqual(['logits']);
   });
+
+  it('an empty outputs list returns every output, as no list does', async () => {
+    const x = new Float32Array(3 * 32 * 32);
+    const all = await rt.infer('image_cnn', { image: { data: x, dims: [1, 3, 32, 32] } });
+    const empty = await rt.infer('image_cnn', { image: { data: x, dims: [1, 3, 32, 32] } }, { outputs: [] });
+    expect(Object.keys(empty)).toEqual(Object.keys(all));
+  });
 });
 
 describe('every onnxruntime tensor type round-trips', () => {

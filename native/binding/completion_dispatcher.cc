@@ -12,7 +12,7 @@ CompletionDispatcher::CompletionDispatcher(Napi::Env env, Napi::Function make_er
   keys.Set(0u, "type");
   keys.Set(1u, "dims");
   keys.Set(2u, "data");
-  for (uint32_t code = 0; code <= 13; ++code) keys.Set(3 + code, DTypeName(static_cast<DType>(code)));
+  for (uint32_t code = 0; code <= uint32_t(kDTypeMaxCode); ++code) keys.Set(3 + code, DTypeName(static_cast<DType>(code)));
   napi_create_reference(env, keys, 1, &keys_);
   tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
                                         "serval.completions", 0, 1);
@@ -96,7 +96,6 @@ void CompletionDispatcher::Settle(Napi::Env env, InferenceRequest& req, napi_val
   if (!ctx) return;
   req.user_data = nullptr;
   if (outstanding_ > 0) --outstanding_;
-  for (napi_ref ref : ctx->keepalive) napi_delete_reference(env, ref);
   if (req.status.ok()) {
     napi_value result;
     napi_create_object(env, &result);

@@ -32,7 +32,6 @@ struct JsOutputKeys {
 // Per-request JS state, stored in InferenceRequest::user_data. Created and destroyed on the JS thread.
 struct JsRequestContext {
   napi_deferred deferred = nullptr;
-  std::vector<napi_ref> keepalive;               // borrowed input buffers
   std::shared_ptr<const JsOutputKeys> keys;      // output names for the result object
 };
 

@@ -1,5 +1,8 @@
 #include "model_wrap.h"
 
+#include <cmath>
+#include <string>
+
 #include "core/instance_registry.h"
 #include "tensor_convert.h"
 
@@ -36,6 +39,21 @@ bool ReadTensorSpecs(Napi::Env env, Napi::Value v, std::vector<TensorSpec>* out)
     if (!ArrayToDims(env, t.Get("dims"), &s.dims)) return false;
     out->push_back(std::move(s));
   }
+  return true;
+}
+
+// An integral number in [lo, hi], or a pending TypeError (code INVALID_ARGUMENT) naming `what`: the
+// binding never truncates a request option silently (src/model/input-validation.ts checks them first).
+bool ReadIntegral(Napi::Env env, Napi::Value v, double lo, double hi, const char* what, double* out) {
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : std::nan("");
+  if (!(d >= lo && d <= hi) || std::trunc(d) != d) {
+    Napi::TypeError e = Napi::TypeError::New(env, std::string("enqueue: ") + what + " must be an integer in [" +
+                                                      std::to_string(int64_t(lo)) + ", " + std::to_string(int64_t(hi)) + "]");
+    e.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
+    e.ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = d;
   return true;
 }
 
@@ -166,6 +184,21 @@ Napi::Value ModelWrap::Enqueue(const Napi::CallbackInfo& info) {
   Napi::Array inputs = info[0].As<Napi::Array>();
   Napi::Array dims = info[1].As<Napi::Array>();
   const size_t n = spec_->inputs.size();
+  // Deadlines are int64 nanoseconds: 2^53 ns bounds the timeout so the product stays exact and in range.
+  constexpr double kMaxSafe = 9007199254740991.0;
+  double batch_size = 0, priority = 0, timeout_us = 0, id = 0, slo_us = 0;
+  if (!ReadIntegral(env, info[2], 0, 4294967295.0, "batchSize", &batch_size) ||
+      !ReadIntegral(env, info[3], 0, 4294967295.0, "priority", &priority) ||
+      !ReadIntegral(env, info[4], 0, std::floor(kMaxSafe / 1000), "timeoutUs", &timeout_us) ||
+      !ReadIntegral(env, info[6], 0, kMaxSafe, "requestId", &id) ||
+      (info.Length() > 7 && !info[7].IsUndefined() &&
+       !ReadIntegral(env, info[7], 0, std::floor(kMaxSafe / 1000), "sloUs", &slo_us))) {
+    return env.Undefined();
+  }
+  if (!info[5].IsNumber()) {
+    Napi::TypeError::New(env, "enqueue: outputMask must be a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   if (inputs.Length() != n || dims.Length() != n) {
     Napi::TypeError::New(env, "enqueue: expected " + std::to_string(n) + " inputs").ThrowAsJavaScriptException();
     return env.Undefined();
@@ -178,19 +211,19 @@ Napi::Value ModelWrap::Enqueue(const Napi::CallbackInfo& info) {
   bool ok = true;
   for (size_t i = 0; i < n && ok; ++i) {
     InputData& in = req->inputs[i];
-    napi_ref keep = nullptr;
     size_t offset = SIZE_MAX;
     ok = ReadTensorData(env, inputs.Get(uint32_t(i)), spec_->inputs[i].dtype, &in.data, &in.byte_size, &offset,
-                        &req->owned_bytes, &keep) &&
+                        &req->owned_bytes) &&
          ArrayToDims(env, dims.Get(uint32_t(i)), &in.dims);
-    if (keep) ctx->keepalive.push_back(keep);
     owned_offsets[i] = offset;
   }
   if (ok) {
     for (size_t i = 0; i < n; ++i) {
       if (owned_offsets[i] != SIZE_MAX) req->inputs[i].data = req->owned_bytes.data() + owned_offsets[i];
       size_t elem = DTypeSize(spec_->inputs[i].dtype);
-      if (elem && static_cast<int64_t>(req->inputs[i].byte_size) != ElementCount(req->inputs[i].dims) * int64_t(elem)) {
+      bool negative = false;
+      for (int64_t d : req->inputs[i].dims) negative = negative || d < 0;
+      if (negative || (elem && static_cast<int64_t>(req->inputs[i].byte_size) != ElementCount(req->inputs[i].dims) * int64_t(elem))) {
         Napi::TypeError::New(env, "input '" + spec_->inputs[i].name + "' byte length does not match its dims")
             .ThrowAsJavaScriptException();
         ok = false;
@@ -199,17 +232,15 @@ Napi::Value ModelWrap::Enqueue(const Napi::CallbackInfo& info) {
     }
   }
   if (!ok) {
-    for (napi_ref r : ctx->keepalive) napi_delete_reference(env, r);
     delete ctx;
     return env.Undefined();
   }
-  req->batch_size = info[2].As<Napi::Number>().Uint32Value();
-  req->priority_level = info[3].As<Napi::Number>().Uint32Value();
-  req->timeout_ns = info[4].As<Napi::Number>().Int64Value() * 1000;
-  if (info.Length() > 7 && info[7].IsNumber()) req->slo_ns = info[7].As<Napi::Number>().Int64Value() * 1000;
+  req->batch_size = static_cast<uint32_t>(batch_size);
+  req->priority_level = static_cast<uint32_t>(priority);
+  req->timeout_ns = static_cast<int64_t>(timeout_us) * 1000;
+  req->slo_ns = static_cast<int64_t>(slo_us) * 1000;
   double mask = info[5].As<Napi::Number>().DoubleValue();
-  req->output_mask = mask < 0 ? ~0ull : static_cast<uint64_t>(mask);
-  int64_t id = info[6].As<Napi::Number>().Int64Value();
+  req->output_mask = mask < 0 || !(mask < 18446744073709551616.0) ? ~0ull : static_cast<uint64_t>(mask);
   req->id = static_cast<uint64_t>(id);
   req->cancellable = id != 0;
   napi_value promise;

@@ -1,25 +1,23 @@
 #include "tensor_convert.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace serval::binding {
 
 namespace {
 
+// Index = DType code (row 0: kInvalid), generated from the SERVAL_DTYPES table.
+constexpr napi_typedarray_type kTypedArrayTypes[] = {
+    napi_uint8_array,
+#define SERVAL_DTYPE_JS(name, code, size, v2, js) napi_##js##_array,
+    SERVAL_DTYPES(SERVAL_DTYPE_JS)
+#undef SERVAL_DTYPE_JS
+};
+static_assert(sizeof(kTypedArrayTypes) / sizeof(kTypedArrayTypes[0]) == kDTypeMaxCode + 1);
+
 napi_typedarray_type TypedArrayTypeFor(DType t) {
-  switch (t) {
-    case DType::kBool: case DType::kUint8: return napi_uint8_array;
-    case DType::kUint16: case DType::kFp16: return napi_uint16_array;
-    case DType::kUint32: return napi_uint32_array;
-    case DType::kUint64: return napi_biguint64_array;
-    case DType::kInt8: return napi_int8_array;
-    case DType::kInt16: return napi_int16_array;
-    case DType::kInt32: return napi_int32_array;
-    case DType::kInt64: return napi_bigint64_array;
-    case DType::kFp32: return napi_float32_array;
-    case DType::kFp64: return napi_float64_array;
-    default: return napi_uint8_array;
-  }
+  return DTypeValid(static_cast<int>(t)) ? kTypedArrayTypes[static_cast<int>(t)] : napi_uint8_array;
 }
 
 void PutU32LE(std::vector<uint8_t>* out, uint32_t v) {
@@ -27,25 +25,6 @@ void PutU32LE(std::vector<uint8_t>* out, uint32_t v) {
 }
 
 }  // namespace
-
-const char* DTypeName(DType t) {
-  switch (t) {
-    case DType::kBool: return "BOOL";
-    case DType::kUint8: return "UINT8";
-    case DType::kUint16: return "UINT16";
-    case DType::kUint32: return "UINT32";
-    case DType::kUint64: return "UINT64";
-    case DType::kInt8: return "INT8";
-    case DType::kInt16: return "INT16";
-    case DType::kInt32: return "INT32";
-    case DType::kInt64: return "INT64";
-    case DType::kFp16: return "FP16";
-    case DType::kFp32: return "FP32";
-    case DType::kFp64: return "FP64";
-    case DType::kBytes: return "BYTES";
-    default: return "INVALID";
-  }
-}
 
 bool WriteStrings(Napi::Env env, Napi::Array strings, std::vector<uint8_t>* out) {
   const uint32_t n = strings.Length();
@@ -68,10 +47,9 @@ bool WriteStrings(Napi::Env env, Napi::Array strings, std::vector<uint8_t>* out)
 }
 
 bool ReadTensorData(Napi::Env env, Napi::Value value, DType dtype, const uint8_t** data, size_t* bytes,
-                    size_t* owned_offset, std::vector<uint8_t>* owned, napi_ref* keep) {
+                    size_t* owned_offset, std::vector<uint8_t>* owned) {
   *data = nullptr;
   *bytes = 0;
-  *keep = nullptr;
   if (dtype == DType::kBytes) {
     if (!value.IsArray()) {
       Napi::TypeError::New(env, "BYTES tensor data must be an array of strings").ThrowAsJavaScriptException();
@@ -86,18 +64,38 @@ bool ReadTensorData(Napi::Env env, Napi::Value value, DType dtype, const uint8_t
     Napi::TypeError::New(env, "tensor data must be a typed array").ThrowAsJavaScriptException();
     return false;
   }
-  auto ta = value.As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != TypedArrayTypeFor(dtype)) {
+  // Raw napi calls, not Napi::TypedArray::ArrayBuffer(): that wrapper fails (and aborts the process on
+  // its pending exception) when the typed array sits on a SharedArrayBuffer.
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* raw = nullptr;
+  napi_value buffer;
+  size_t byte_offset = 0;
+  if (napi_get_typedarray_info(env, value, &type, &length, &raw, &buffer, &byte_offset) != napi_ok) {
+    Napi::TypeError::New(env, "cannot read the tensor's typed array").ThrowAsJavaScriptException();
+    return false;
+  }
+  if (type != TypedArrayTypeFor(dtype)) {
     Napi::TypeError::New(env, std::string("typed array type does not match ") + DTypeName(dtype)).ThrowAsJavaScriptException();
     return false;
   }
-  Napi::ArrayBuffer ab = ta.ArrayBuffer();
-  *data = static_cast<const uint8_t*>(ab.Data()) + ta.ByteOffset();
-  *bytes = ta.ByteLength();
-  if (napi_create_reference(env, value, 1, keep) != napi_ok) {
-    Napi::Error::New(env, "cannot reference input buffer").ThrowAsJavaScriptException();
+  bool detached = false;
+  napi_is_detached_arraybuffer(env, buffer, &detached);
+  if (detached) {
+    Napi::TypeError e = Napi::TypeError::New(env, "tensor data is on a detached ArrayBuffer");
+    e.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
+    e.ThrowAsJavaScriptException();
     return false;
   }
+  // Copied now, not borrowed until the batch forms: a reference keeps the typed array alive but not its
+  // memory, which the caller can transfer (structuredClone, postMessage) and the new owner free while the
+  // request is queued (a segfault on the batcher thread), shrink (resizable buffers) or write from another
+  // thread (SharedArrayBuffer). One memcpy on the calling thread buys the caller the array back at once.
+  const size_t byte_length = length * DTypeSize(dtype);
+  *owned_offset = owned->size();
+  const uint8_t* src = static_cast<const uint8_t*>(raw);
+  if (byte_length) owned->insert(owned->end(), src, src + byte_length);
+  *bytes = byte_length;
   return true;
 }
 
@@ -145,11 +143,13 @@ bool ArrayToDims(Napi::Env env, Napi::Value value, std::vector<int64_t>* dims) {
   dims->resize(a.Length());
   for (uint32_t i = 0; i < a.Length(); ++i) {
     Napi::Value d = a.Get(i);
-    if (!d.IsNumber()) {
-      Napi::TypeError::New(env, "dims must be an array of numbers").ThrowAsJavaScriptException();
+    double v = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : std::nan("");
+    // Integers in [-1, 2^53) (-1: a variable dimension of a model's spec); never truncated here.
+    if (!(v >= -1 && v <= 9007199254740991.0) || std::trunc(v) != v) {
+      Napi::TypeError::New(env, "dims must be an array of integers >= -1").ThrowAsJavaScriptException();
       return false;
     }
-    (*dims)[i] = d.As<Napi::Number>().Int64Value();
+    (*dims)[i] = static_cast<int64_t>(v);
   }
   return true;
 }

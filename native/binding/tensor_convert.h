@@ -11,15 +11,11 @@
 
 namespace serval::binding {
 
-// "FP32", "BYTES", ... (the v2 names used by src/dtypes.ts).
-const char* DTypeName(DType t);
-
-// Reads one input. Typed arrays are borrowed: *data/*bytes point into their buffer and *keep receives
-// a reference that must stay alive until the request completes. String arrays are serialised (4-byte
-// length prefix per element) into `owned` at the returned offset (data left null; the caller fixes the
-// pointer once `owned` stops growing). Returns false with a pending TypeError on a type mismatch.
+// Reads one input into `owned` at the returned offset (data left null; the caller fixes the pointer once
+// `owned` stops growing): typed arrays are copied (the caller may reuse, transfer or detach them as soon as
+// this returns), string arrays serialised (4-byte length prefix per element). Returns false with a pending TypeError on a type mismatch or a detached buffer.
 bool ReadTensorData(Napi::Env env, Napi::Value value, DType dtype, const uint8_t** data, size_t* bytes,
-                    size_t* owned_offset, std::vector<uint8_t>* owned, napi_ref* keep);
+                    size_t* owned_offset, std::vector<uint8_t>* owned);
 
 // Serialises a JS string array into the length-prefixed layout (appends to `out`).
 bool WriteStrings(Napi::Env env, Napi::Array strings, std::vector<uint8_t>* out);

@@ -125,6 +125,10 @@ function runtimeEventLogger(logger: Logger): { log: (e: RuntimeEvent) => void; s
   const last = new Map<string, ModelState>();
   let running = false;
   const log = (e: RuntimeEvent): void => {
+    if (e.kind === 'warmup-failed') {
+      logger.warn('default warmup failed; the model serves anyway', { model: e.model, version: e.version, instance: e.instance, reason: e.reason });
+      return;
+    }
     if (e.kind !== 'model-state') {
       logger.warn('instance restarted', { model: e.model, version: e.version, instance: e.instance, reason: e.reason });
       return;

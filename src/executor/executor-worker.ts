@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { loadAddon } from '../binding.js';
+import { dataTypeInfo, fromOrtType } from '../dtypes.js';
 import { modelInfoFromSession } from '../repository/autocomplete.js';
 import { EmulatedDevice } from './emulated-device.js';
 import type { ExecutorWorkerData, FromWorker, ToWorker, WarmupStep, WarmupTensor } from './protocol.js';
@@ -18,16 +19,12 @@ let crashOnNextBatch = false;
 
 
 type TypedArrayCtor = new (n: number | ArrayBufferLike) => ArrayBufferView;
-const TYPED_ARRAYS: Record<string, TypedArrayCtor> = {
-  bool: Uint8Array, uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, float16: Uint16Array,
-  uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
-  int64: BigInt64Array, uint64: BigUint64Array,
-};
 
 function warmupTensor(t: WarmupTensor): ort.Tensor {
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.ortType === 'string') return new ort.Tensor('string', new Array<string>(count).fill(''), t.dims);
-  const Ctor = TYPED_ARRAYS[t.ortType];
+  const type = fromOrtType(t.ortType);
+  const Ctor = type && (dataTypeInfo(type).array as TypedArrayCtor | undefined);
   if (!Ctor) throw new Error(`warmup: unsupported tensor type ${t.ortType}`);
   let view: ArrayBufferView;
   if (t.file) {
@@ -48,8 +45,13 @@ function stepFeeds(step: WarmupStep): Record<string, ort.Tensor> {
 
 async function warmup(session: ort.InferenceSession, steps: WarmupStep[]): Promise<void> {
   for (const step of steps) {
-    const feeds = stepFeeds(step);
-    for (let i = 0; i < Math.max(1, step.count); i++) await session.run(feeds);
+    try {
+      const feeds = stepFeeds(step);
+      for (let i = 0; i < Math.max(1, step.count); i++) await session.run(feeds);
+    } catch (err) {
+      if (step.required) throw err;
+      post({ kind: 'warmup-skipped', message: (err as Error).message ?? String(err) });
+    }
   }
 }
 

@@ -24,6 +24,8 @@ export interface InstanceExecutorOptions {
   intraOpThreads: number;
   /** Called when the worker died unexpectedly, before it is restarted. */
   onCrash: (reason: string) => void;
+  /** Called when a warmup step that is not required failed (the instance serves anyway). */
+  onWarmupSkipped?: (reason: string) => void;
 }
 
 export class InstanceExecutor {
@@ -129,6 +131,7 @@ export class InstanceExecutor {
     const start = skipWarmup ? { ...this.start!, warmup: [] } : this.start!;
     return new Promise((resolve, reject) => {
       const onMessage = (m: FromWorker) => {
+        if (m.kind === 'warmup-skipped') this.options.onWarmupSkipped?.(m.message);
         if (m.kind === 'serving') { worker.off('message', onMessage); resolve(); }
         if (m.kind === 'warmup-failed' || m.kind === 'load-failed') { worker.off('message', onMessage); reject(new Error(m.message)); }
       };

@@ -10,7 +10,8 @@ export interface ExecutorWorkerData {
 }
 
 export interface WarmupTensor { name: string; ortType: string; dims: number[]; fill: 'zero' | 'random'; file?: string }
-export interface WarmupStep { tensors: WarmupTensor[]; count: number }
+/** `required`: a failure fails the load (config.pbtxt `model_warmup`); otherwise it is reported and serving starts. */
+export interface WarmupStep { tensors: WarmupTensor[]; count: number; required: boolean }
 
 export type ToWorker =
   | {
@@ -29,4 +30,6 @@ export type FromWorker =
   /** The fastest run of each calibration step, in ms (same order as the steps). */
   | { kind: 'calibrated'; ms: number[] }
   | { kind: 'warmup-failed'; message: string }
+  /** A warmup step that is not required failed; serving starts anyway. */
+  | { kind: 'warmup-skipped'; message: string }
   | { kind: 'stopped' };

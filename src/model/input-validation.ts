@@ -4,9 +4,9 @@
  * Every failure is an InvalidInputError naming the model, the input and what was expected.
  */
 import { dataMatchesType, dataTypeInfo, fromOrtType, isDataType, type DataType } from '../dtypes.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidArgumentError, InvalidInputError } from '../errors.js';
 import type { ModelConfig } from '../repository/model-config.js';
-import type { InferInputs } from '../api-types.js';
+import type { InferInputs, InferOptions } from '../api-types.js';
 
 export interface NativeInputs {
   data: unknown[];
@@ -54,12 +54,18 @@ export function prepareInputs(config: ModelConfig, inputs: InferInputs): NativeI
     const expected = batching ? [-1, ...spec.dims] : spec.dims;
     const ok = shape.length === expected.length && expected.every((e, i) => e === -1 || e === shape[i]);
     if (!ok) {
-      throw new InvalidInputError(`${where} has shape [${shape.join(',')}], expected [${expected.join(',')}]`);
+      // onnxruntime reports a tensor whose shape the model does not declare as [] too, so a rank-0 input
+      // may in truth take any rank: say how to serve one.
+      const hint = expected.length === 0
+        ? ' (a scalar; if the model takes another rank, as one that declares no shape can, list the input\'s dims in config.pbtxt)'
+        : '';
+      throw new InvalidInputError(`${where} has shape [${shape.join(',')}], expected [${expected.join(',')}]${hint}`);
     }
     if (!dataMatchesType(spec.dataType, t.data)) {
       const want = spec.dataType === 'BYTES' ? 'an array of strings' : dataTypeInfo(spec.dataType).arrayType;
       throw new InvalidInputError(`${where} (${spec.dataType}) needs data as ${want}`);
     }
+    if (spec.dataType !== 'BYTES') rejectDetached(t.data as ArrayBufferView, where);
     if (spec.dataType === 'BYTES') {
       const bad = (t.data as unknown[]).findIndex((e) => typeof e !== 'string' || e.includes('\u0000'));
       if (bad >= 0) {
@@ -88,16 +94,80 @@ export function prepareInputs(config: ModelConfig, inputs: InferInputs): NativeI
   return { data, dims, batchSize: batching ? batchSize : 1 };
 }
 
-/** Bit mask of the requested outputs (all when `names` is undefined). */
+/**
+ * A typed array on a detached buffer has no data: an InvalidArgumentError (not an empty tensor). Other
+ * typed arrays (SharedArrayBuffer and resizable memory included) are copied by the binding during the call,
+ * so the caller may reuse, transfer or shrink them as soon as `infer` returns.
+ */
+function rejectDetached(data: ArrayBufferView, where: string): void {
+  if (data.buffer.byteLength === 0 && isDetached(data.buffer)) {
+    throw new InvalidArgumentError(`${where}: its data is on a detached ArrayBuffer (transferred or detached before the call)`);
+  }
+}
+
+/** Whether `buffer` is detached (Node 20 has no `ArrayBuffer.prototype.detached`; a view on it cannot be made). */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** What `enqueue` takes besides the tensors, checked: the binding passes these on as uint32/int64. */
+export interface NativeOptions {
+  priority: number;
+  timeoutUs: number;
+  /** The request's own latency objective (0: the model's slo_ms). */
+  sloUs: number;
+  mask: number;
+}
+
+/** Largest `priority` (Triton's priority is a uint32). */
+export const MAX_PRIORITY = 0xffffffff;
+/** Largest `timeoutMs`: the core keeps deadlines in int64 nanoseconds; 2^53 ns (~104 days) stays exact. */
+export const MAX_TIMEOUT_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1e6);
+
+/** Checks `InferOptions.priority`, `timeoutMs`, `signal` and `outputs`; a bad option is an InvalidArgumentError (outputs: InvalidInputError). */
+export function prepareOptions(config: ModelConfig, options: InferOptions | undefined): NativeOptions {
+  const opts = options ?? {};
+  const priority = opts.priority ?? 0;
+  if (!Number.isSafeInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
+    throw new InvalidArgumentError(`priority must be an integer in [0, ${MAX_PRIORITY}], got ${String(opts.priority)}`);
+  }
+  const timeoutMs = opts.timeoutMs ?? 0;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new InvalidArgumentError(`timeoutMs must be a number in [0, ${MAX_TIMEOUT_MS}], got ${String(opts.timeoutMs)}`);
+  }
+  const sloMs = opts.sloMs ?? 0;
+  if (typeof sloMs !== 'number' || !(sloMs >= 0) || sloMs > MAX_TIMEOUT_MS) {
+    throw new InvalidArgumentError(`sloMs must be a number in [0, ${MAX_TIMEOUT_MS}], got ${String(opts.sloMs)}`);
+  }
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`signal must be an AbortSignal, got ${typeof opts.signal === 'object' ? 'another object' : typeof opts.signal}`);
+  }
+  return { priority, timeoutUs: Math.round(timeoutMs * 1000), sloUs: Math.round(sloMs * 1000), mask: outputMask(config, opts.outputs) };
+}
+
+/**
+ * Bit mask of the requested outputs. All of them when `names` is undefined or empty: an empty list asks
+ * for no output in particular, which Triton and the v2 protocol read as "every output".
+ */
 export function outputMask(config: ModelConfig, names: readonly string[] | undefined): number {
   if (names === undefined) return -1;
   if (!Array.isArray(names)) throw new InvalidInputError(`outputs must be an array of output names`);
+  if (names.length === 0) return -1;
   let mask = 0;
+  const seen = new Set<string>();
   for (const name of names) {
     const i = config.output.findIndex((o) => o.name === name);
     if (i < 0) {
       throw new InvalidInputError(`unknown output '${String(name)}' for model '${config.name}' (has ${config.output.map((o) => `'${o.name}'`).join(', ')})`);
     }
+    // A repeat would add its bit twice and select another output.
+    if (seen.has(name)) throw new InvalidInputError(`output '${name}' of model '${config.name}' is requested more than once`);
+    seen.add(name);
     mask += 2 ** i;
   }
   return mask;

@@ -14,7 +14,7 @@ import { autoCompleteConfig } from '../repository/autocomplete.js';
 import type { ParsedModelConfig } from '../repository/parse-config.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import type { InferInputs, InferOptions, InferOutputs, ModelState, ModelStats, RuntimeEvent } from '../api-types.js';
-import { outputMask, prepareInputs } from './input-validation.js';
+import { prepareInputs, prepareOptions } from './input-validation.js';
 import { EmulatedDevices } from './emulated-devices.js';
 import { expandInstances, nativeModelDesc } from './native-desc.js';
 import { warmupSteps } from './warmup.js';
@@ -71,6 +71,7 @@ export class ModelVersion {
             this.nativeModel?.noteRestart(i);
             o.onEvent({ kind: 'instance-restarted', model: o.name, version: o.version, instance: i, reason });
           },
+          onWarmupSkipped: (reason) => o.onEvent({ kind: 'warmup-failed', model: o.name, version: o.version, instance: i, reason }),
         }));
       }
       const infos = await Promise.all(this.executors.map((e) => e.load()));
@@ -102,23 +103,8 @@ export class ModelVersion {
     }
     const config = this.config;
     const prepared = prepareInputs(config, inputs);
-    const opts = options ?? {};
-    const priority = opts.priority ?? 0;
-    if (!Number.isSafeInteger(priority) || priority < 0) {
-      throw new InvalidArgumentError(`priority must be a non-negative integer, got ${String(opts.priority)}`);
-    }
-    const timeoutMs = opts.timeoutMs ?? 0;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
-      throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${String(opts.timeoutMs)}`);
-    }
-    const sloMs = opts.sloMs ?? 0;
-    if (typeof sloMs !== 'number' || !(sloMs >= 0) || !Number.isFinite(sloMs)) {
-      throw new InvalidArgumentError(`sloMs must be a finite number >= 0, got ${String(opts.sloMs)}`);
-    }
-    const mask = outputMask(config, opts.outputs);
-    const signal = opts.signal;
-    const timeoutUs = Math.round(timeoutMs * 1000);
-    const sloUs = Math.round(sloMs * 1000);
+    const { priority, timeoutUs, sloUs, mask } = prepareOptions(config, options);
+    const signal = options?.signal;
     if (!signal) {
       return this.nativeModel.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, 0, sloUs) as Promise<InferOutputs>;
     }

@@ -5,13 +5,16 @@ import type { WarmupStep } from '../executor/protocol.js';
 import type { ModelConfig } from '../repository/model-config.js';
 
 /**
- * config.pbtxt `model_warmup` when present; otherwise one zero-filled batch of max_batch_size (or one
- * request for non-batching models), with variable dimensions set to 1.
+ * config.pbtxt `model_warmup` when present: required, a failure fails the load (as in Triton). Otherwise
+ * one zero-filled batch of max_batch_size (or one request for non-batching models), with variable
+ * dimensions set to 1, that is not required: zeros are not a valid input for every model (a Reshape or
+ * Expand whose shape is an input, an integer Mod), so its failure is reported and the model serves anyway.
  */
 export function warmupSteps(config: ModelConfig, modelDir: string): WarmupStep[] {
   if (config.modelWarmup.length > 0) {
     return config.modelWarmup.map((w) => ({
       count: w.count,
+      required: true,
       tensors: Object.entries(w.inputs).map(([name, t]) => ({
         name,
         ortType: toOrtType(t.dataType),
@@ -31,6 +34,7 @@ export function warmupSteps(config: ModelConfig, modelDir: string): WarmupStep[]
 export function zeroBatchStep(config: ModelConfig, batchSize: number, count: number): WarmupStep {
   return {
     count,
+    required: false,
     tensors: config.input.map((t) => ({
       name: t.name,
       ortType: toOrtType(t.dataType),

@@ -86,7 +86,7 @@ export function autoCompleteConfig(parsed: ParsedModelConfig, model: OnnxModelIn
 interface ResolvedTensor {
   name: string;
   dataType: DataType;
-  /** -1 for variable dimensions; [] when the model does not declare a shape. */
+  /** -1 for variable dimensions; [] for a scalar (or a model that does not declare the shape). */
   shape: number[];
 }
 
@@ -116,9 +116,7 @@ function completeTensors(
   });
   for (const m of model) {
     if (result.some((c) => c.name === m.name)) continue;
-    if (m.shape.length === 0) {
-      throw configError(source.file, undefined, `cannot auto-complete ${kind} "${m.name}": the model does not declare its shape; list it in config.pbtxt`);
-    }
+    // Shape [] is rank 0 (a scalar; v2 `shape: []`): onnxruntime reports it so, and enforces it.
     result.push({ name: m.name, dataType: m.dataType, dims: modelDims(m, kind, maxBatchSize, source) });
   }
   return result;
@@ -137,7 +135,8 @@ function modelDims(m: ResolvedTensor, kind: string, maxBatchSize: number, source
 function checkDims(
   c: TensorConfig, m: ResolvedTensor, kind: string, path: string, maxBatchSize: number, source: ConfigSource,
 ): void {
-  if (m.shape.length === 0) return; // the model does not declare a shape: nothing to compare with
+  // A scalar, or a shape the model does not declare (onnxruntime reports both as []): the file's dims stand.
+  if (m.shape.length === 0) return;
   const expected = modelDims(m, kind, maxBatchSize, source);
   const dims = c.reshape ?? c.dims;
   const compatible = dims.length === expected.length && expected.every((d, i) => d === -1 || d === dims[i]);

@@ -5,7 +5,8 @@
  * crash the server or leave a request unanswered.
  */
 import type { TensorMetadata } from '../api-types.js';
-import { httpStatusFor, InvalidArgumentError, InvalidInputError, ServalError, UnknownModelError } from '../errors.js';
+import { realpathSync } from 'node:fs';
+import { httpStatusFor, InvalidArgumentError, InvalidInputError, redactPaths, ServalError, UnknownModelError } from '../errors.js';
 import type { BearerAuth } from './auth.js';
 import { isPublicPath } from './auth.js';
 import { errorResponse, jsonResponse, type IncomingRequest, type OutgoingResponse, type RequestHandler } from './http-transport.js';
@@ -56,6 +57,8 @@ export function parseVersion(v: string | undefined): number | undefined {
 /** Builds the request handler: auth, routing, error mapping and the HTTP request counter. */
 export function createRoutes(ctx: RoutesContext): RequestHandler {
   const router = buildRouter(ctx);
+  const roots = repositoryRoots(ctx.runtime);
+  const redact = (message: string): string => redactPaths(message, roots);
   return async (req) => {
     let route = 'unmatched';
     let res: OutgoingResponse;
@@ -65,7 +68,7 @@ export function createRoutes(ctx: RoutesContext): RequestHandler {
       const m = router.match(req.method, req.path);
       if (isRouteMatch(m)) {
         route = m.pattern;
-        res = await runRoute(m.handler, req, m.params, ctx.logger);
+        res = await runRoute(m.handler, req, m.params, ctx.logger, redact);
       } else {
         res = m;
       }
@@ -75,7 +78,10 @@ export function createRoutes(ctx: RoutesContext): RequestHandler {
   };
 }
 
-async function runRoute(handler: RouteHandler, req: IncomingRequest, params: Record<string, string>, logger: Logger): Promise<OutgoingResponse> {
+/** Runs a handler; an error becomes its status and `{error}`, with `redact` applied to the text clients see. */
+async function runRoute(
+  handler: RouteHandler, req: IncomingRequest, params: Record<string, string>, logger: Logger, redact: (message: string) => string,
+): Promise<OutgoingResponse> {
   try {
     return await handler(req, params);
   } catch (err) {
@@ -84,10 +90,22 @@ async function runRoute(handler: RouteHandler, req: IncomingRequest, params: Rec
       // 503s (queue full, timeout, closing) are load shedding, not faults: the metrics count them.
       if (status >= 500 && status !== 503) logger.warn('request failed', { path: req.path, code: err.code, err });
       // A shed request may be retried: say when (whole seconds, RFC 9110), as 503s conventionally do too.
-      return errorResponse(status, err.message, err.code === 'SHED' ? { 'retry-after': '1' } : undefined);
+      return errorResponse(status, redact(err.message), err.code === 'SHED' ? { 'retry-after': '1' } : undefined);
     }
     logger.error('unexpected error in route', { method: req.method, path: req.path, err });
-    return errorResponse(500, `internal error: ${(err as Error)?.message ?? String(err)}`);
+    return errorResponse(500, redact(`internal error: ${(err as Error)?.message ?? String(err)}`));
+  }
+}
+
+/** The repository root as given and as resolved (symlinks), for `redactPaths`. */
+function repositoryRoots(runtime: ServingRuntime): string[] {
+  const root = runtime.repository?.root;
+  if (!root) return [];
+  try {
+    const real = realpathSync(root);
+    return real === root ? [root] : [root, real];
+  } catch {
+    return [root];
   }
 }
 
@@ -162,7 +180,8 @@ function buildRouter(ctx: RoutesContext): Router {
     .add('POST', '/v2/repository/index', async (req) => {
       const body = req.body.byteLength > 0 ? parseJsonObject(req.body) : {};
       if (body['ready'] !== undefined && typeof body['ready'] !== 'boolean') throw new InvalidInputError('"ready" must be true or false');
-      const entries = await runtime.repositoryIndex();
+      const roots = repositoryRoots(runtime);
+      const entries = (await runtime.repositoryIndex()).map((e) => (e.reason ? { ...e, reason: redactPaths(e.reason, roots) } : e));
       return jsonResponse(200, body['ready'] === true ? entries.filter((e) => e.state === 'READY') : entries);
     })
     .add('POST', '/v2/repository/models/:model/load', (req, p) => modelControl(ctx, req, p, 'load'))

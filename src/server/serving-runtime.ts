@@ -18,4 +18,6 @@ export type ServingRuntime = Pick<
   | 'close'
   | 'policy'
   | 'admission'
->;
+> &
+  /** The repository, when there is one: its root is redacted from messages sent to clients. */
+  Partial<Pick<Runtime, 'repository'>>;

@@ -6,9 +6,13 @@
 import type { InferOptions, Tensor, TensorMetadata } from '../api-types.js';
 import { dataTypeInfo, isDataType, type DataType } from '../dtypes.js';
 import { InvalidInputError } from '../errors.js';
+import { MAX_PRIORITY, MAX_TIMEOUT_MS } from '../model/input-validation.js';
+import { JsonInteger, jsonPreview, parseJsonExact } from './v2-json.js';
 import {
   elementCount,
   flattenJsonData,
+  ROUNDED_INTEGER,
+  shapeText,
   tensorDataFromBinary,
   tensorDataFromJson,
 } from './v2-tensor-data.js';
@@ -33,11 +37,15 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Parses a JSON request body (or header); malformed text is an `InvalidInputError`. */
-export function parseJsonObject(text: Buffer | string, what = 'request body'): Json {
+/**
+ * Parses a JSON request body (or header); malformed text is an `InvalidInputError`. With `exact`, integer
+ * literals of 16+ digits come back as `JsonInteger` (their digits), see v2-json.ts.
+ */
+export function parseJsonObject(text: Buffer | string, what = 'request body', exact = false): Json {
   let value: unknown;
   try {
-    value = JSON.parse(typeof text === 'string' ? text : text.toString('utf8'));
+    const source = typeof text === 'string' ? text : text.toString('utf8');
+    value = exact ? parseJsonExact(source) : JSON.parse(source);
   } catch (err) {
     throw new InvalidInputError(`malformed JSON in ${what}: ${(err as Error).message}`);
   }
@@ -52,11 +60,16 @@ function optionalParameters(obj: Json, what: string): Json {
   return p;
 }
 
-function optionalInteger(params: Json, key: string, what: string): number | undefined {
+/** Largest `parameters.timeout` (microseconds): the embedded API's bound on `timeoutMs`. */
+const MAX_TIMEOUT_US = MAX_TIMEOUT_MS * 1000;
+
+function optionalInteger(params: Json, key: string, what: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = params[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new InvalidInputError(`${what}: parameter "${key}" must be a non-negative integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) {
+    throw new InvalidInputError(
+      `${what}: parameter "${key}" must be an integer in [0, ${max}], got ${jsonPreview(v)}`,
+    );
   }
   return v;
 }
@@ -110,31 +123,45 @@ export function decodeInferRequest(
   }
   const jsonPart = headerLength === undefined ? body : body.subarray(0, headerLength);
   const binary = headerLength === undefined ? undefined : body.subarray(headerLength);
-  const req = parseJsonObject(jsonPart, headerLength === undefined ? 'request body' : 'inference header');
+  // JSON.parse first (the fast path for float bodies); a 64-bit element it may have rounded (>= 2^53)
+  // sends the body through the exact parser, which reads such literals digit for digit.
+  try {
+    return decodeJsonRequest(jsonPart, binary, headerLength === undefined ? 'request body' : 'inference header', false);
+  } catch (err) {
+    if (err !== ROUNDED_INTEGER) throw err;
+    return decodeJsonRequest(jsonPart, binary, headerLength === undefined ? 'request body' : 'inference header', true);
+  }
+}
+
+function decodeJsonRequest(jsonPart: Buffer, binary: Buffer | undefined, what: string, exact: boolean): DecodedInferRequest {
+  const req = parseJsonObject(jsonPart, what, exact);
 
   const id = req['id'];
   if (id !== undefined && typeof id !== 'string') throw new InvalidInputError('request "id" must be a string');
   const params = optionalParameters(req, 'request');
   const options: InferOptions = {};
-  const priority = optionalInteger(params, 'priority', 'request');
+  const priority = optionalInteger(params, 'priority', 'request', MAX_PRIORITY);
   if (priority !== undefined) options.priority = priority;
-  const timeoutUs = optionalInteger(params, 'timeout', 'request');
+  const timeoutUs = optionalInteger(params, 'timeout', 'request', MAX_TIMEOUT_US);
   if (timeoutUs !== undefined) options.timeoutMs = timeoutUs / 1000;
   const sloMs = optionalNonNegativeNumber(params, 'slo_ms', 'request');
   if (sloMs !== undefined) options.sloMs = sloMs;
   const binaryDefault = optionalBoolean(params, 'binary_data_output', 'request') ?? false;
 
-  const inputs = decodeInputs(req['inputs'], binary);
+  const inputs = decodeInputs(req['inputs'], binary, exact);
   const plan: ResponsePlan = { binaryDefault };
   if (id !== undefined) plan.id = id;
-  if (req['outputs'] !== undefined) {
-    plan.outputs = decodeOutputRequests(req['outputs'], binaryDefault);
-    options.outputs = plan.outputs.map((o) => o.name);
+  // The v2 spec: without "outputs" every output is returned with default settings. Triton reads an
+  // empty list the same way (no output requested = all of them), and so does serval.
+  const outputs = req['outputs'] === undefined ? [] : decodeOutputRequests(req['outputs'], binaryDefault);
+  if (outputs.length > 0) {
+    plan.outputs = outputs;
+    options.outputs = outputs.map((o) => o.name);
   }
   return { inputs, options, plan };
 }
 
-function decodeInputs(raw: unknown, binary: Buffer | undefined): Record<string, Tensor> {
+function decodeInputs(raw: unknown, binary: Buffer | undefined, exact: boolean): Record<string, Tensor> {
   if (!Array.isArray(raw) || raw.length === 0) {
     throw new InvalidInputError('request "inputs" must be a non-empty array');
   }
@@ -148,10 +175,13 @@ function decodeInputs(raw: unknown, binary: Buffer | undefined): Record<string, 
     if (Object.hasOwn(inputs, name)) throw new InvalidInputError(`${what} appears more than once`);
     const datatype = item['datatype'];
     if (!isDataType(datatype)) {
-      throw new InvalidInputError(`${what}: unknown datatype ${JSON.stringify(datatype)}`);
+      throw new InvalidInputError(`${what}: unknown datatype ${jsonPreview(datatype)}`);
     }
     const shape = item['shape'];
     if (!Array.isArray(shape)) throw new InvalidInputError(`${what}: "shape" must be an array of integers`);
+    if (shape.some((d) => d instanceof JsonInteger)) {
+      throw new InvalidInputError(`${what}: shape ${shapeText(shape)} must hold non-negative integers below 2^53`);
+    }
     const count = elementCount(shape as number[], what);
     const binarySize = optionalInteger(optionalParameters(item, what), 'binary_data_size', what);
 
@@ -171,13 +201,13 @@ function decodeInputs(raw: unknown, binary: Buffer | undefined): Record<string, 
       continue;
     }
     if (item['data'] === undefined) throw new InvalidInputError(`${what} has neither "data" nor binary_data_size`);
-    const values = flattenJsonData(item['data'], what);
+    const values = flattenJsonData(item['data'], shape as number[], what);
     if (values.length !== count) {
       throw new InvalidInputError(
-        `${what}: shape ${JSON.stringify(shape)} needs ${count} elements, but "data" has ${values.length}`,
+        `${what}: shape ${shapeText(shape)} needs ${count} elements, but "data" has ${values.length}`,
       );
     }
-    inputs[name] = { type: datatype, dims: shape as number[], data: tensorDataFromJson(datatype, values, what) };
+    inputs[name] = { type: datatype, dims: shape as number[], data: tensorDataFromJson(datatype, values, what, !exact) };
   }
   if (binary !== undefined && offset !== binary.byteLength) {
     throw new InvalidInputError(

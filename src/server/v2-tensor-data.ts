@@ -6,52 +6,101 @@
 import { allocateTensorData, dataTypeInfo, viewTensorData, type DataType, type TensorData } from '../dtypes.js';
 import { InvalidInputError } from '../errors.js';
 import { fromHalfBits, toHalfBits } from './fp16.js';
-
-const INTEGER_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
-  UINT8: [0, 0xff],
-  UINT16: [0, 0xffff],
-  UINT32: [0, 0xffffffff],
-  INT8: [-0x80, 0x7f],
-  INT16: [-0x8000, 0x7fff],
-  INT32: [-0x80000000, 0x7fffffff],
-};
+import { JsonInteger, jsonPreview, numericValue } from './v2-json.js';
 
 const BIGINT_RANGE: Partial<Record<DataType, readonly [bigint, bigint]>> = {
   UINT64: [0n, 0xffffffffffffffffn],
   INT64: [-0x8000000000000000n, 0x7fffffffffffffffn],
 };
 
+/** Largest finite FP32 and FP16 values. */
+const FP32_MAX = 3.4028234663852886e38;
+const FP16_MAX = 65504;
+
 /** Number of elements a shape holds; throws on a negative or non-integer dimension. */
 export function elementCount(shape: readonly number[], what: string): number {
   let n = 1;
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) {
-      throw new InvalidInputError(`${what}: shape ${JSON.stringify(shape)} must hold non-negative integers`);
+      throw new InvalidInputError(`${what}: shape ${shapeText(shape)} must hold non-negative integers`);
     }
     n *= d;
   }
   return n;
 }
 
-/** Flattens nested JSON `data` (`[[1,2],[3,4]]` → `[1,2,3,4]`); flat arrays are returned as they are. */
-export function flattenJsonData(data: unknown, what: string): unknown[] {
-  if (!Array.isArray(data)) throw new InvalidInputError(`${what}: "data" must be an array`);
+/**
+ * The elements of JSON `data`, flat. The v2 protocol allows `data` flat (row-major) or nested as the
+ * shape is (`[[1,2],[3,4]]` for [2,2]); a nested array must follow the shape at every level, so a ragged
+ * one (`[[1,2],[3]]`) is rejected rather than read by its total. A flat array is returned as it is (the
+ * caller checks its length). A rank-0 tensor (shape []) is a one-element flat array, or the bare value.
+ */
+export function flattenJsonData(data: unknown, shape: readonly number[], what: string): unknown[] {
+  if (!Array.isArray(data)) {
+    if (shape.length === 0 && data !== undefined) return [data];
+    throw new InvalidInputError(`${what}: "data" must be an array`);
+  }
   if (!data.some(Array.isArray)) return data;
+  // Depth-first with an explicit stack: a client picks the nesting depth (shape [1,1,...,1]), so no recursion.
   const out: unknown[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) for (const x of v) walk(x);
-    else out.push(v);
+  const stack: Nested[] = [{ v: data, depth: 0, index: 0, parent: undefined }];
+  const mismatch = (node: Nested): InvalidInputError => {
+    const nested = node.depth < shape.length;
+    const found = Array.isArray(node.v) ? (nested ? `, found ${(node.v as unknown[]).length}` : '') : ', found a value';
+    return new InvalidInputError(
+      `${what}: "data"${nestedPath(node)} does not follow shape ${shapeText(shape)}: ` +
+      `${nested ? `expected an array of ${shape[node.depth]} elements` : 'expected a value, found an array'}${found}`,
+    );
   };
-  walk(data);
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const items = node.v;
+    if (!Array.isArray(items) || items.length !== shape[node.depth]) throw mismatch(node);
+    if (node.depth === shape.length - 1) {
+      // The innermost level holds most elements: values, copied without a stack entry each.
+      for (let i = 0; i < items.length; i++) {
+        if (Array.isArray(items[i])) throw mismatch({ v: items[i], depth: node.depth + 1, index: i, parent: node });
+        out.push(items[i]);
+      }
+      continue;
+    }
+    for (let i = items.length - 1; i >= 0; i--) stack.push({ v: items[i], depth: node.depth + 1, index: i, parent: node });
+  }
   return out;
 }
 
-/** Converts flat JSON values to the typed array (or string array) for `type`. */
-export function tensorDataFromJson(type: DataType, values: readonly unknown[], what: string): TensorData {
+interface Nested { v: unknown; depth: number; index: number; parent: Nested | undefined }
+
+/** A client's shape for a message: `[2,3]`, abbreviated past 16 dimensions (a client picks the rank). */
+export function shapeText(shape: readonly unknown[]): string {
+  if (!shape.every((d) => typeof d === 'number')) return jsonPreview(shape);
+  return shape.length > 16 ? `${JSON.stringify(shape.slice(0, 16)).slice(0, -1)},... (${shape.length} dimensions)]` : JSON.stringify(shape);
+}
+
+/** `[0][2]` for a nested element (the outermost 8 levels, then `...`). */
+function nestedPath(node: Nested): string {
+  const indices: number[] = [];
+  for (let n: Nested | undefined = node; n?.parent; n = n.parent) indices.push(n.index);
+  indices.reverse();
+  const shown = indices.slice(0, 8).map((i) => `[${i}]`).join('');
+  return indices.length > 8 ? `${shown}...` : shown;
+}
+
+/**
+ * Thrown by `tensorDataFromJson` when `numbersMayBeRounded` and an INT64/UINT64 element is a number at or
+ * beyond 2^53, which `JSON.parse` may have rounded: the caller parses the text again, exactly.
+ */
+export const ROUNDED_INTEGER: unique symbol = Symbol('a 64-bit integer literal JSON.parse may have rounded');
+
+/**
+ * Converts flat JSON values to the typed array (or string array) for `type`. 64-bit integer elements are
+ * exact when they arrive as `JsonInteger` (see v2-json.ts) or as numbers below 2^53.
+ */
+export function tensorDataFromJson(type: DataType, values: readonly unknown[], what: string, numbersMayBeRounded = false): TensorData {
   const n = values.length;
   const bad = (i: number, expected: string): never => {
     throw new InvalidInputError(
-      `${what}: element ${i} is ${JSON.stringify(values[i]) ?? String(values[i])}, expected ${expected} for ${type}`,
+      `${what}: element ${i} is ${jsonPreview(values[i])}, expected ${expected} for ${type}`,
     );
   };
   switch (type) {
@@ -67,7 +116,7 @@ export function tensorDataFromJson(type: DataType, values: readonly unknown[], w
     case 'BOOL': {
       const out = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
-        const v = values[i];
+        const v = numericValue(values[i]);
         if (v === true || v === 1) out[i] = 1;
         else if (v !== false && v !== 0) bad(i, 'true or false');
       }
@@ -76,18 +125,33 @@ export function tensorDataFromJson(type: DataType, values: readonly unknown[], w
     case 'FP16': {
       const out = new Uint16Array(n);
       for (let i = 0; i < n; i++) {
-        const v = values[i];
+        const v = numericValue(values[i]);
         if (typeof v !== 'number') bad(i, 'a number');
-        out[i] = toHalfBits(v as number);
+        const bits = toHalfBits(v as number);
+        // A finite literal that rounds to ±Infinity (|v| >= 65520) is out of range, not silently infinite.
+        if ((bits & 0x7fff) === 0x7c00 || !Number.isFinite(v)) bad(i, `a number within ±${FP16_MAX}`);
+        out[i] = bits;
       }
       return out;
     }
-    case 'FP32':
-    case 'FP64': {
-      const out = type === 'FP32' ? new Float32Array(n) : new Float64Array(n);
+    case 'FP32': {
+      const out = new Float32Array(n);
       for (let i = 0; i < n; i++) {
-        const v = values[i];
+        const v = numericValue(values[i]);
         if (typeof v !== 'number') bad(i, 'a number');
+        const f = Math.fround(v as number);
+        // JSON has no Infinity or NaN: a non-finite value is a literal beyond the range (1e39, or 1e400).
+        if (!Number.isFinite(f)) bad(i, `a number within ±${FP32_MAX}`);
+        out[i] = f;
+      }
+      return out;
+    }
+    case 'FP64': {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = numericValue(values[i]);
+        if (typeof v !== 'number') bad(i, 'a number');
+        if (!Number.isFinite(v)) bad(i, `a number within ±${Number.MAX_VALUE}`);
         out[i] = v as number;
       }
       return out;
@@ -96,20 +160,31 @@ export function tensorDataFromJson(type: DataType, values: readonly unknown[], w
     case 'UINT64': {
       const [lo, hi] = BIGINT_RANGE[type]!;
       const out = type === 'INT64' ? new BigInt64Array(n) : new BigUint64Array(n);
+      const signed = type === 'INT64';
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'number' || !Number.isInteger(v)) bad(i, 'an integer');
-        const b = BigInt(v as number);
-        if (b < lo || b > hi) bad(i, 'an integer in range');
+        if (typeof v === 'number' && Number.isSafeInteger(v)) {
+          // The common case: exact as a double, and within INT64 (UINT64 only needs the sign).
+          if (!signed && v < 0) bad(i, `an integer in [${lo}, ${hi}]`);
+          out[i] = BigInt(v);
+          continue;
+        }
+        let b: bigint;
+        if (v instanceof JsonInteger) b = BigInt(v.digits); // exact: the literal's digits, never a double
+        else if (typeof v === 'number' && Number.isInteger(v)) {
+          if (numbersMayBeRounded) throw ROUNDED_INTEGER;
+          b = BigInt(v);
+        } else return bad(i, 'an integer');
+        if (b < lo || b > hi) bad(i, `an integer in [${lo}, ${hi}]`);
         out[i] = b;
       }
       return out;
     }
     default: {
-      const [lo, hi] = INTEGER_RANGE[type]!;
+      const [lo, hi] = dataTypeInfo(type).range!;
       const out = allocateTensorData(type, n) as Exclude<TensorData, string[] | BigInt64Array | BigUint64Array>;
       for (let i = 0; i < n; i++) {
-        const v = values[i];
+        const v = numericValue(values[i]);
         if (typeof v !== 'number' || !Number.isInteger(v)) bad(i, 'an integer');
         if ((v as number) < lo || (v as number) > hi) bad(i, `an integer in [${lo}, ${hi}]`);
         out[i] = v as number;

@@ -14,12 +14,13 @@ export class GraphBuilder {
 
   constructor(private readonly name: string) {}
 
-  input(name: string, elemType: OnnxType, shape: readonly (number | string)[]): string {
+  /** `shape` undefined declares no shape (any rank), unlike [] (rank 0). */
+  input(name: string, elemType: OnnxType, shape: readonly (number | string)[] | undefined): string {
     this.inputs.push({ name, elemType, shape });
     return name;
   }
 
-  output(name: string, elemType: OnnxType, shape: readonly (number | string)[]): string {
+  output(name: string, elemType: OnnxType, shape: readonly (number | string)[] | undefined): string {
     this.outputs.push({ name, elemType, shape });
     return name;
   }

@@ -35,11 +35,14 @@ export interface NodeSpec {
   attributes?: Readonly<Record<string, AttributeValue>>;
 }
 
-/** A graph input or output. A string dimension is symbolic (dim_param), a number is fixed (dim_value). */
+/**
+ * A graph input or output. A string dimension is symbolic (dim_param), a number is fixed (dim_value); an
+ * absent shape declares none (any rank).
+ */
 export interface ValueInfoSpec {
   name: string;
   elemType: OnnxType;
-  shape: readonly (number | string)[];
+  shape: readonly (number | string)[] | undefined;
 }
 
 export interface GraphSpec {
@@ -115,8 +118,9 @@ function writeValueInfo(w: ProtoWriter, v: ValueInfoSpec): void {
   // type { tensor_type { elem_type shape { dim { dim_value | dim_param } } } }
   w.message(2, (type) => type.message(1, (tensor) => {
     tensor.varint(1, v.elemType);
+    if (v.shape === undefined) return; // no shape at all: any rank (not the same as rank 0, shape [])
     tensor.message(2, (shape) => {
-      for (const d of v.shape) {
+      for (const d of v.shape!) {
         shape.message(1, (dim) => (typeof d === 'string' ? dim.string(2, d) : dim.varint(1, d)));
       }
     });
