@@ -47,8 +47,13 @@ describe('installedProviders', () => {
 
   it('counts a provider the binding supports only when its library is present', () => {
     expect(installedProviders(backends, () => false)).toEqual(set());
-    expect(installedProviders(backends, (f) => f === 'libonnxruntime_providers_cuda.so')).toEqual(set('cuda'));
+    const cudaOnly = (f: string) => f === 'libonnxruntime_providers_cuda.so' || f === 'libonnxruntime_providers_shared.so';
+    expect(installedProviders(backends, cudaOnly)).toEqual(set('cuda'));
     expect(installedProviders(backends, () => true)).toEqual(set('cuda', 'tensorrt'));
+  });
+
+  it('counts none without the shared provider bridge', () => {
+    expect(installedProviders(backends, (f) => f !== 'libonnxruntime_providers_shared.so')).toEqual(set());
   });
 
   it('ignores a library the binding was not built to use', () => {

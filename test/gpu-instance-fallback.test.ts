@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runtime, type RuntimeEvent } from '../src/index.js';
 import { availableProviders } from '../src/executor/installed-providers.js';
+import { tritonModelStats } from '../src/server/stats-json.js';
 import { rejected } from './helpers/caught.js';
 import { makeRepo, rows } from './helpers/temp-repo.js';
 
@@ -40,6 +41,8 @@ describe.skipIf(availableProviders().size > 1)('GPU instances without GPU execut
     const stats = instances(rt, 'g');
     expect(stats.map((i) => [i.kind, i.executionProvider])).toEqual([['KIND_GPU', 'cpu'], ['KIND_GPU', 'cpu']]);
     for (const i of stats) expect(i.fallbackReason).toMatch(/^running on cpu: cuda: onnxruntime's CUDA execution provider is not installed/);
+    const json = tritonModelStats(rt.stats().models.find((m) => m.name === 'g')!, 0);
+    expect(json.execution_providers).toEqual(stats.map((i) => ({ instance: i.index, kind: 'KIND_GPU', execution_provider: 'cpu', fallback_reason: i.fallbackReason })));
     const fallbacks = events.filter((e) => e.kind === 'execution-provider-fallback');
     expect(fallbacks.map((e) => e.kind === 'execution-provider-fallback' && [e.model, e.instance, e.provider])).toEqual([['g', 0, 'cpu'], ['g', 1, 'cpu']]);
   });
@@ -74,6 +77,7 @@ describe.skipIf(availableProviders().size > 1)('GPU instances without GPU execut
     await rt.infer('c', { x: rows(1) });
     expect(instances(rt, 'c').map((i) => [i.kind, i.executionProvider, i.fallbackReason])).toEqual([['KIND_CPU', 'cpu', undefined], ['KIND_CPU', 'cpu', undefined]]);
     expect(events.some((e) => e.kind === 'execution-provider-fallback')).toBe(false);
+    expect(tritonModelStats(rt.stats().models.find((m) => m.name === 'c')!, 0)).not.toHaveProperty('execution_providers');
   });
 
   it('lists a tensorrt_plan model UNAVAILABLE because no TensorRT runtime is present', async () => {

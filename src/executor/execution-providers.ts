@@ -43,6 +43,9 @@ export const PROVIDER_LIBRARIES: Readonly<Record<Exclude<ProviderName, 'cpu'>, s
   tensorrt: 'libonnxruntime_providers_tensorrt.so',
 };
 
+/** The bridge every non-CPU provider library is loaded through. */
+export const PROVIDERS_SHARED_LIBRARY = 'libonnxruntime_providers_shared.so';
+
 export function planProviders(req: ProviderRequest): ProviderPlan {
   const candidates: ProviderCandidate[] = [];
   const skipped: SkippedProvider[] = [];
@@ -65,12 +68,14 @@ export function notInstalled(name: Exclude<ProviderName, 'cpu'>): string {
 /**
  * The GPU providers installed, from onnxruntime-node's `listSupportedBackends()` (names the binding can
  * use; `bundled: false` means its library must be installed separately) and whether the provider's
- * library exists beside the binding. Checking the file first keeps onnxruntime from logging a load error.
+ * library and the shared provider bridge exist beside the binding. Checking the files first keeps
+ * onnxruntime from logging a load error.
  */
 export function installedProviders(
   backends: readonly { name: string }[], libraryExists: (file: string) => boolean,
 ): Set<ProviderName> {
   const out = new Set<ProviderName>(['cpu']);
+  if (!libraryExists(PROVIDERS_SHARED_LIBRARY)) return out;
   for (const name of ['cuda', 'tensorrt'] as const) {
     if (backends.some((b) => b.name === name) && libraryExists(PROVIDER_LIBRARIES[name])) out.add(name);
   }
