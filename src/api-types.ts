@@ -74,6 +74,8 @@ export interface RuntimeOptions {
 export type RuntimeEvent =
   | { kind: 'model-state'; model: string; version: number; state: ModelState; reason?: string }
   | { kind: 'instance-restarted'; model: string; version: number; instance: number; reason: string }
+  /** A KIND_GPU instance runs on a fallback provider (CUDA or CPU) because the one it asked for is not usable. */
+  | { kind: 'execution-provider-fallback'; model: string; version: number; instance: number; provider: string; reason: string }
   /**
    * The default warmup (one zero-filled request, run when config.pbtxt has no `model_warmup`) failed: zeros
    * are not a valid input for every model. The instance serves anyway; a failing `model_warmup` fails the load.
@@ -167,6 +169,10 @@ export interface InstanceStats {
   restarts: number;
   /** Present when the instance emulates a device (config parameters device_latency_model or instance_slowdown). */
   emulatedDevice?: EmulatedDeviceStatus;
+  /** The onnxruntime execution provider the instance's session runs on ('tensorrt', 'cuda' or 'cpu'). */
+  executionProvider?: string;
+  /** Why a KIND_GPU instance does not run on the provider it asked for (each skipped provider and its reason). */
+  fallbackReason?: string;
 }
 
 export interface ModelStats {

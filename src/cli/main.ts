@@ -129,6 +129,10 @@ function runtimeEventLogger(logger: Logger): { log: (e: RuntimeEvent) => void; s
       logger.warn('default warmup failed; the model serves anyway', { model: e.model, version: e.version, instance: e.instance, reason: e.reason });
       return;
     }
+    if (e.kind === 'execution-provider-fallback') {
+      logger.warn('GPU instance falls back to another execution provider', { model: e.model, version: e.version, instance: e.instance, provider: e.provider, reason: e.reason });
+      return;
+    }
     if (e.kind !== 'model-state') {
       logger.warn('instance restarted', { model: e.model, version: e.version, instance: e.instance, reason: e.reason });
       return;

@@ -10,6 +10,8 @@ import { loadAddon } from '../binding.js';
 import { dataTypeInfo, fromOrtType } from '../dtypes.js';
 import { modelInfoFromSession } from '../repository/autocomplete.js';
 import { EmulatedDevice } from './emulated-device.js';
+import { availableProviders } from './installed-providers.js';
+import { planProviders, providerStatus, type ProviderName, type ProviderStatus, type SkippedProvider } from './execution-providers.js';
 import type { ExecutorWorkerData, FromWorker, ToWorker, WarmupStep, WarmupTensor } from './protocol.js';
 
 const data = workerData as ExecutorWorkerData;
@@ -108,20 +110,46 @@ async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { k
   post({ kind: 'stopped' });
 }
 
-async function main(): Promise<void> {
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(data.modelFile, {
+/**
+ * Creates the session on the first provider of the instance's plan that works: a provider that is
+ * installed but fails (no driver, no such device) is skipped with onnxruntime's message. CPU comes last;
+ * its failure (a bad model file) fails the load.
+ */
+async function createSession(): Promise<{ session: ort.InferenceSession; provider: ProviderStatus }> {
+  const plan = planProviders({
+    kind: data.instanceKind, device: data.device, gpuAccelerators: data.gpuAccelerators,
+    available: data.instanceKind === 'GPU' ? availableProviders() : new Set<ProviderName>(['cpu']),
+  });
+  const skipped: SkippedProvider[] = [...plan.skipped];
+  for (const candidate of plan.candidates) {
+    const options: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: data.intraOpThreads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
-    });
+      executionProviders: [candidate.name === 'cpu' ? 'cpu' : { name: candidate.name, deviceId: candidate.deviceId }],
+    };
+    try {
+      const session = await ort.InferenceSession.create(data.modelFile, options);
+      return { session, provider: providerStatus(candidate.name, skipped) };
+    } catch (err) {
+      if (candidate.name === 'cpu') throw err;
+      skipped.push({ name: candidate.name, reason: `device ${candidate.deviceId}: ${(err as Error).message ?? String(err)}` });
+    }
+  }
+  throw new Error('no execution provider');  // unreachable: the plan ends with CPU
+}
+
+async function main(): Promise<void> {
+  let session: ort.InferenceSession;
+  let provider: ProviderStatus;
+  try {
+    ({ session, provider } = await createSession());
   } catch (err) {
     post({ kind: 'load-failed', message: (err as Error).message ?? String(err) });
     return;
   }
-  post({ kind: 'loaded', info: modelInfoFromSession(session as never) });
+  post({ kind: 'loaded', info: modelInfoFromSession(session as never), provider });
   port.on('message', (msg: ToWorker) => {
     if (msg.kind === 'crash-on-next-batch') {
       crashOnNextBatch = true;

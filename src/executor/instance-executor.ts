@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../binding.js';
 import type { OnnxModelInfo } from '../repository/autocomplete.js';
+import type { ProviderStatus } from './execution-providers.js';
 import type { ExecutorWorkerData, FromWorker, ToWorker } from './protocol.js';
 
 // Worker threads need JavaScript: when this module runs from TypeScript sources (tests), use the build.
@@ -22,6 +23,11 @@ const WORKER_PATH = import.meta.url.endsWith('.ts')
 export interface InstanceExecutorOptions {
   modelFile: string;
   intraOpThreads: number;
+  /** The instance's kind and GPU ordinal (KIND_GPU instances try the GPU providers first). */
+  instanceKind: 'CPU' | 'GPU';
+  device: number;
+  /** config.pbtxt gpu_execution_accelerator names ("tensorrt"). */
+  gpuAccelerators: string[];
   /** Called when the worker died unexpectedly, before it is restarted. */
   onCrash: (reason: string) => void;
   /** Called when a warmup step that is not required failed (the instance serves anyway). */
@@ -35,6 +41,8 @@ export class InstanceExecutor {
   /** The current worker reported 'stopped' (its batcher closed and drained) or exited. */
   private stopped = false;
   private stoppedWaiters: (() => void)[] = [];
+  /** The execution provider the current worker's session runs on (known once loaded). */
+  provider: ProviderStatus | undefined;
 
   constructor(private readonly options: InstanceExecutorOptions) {}
 
@@ -95,12 +103,16 @@ export class InstanceExecutor {
     const data: ExecutorWorkerData = {
       modelFile: this.options.modelFile,
       intraOpThreads: this.options.intraOpThreads,
+      instanceKind: this.options.instanceKind,
+      device: this.options.device,
+      gpuAccelerators: this.options.gpuAccelerators,
     };
     const worker = new Worker(WORKER_PATH, { workerData: data });
     this.worker = worker;
     this.stopped = false;
     worker.on('message', (m: FromWorker) => {
       if (m.kind === 'stopped') this.markStopped();
+      if (m.kind === 'loaded') this.provider = m.provider;
     });
     worker.on('error', () => { /* 'exit' follows and handles it */ });
     worker.on('exit', (code) => {

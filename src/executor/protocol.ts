@@ -1,10 +1,15 @@
 /** Messages between an InstanceExecutor (main thread) and its executor worker thread. */
 import type { OnnxModelInfo } from '../repository/autocomplete.js';
 import type { EmulatedDeviceSpec } from './emulated-device.js';
+import type { ProviderStatus } from './execution-providers.js';
 
 export interface ExecutorWorkerData {
   modelFile: string;
   intraOpThreads: number;
+  /** The instance's kind and GPU ordinal, and config.pbtxt's gpu_execution_accelerator names: pick the execution provider. */
+  instanceKind: 'CPU' | 'GPU';
+  device: number;
+  gpuAccelerators: string[];
   /** Absolute path of the addon the main thread loaded, so both threads use the same binary. */
   addonPath?: string;
 }
@@ -24,7 +29,7 @@ export type ToWorker =
   | { kind: 'crash-on-next-batch' };
 
 export type FromWorker =
-  | { kind: 'loaded'; info: OnnxModelInfo }
+  | { kind: 'loaded'; info: OnnxModelInfo; provider: ProviderStatus }
   | { kind: 'load-failed'; message: string }
   | { kind: 'serving' }
   /** The fastest run of each calibration step, in ms (same order as the steps). */

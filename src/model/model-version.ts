@@ -5,18 +5,21 @@
  * Lifecycle: load() (LOADING → READY, or UNAVAILABLE with the reason) → infer() while READY →
  * unload(): stop accepting, drain what was accepted (bounded), stop the executors.
  */
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { toOrtType } from '../dtypes.js';
 import { CancelledError, InvalidArgumentError, ModelUnavailableError } from '../errors.js';
-import type { NativeModel, NativeRuntime } from '../binding.js';
+import { loadAddon, type NativeModel, type NativeRuntime } from '../binding.js';
 import { InstanceExecutor } from '../executor/instance-executor.js';
+import { tensorRtPlanReason } from '../executor/execution-providers.js';
+import { availableProviders } from '../executor/installed-providers.js';
 import { autoCompleteConfig } from '../repository/autocomplete.js';
-import type { ParsedModelConfig } from '../repository/parse-config.js';
+import { TENSORRT_MODEL_FILENAME, TENSORRT_PLATFORM, type ParsedModelConfig } from '../repository/parse-config.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import type { InferInputs, InferOptions, InferOutputs, ModelState, ModelStats, RuntimeEvent } from '../api-types.js';
 import { prepareInputs, prepareOptions } from './input-validation.js';
 import { EmulatedDevices } from './emulated-devices.js';
-import { expandInstances, nativeModelDesc } from './native-desc.js';
+import { expandInstances, gpuSlotProblem, nativeModelDesc } from './native-desc.js';
 import { warmupSteps } from './warmup.js';
 
 export interface ModelVersionOptions {
@@ -36,6 +39,13 @@ export interface ModelVersionOptions {
 
 let nextRequestId = 1;
 
+/** A TensorRT plan (by platform, or a model.plan where the ONNX file is missing) cannot load: say why. */
+function checkPlatform(config: ModelConfig, file: string): void {
+  const plan = config.platform === TENSORRT_PLATFORM
+    || (!existsSync(file) && existsSync(join(dirname(file), TENSORRT_MODEL_FILENAME)));
+  if (plan) throw new ModelUnavailableError(tensorRtPlanReason(availableProviders()));
+}
+
 export class ModelVersion {
   readonly name: string;
   readonly version: number;
@@ -46,6 +56,8 @@ export class ModelVersion {
   private executors: InstanceExecutor[] = [];
   private readyAt = 0;
   private devices: EmulatedDevices | undefined;
+  /** Per instance: why a KIND_GPU instance has no CUDA stream in the addon (it then has a CPU slot). */
+  private slotProblems: (string | undefined)[] = [];
 
   constructor(private readonly options: ModelVersionOptions) {
     this.name = options.name;
@@ -56,7 +68,12 @@ export class ModelVersion {
   async load(): Promise<void> {
     const o = this.options;
     try {
-      const instanceCount = expandInstances(o.parsed.config).length;
+      checkPlatform(o.parsed.config, o.file);
+      const instances = expandInstances(o.parsed.config);
+      const instanceCount = instances.length;
+      const build = loadAddon().buildInfo();
+      this.slotProblems = instances.map((x) => (x.kind === 'GPU' ? gpuSlotProblem(x.device, build) : undefined));
+      const gpuAccelerators = o.parsed.config.optimization?.executionAccelerators.gpuExecutionAccelerator.map((a) => a.name) ?? [];
       const threads = Number(o.parsed.config.parameters['intra_op_thread_count'] ?? o.intraOpThreads);
       if (!Number.isSafeInteger(threads) || threads < 1) {
         throw new InvalidArgumentError(`model '${o.name}': parameter intra_op_thread_count must be a positive integer`);
@@ -66,6 +83,9 @@ export class ModelVersion {
         this.executors.push(new InstanceExecutor({
           modelFile: o.file,
           intraOpThreads: threads,
+          instanceKind: instances[i]!.kind,
+          device: instances[i]!.device,
+          gpuAccelerators,
           onCrash: (reason) => {
             this.nativeModel?.failInflight(i, reason);
             this.nativeModel?.noteRestart(i);
@@ -75,11 +95,17 @@ export class ModelVersion {
         }));
       }
       const infos = await Promise.all(this.executors.map((e) => e.load()));
+      this.executors.forEach((e, i) => {
+        const reason = this.fallbackReason(i);
+        if (reason) o.onEvent({ kind: 'execution-provider-fallback', model: o.name, version: o.version, instance: i, provider: e.provider?.executionProvider ?? 'cpu', reason });
+      });
       const config = autoCompleteConfig(o.parsed, infos[0]!);
       this.config = config;
       await devices?.resolve(config, (msg) => this.executors[0]!.calibrate(msg));
       this.devices = devices;
-      this.nativeModel = o.native.createModel(nativeModelDesc(config, o.version, { policy: o.policy, admission: o.admission, admissionPolicies: o.admissionPolicies }));
+      const desc = nativeModelDesc(config, o.version, { policy: o.policy, admission: o.admission, admissionPolicies: o.admissionPolicies });
+      desc.instances = desc.instances.map((x, i) => (this.slotProblems[i] ? { kind: 'CPU', device: 0 } : x));
+      this.nativeModel = o.native.createModel(desc);
       const warmup = o.warmup ? warmupSteps(config, dirname(dirname(o.file))) : [];
       const inputs = config.input.map((t) => ({ name: t.name, ortType: toOrtType(t.dataType) }));
       const outputs = config.output.map((t) => t.name);
@@ -145,10 +171,28 @@ export class ModelVersion {
       computeSeconds: s.computeSeconds,
       requestSeconds: s.requestSeconds,
       batchSize: s.batchSize,
-      instances: s.instances.map(({ latencyProfile: _p, profileErrorEwma: _e, ...rest }, i) =>
-        (this.devices ? { ...rest, emulatedDevice: this.devices.status(i) } : rest)),
+      instances: s.instances.map(({ latencyProfile: _p, profileErrorEwma: _e, ...rest }, i) => ({
+        ...rest,
+        ...(this.devices ? { emulatedDevice: this.devices.status(i) } : {}),
+        ...this.providerFields(i),
+        // A KIND_GPU instance without a CUDA slot in the addon is still the instance the config asked for.
+        ...(this.slotProblems[i] ? { kind: 'KIND_GPU' } : {}),
+      })),
       uptimeSeconds: this.readyAt ? (performance.now() - this.readyAt) / 1000 : 0,
     };
+  }
+
+  /** Why instance `i` does not run where it asked to (provider fallbacks, then the addon's GPU slot), if it does not. */
+  private fallbackReason(i: number): string | undefined {
+    const reasons = [this.executors[i]?.provider?.fallbackReason, this.slotProblems[i]].filter((r) => r);
+    return reasons.length ? reasons.join('; ') : undefined;
+  }
+
+  private providerFields(i: number): { executionProvider?: string; fallbackReason?: string } {
+    const provider = this.executors[i]?.provider;
+    if (!provider) return {};
+    const reason = this.fallbackReason(i);
+    return { executionProvider: provider.executionProvider, ...(reason ? { fallbackReason: reason } : {}) };
   }
 
   /** The native stats including each instance's latency profile (for `serval profile`). */

@@ -28,6 +28,16 @@ export function expandInstances(config: ModelConfig): NativeModelDesc['instances
   return out;
 }
 
+/**
+ * Why the addon cannot give a KIND_GPU instance on `device` a CUDA stream and pinned staging memory, or
+ * undefined when it can. Such an instance gets a CPU slot natively; its execution provider is chosen apart.
+ */
+export function gpuSlotProblem(device: number, build: { cuda: boolean; cudaDevices: number }): string | undefined {
+  if (!build.cuda) return 'serval was built without CUDA (no CUDA stream or pinned staging memory)';
+  if (device >= build.cudaDevices) return `GPU ${device} is not visible to serval (${build.cudaDevices} CUDA device(s); no CUDA stream or pinned staging memory)`;
+  return undefined;
+}
+
 /** config.pbtxt parameter `slo_ms`: the model's latency objective, handed to the placement policy. */
 function sloUs(config: ModelConfig): number {
   const ms = Number(config.parameters['slo_ms'] ?? 0);

@@ -122,6 +122,32 @@ const WARMUP: MessageSchema = {
   },
 };
 
+/** `gpu_execution_accelerator` names serval maps to onnxruntime providers (Triton's ONNX Runtime backend). */
+export const GPU_ACCELERATORS = ['tensorrt'] as const;
+
+const ACCELERATOR: MessageSchema = {
+  name: 'ModelOptimizationPolicy.ExecutionAccelerators.Accelerator',
+  fields: { name: { type: 'string' } },
+  unsupported: ['parameters'],
+};
+
+const OPTIMIZATION: MessageSchema = {
+  name: 'ModelOptimizationPolicy',
+  fields: {
+    execution_accelerators: {
+      type: 'message',
+      message: {
+        name: 'ModelOptimizationPolicy.ExecutionAccelerators',
+        fields: { gpu_execution_accelerator: { type: 'message', message: ACCELERATOR, repeated: true } },
+        unsupported: ['cpu_execution_accelerator'],
+      },
+    },
+  },
+  unsupported: [
+    'graph', 'priority', 'cuda', 'input_pinned_memory', 'output_pinned_memory', 'gather_kernel_buffer_threshold', 'eager_batching',
+  ],
+};
+
 export const MODEL_CONFIG_SCHEMA: MessageSchema = {
   name: 'ModelConfig',
   fields: {
@@ -137,9 +163,10 @@ export const MODEL_CONFIG_SCHEMA: MessageSchema = {
     parameters: { type: 'map', key: 'string', value: PARAMETER },
     model_warmup: { type: 'message', message: WARMUP, repeated: true },
     default_model_filename: { type: 'string' },
+    optimization: { type: 'message', message: OPTIMIZATION },
   },
   unsupported: [
-    'sequence_batching', 'ensemble_scheduling', 'batch_input', 'batch_output', 'optimization',
+    'sequence_batching', 'ensemble_scheduling', 'batch_input', 'batch_output',
     'cc_model_filenames', 'metric_tags', 'model_operations', 'model_transaction_policy',
     'model_repository_agents', 'response_cache', 'runtime',
   ],

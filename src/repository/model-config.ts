@@ -71,6 +71,14 @@ export interface ModelWarmupConfig {
   inputs: Record<string, WarmupInputConfig>;
 }
 
+/**
+ * config.pbtxt `optimization` (the part serval reads): `execution_accelerators { gpu_execution_accelerator:
+ * [ { name: "tensorrt" } ] }` asks KIND_GPU instances to run on onnxruntime's TensorRT provider.
+ */
+export interface OptimizationConfig {
+  executionAccelerators: { gpuExecutionAccelerator: { name: string }[] };
+}
+
 export interface ModelConfig {
   name: string;
   /** @default 'onnxruntime_onnx' */
@@ -90,6 +98,8 @@ export interface ModelConfig {
   modelWarmup: ModelWarmupConfig[];
   /** config.pbtxt `default_model_filename`. @default 'model.onnx' */
   defaultModelFilename: string;
+  /** Present when config.pbtxt has an `optimization` block. */
+  optimization?: OptimizationConfig;
 }
 
 export function defaultQueuePolicy(): QueuePolicyConfig {

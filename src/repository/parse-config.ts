@@ -5,11 +5,11 @@
  */
 import { fromTritonType } from '../dtypes.js';
 import type {
-  DynamicBatchingConfig, InstanceGroupConfig, ModelConfig, ModelWarmupConfig, QueuePolicyConfig, TensorConfig,
+  DynamicBatchingConfig, InstanceGroupConfig, ModelConfig, ModelWarmupConfig, OptimizationConfig, QueuePolicyConfig, TensorConfig,
   VersionPolicyConfig, WarmupInputConfig,
 } from './model-config.js';
 import { defaultQueuePolicy } from './model-config.js';
-import { MODEL_CONFIG_SCHEMA } from './config-schema.js';
+import { GPU_ACCELERATORS, MODEL_CONFIG_SCHEMA } from './config-schema.js';
 import { parsePbtxt } from './pbtxt.js';
 import { configError, decodeMessage, type DecodedMessage } from './schema-decoder.js';
 import { checkBatchLimits } from './validate-config.js';
@@ -17,6 +17,10 @@ import { checkBatchLimits } from './validate-config.js';
 export const ONNX_PLATFORM = 'onnxruntime_onnx';
 export const ONNX_BACKEND = 'onnxruntime';
 export const DEFAULT_MODEL_FILENAME = 'model.onnx';
+/** Triton's platform of serialized TensorRT engines: accepted, and UNAVAILABLE with the reason at load. */
+export const TENSORRT_PLATFORM = 'tensorrt_plan';
+export const TENSORRT_BACKEND = 'tensorrt';
+export const TENSORRT_MODEL_FILENAME = 'model.plan';
 
 /** Where a config came from, kept so that later stages (auto-complete) can name file, line and field. */
 export interface ConfigSource {
@@ -50,10 +54,8 @@ export function parseModelConfig(text: string, options: ParseConfigOptions = {})
   const maxBatchSize = root.scalar<number>('max_batch_size') ?? 0;
   if (maxBatchSize < 0) throw root.fieldError('max_batch_size', `must be >= 0, got ${maxBatchSize}`);
 
-  const platform = root.scalar<string>('platform') ?? ONNX_PLATFORM;
-  if (platform !== ONNX_PLATFORM) throw root.fieldError('platform', `must be "${ONNX_PLATFORM}", got "${platform}"`);
-  const backend = root.scalar<string>('backend') ?? ONNX_BACKEND;
-  if (backend !== ONNX_BACKEND) throw root.fieldError('backend', `must be "${ONNX_BACKEND}", got "${backend}"`);
+  const { platform, backend } = readPlatform(root);
+  const optimization = readOptimization(root.message('optimization'));
 
   const dynamicBatchingMsg = root.message('dynamic_batching');
   const config: ModelConfig = {
@@ -69,12 +71,43 @@ export function parseModelConfig(text: string, options: ParseConfigOptions = {})
     parameters: Object.fromEntries(root.entries<string>('parameters')
       .map(({ key, value }) => [key, value.scalar<string>('string_value') ?? ''])),
     modelWarmup: root.messages('model_warmup').map(readWarmup),
-    defaultModelFilename: readFileName(root, 'default_model_filename') ?? DEFAULT_MODEL_FILENAME,
+    defaultModelFilename: readFileName(root, 'default_model_filename')
+      ?? (platform === TENSORRT_PLATFORM ? TENSORRT_MODEL_FILENAME : DEFAULT_MODEL_FILENAME),
+    ...(optimization ? { optimization } : {}),
   };
   const source: ConfigSource = { file, lines };
   // Without max_batch_size the limit is auto-completed from the model, and checked then.
   if (lines.has('max_batch_size')) checkBatchLimits(config, source);
   return { config, source };
+}
+
+/** ONNX Runtime (the default), or a TensorRT plan (`platform: "tensorrt_plan"` or `backend: "tensorrt"`). */
+function readPlatform(root: DecodedMessage): { platform: string; backend: string } {
+  const platform = root.scalar<string>('platform');
+  const backend = root.scalar<string>('backend');
+  const tensorrt = platform === TENSORRT_PLATFORM || (platform === undefined && backend === TENSORRT_BACKEND);
+  const expected = tensorrt ? { platform: TENSORRT_PLATFORM, backend: TENSORRT_BACKEND } : { platform: ONNX_PLATFORM, backend: ONNX_BACKEND };
+  if (platform !== undefined && platform !== expected.platform) {
+    throw root.fieldError('platform', `must be "${ONNX_PLATFORM}" or "${TENSORRT_PLATFORM}", got "${platform}"`);
+  }
+  if (backend !== undefined && backend !== expected.backend) {
+    throw root.fieldError('backend', `must be "${expected.backend}" for platform "${expected.platform}", got "${backend}"`);
+  }
+  return expected;
+}
+
+function readOptimization(m: DecodedMessage | undefined): OptimizationConfig | undefined {
+  if (!m) return undefined;
+  const accelerators = m.message('execution_accelerators')?.messages('gpu_execution_accelerator') ?? [];
+  const gpuExecutionAccelerator = accelerators.map((a) => {
+    const name = a.scalar<string>('name');
+    if (name === undefined) throw a.fieldError('name', 'is required');
+    if (!(GPU_ACCELERATORS as readonly string[]).includes(name)) {
+      throw a.fieldError('name', `must be one of ${GPU_ACCELERATORS.map((n) => `"${n}"`).join(', ')}, got ${JSON.stringify(name)}`);
+    }
+    return { name };
+  });
+  return { executionAccelerators: { gpuExecutionAccelerator } };
 }
 
 function readName(root: DecodedMessage, modelName: string | undefined): string {

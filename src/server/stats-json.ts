@@ -21,6 +21,8 @@ export interface TritonModelStats {
   memory_usage: never[];
   /** serval's addition, only for models that emulate devices (device_latency_model / instance_slowdown). */
   emulated_devices?: EmulatedDeviceJson[];
+  /** serval's addition, only for models with KIND_GPU instances: where each instance runs, and why if not on the GPU. */
+  execution_providers?: { instance: number; kind: string; execution_provider: string; fallback_reason?: string }[];
 }
 
 export interface EmulatedDeviceJson {
@@ -62,6 +64,17 @@ export function tritonModelStats(m: ModelStats, lastInference: number): TritonMo
     batch_stats: batchStats(m.batchSize),
     memory_usage: [],
     ...emulatedDevices(m),
+    ...executionProviders(m),
+  };
+}
+
+function executionProviders(m: ModelStats): Pick<TritonModelStats, 'execution_providers'> {
+  if (!m.instances.some((i) => i.kind === 'KIND_GPU')) return {};
+  return {
+    execution_providers: m.instances.map((i) => ({
+      instance: i.index, kind: i.kind, execution_provider: i.executionProvider ?? 'cpu',
+      ...(i.fallbackReason ? { fallback_reason: i.fallbackReason } : {}),
+    })),
   };
 }
 
