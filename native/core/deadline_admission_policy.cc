@@ -6,9 +6,14 @@ namespace serval {
 
 AdmissionDecision DeadlineAdmissionPolicy::Admit(const AdmissionQuery& q, const InstanceLoad* loads, uint32_t n,
                                                  uint32_t chosen) {
-  AdmissionDecision d;
-  if (q.deadline_ns <= 0) return d;
+  if (q.deadline_ns <= 0) return AdmissionDecision();
   const double budget = double(q.deadline_ns - q.now_ns) * PriorityShare(q.priority_level, q.priority_levels);
+  return AdmitWithinBudget(q, loads, n, chosen, budget, ShedReason::kDeadline);
+}
+
+AdmissionDecision AdmitWithinBudget(const AdmissionQuery& q, const InstanceLoad* loads, uint32_t n, uint32_t chosen,
+                                    double budget, ShedReason reason) {
+  AdmissionDecision d;
   if (PredictFinish(loads[chosen], q.batch_size, q.now_ns).finish_ns() <= budget) return d;
   uint32_t best = chosen;
   double best_finish = budget;
@@ -21,7 +26,7 @@ AdmissionDecision DeadlineAdmissionPolicy::Admit(const AdmissionQuery& q, const 
     }
   }
   if (best == chosen) {
-    d.shed = ShedReason::kDeadline;
+    d.shed = reason;
   } else {
     d.instance = int32_t(best);
   }

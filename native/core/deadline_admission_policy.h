@@ -11,6 +11,11 @@
 
 namespace serval {
 
+// The rule both deadline and learned admission apply: admit on `chosen` when its predicted finish is within
+// `budget_ns` of now, else on the instance that finishes soonest when that one is, else shed with `reason`.
+AdmissionDecision AdmitWithinBudget(const AdmissionQuery& q, const InstanceLoad* loads, uint32_t n, uint32_t chosen,
+                                    double budget_ns, ShedReason reason);
+
 class DeadlineAdmissionPolicy final : public AdmissionPolicy {
  public:
   const char* name() const override { return "deadline"; }

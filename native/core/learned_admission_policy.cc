@@ -47,12 +47,16 @@ void AdmissionFeatures(const AdmissionQuery& q, const InstanceLoad* loads, uint3
   out[8] = slots > 0 ? Capped(queued / slots) : 0.0f;
 }
 
-double AdmissionTheta(const AdmissionWeights& w, const float* f) {
+namespace {
+double Score(const AdmissionWeights& w, const float* f) {
   double z = 0;
   for (uint32_t k = 0; k < kAdmissionFeatures; ++k) z += double(w[k]) * double(f[k]);
-  const double theta = std::min(1.0, 1.0 + kThetaRange * std::tanh(z));
-  return std::isfinite(theta) ? theta : 1.0;
+  return z;
 }
+double ThetaOf(double z) { return std::isfinite(z) ? std::min(1.0, 1.0 + kThetaRange * std::tanh(z)) : 1.0; }
+}  // namespace
+
+double AdmissionTheta(const AdmissionWeights& w, const float* f) { return ThetaOf(Score(w, f)); }
 
 AdmissionDecision LearnedAdmissionPolicy::Admit(const AdmissionQuery& q, const InstanceLoad* loads, uint32_t n,
                                                 uint32_t chosen) {
@@ -61,28 +65,10 @@ AdmissionDecision LearnedAdmissionPolicy::Admit(const AdmissionQuery& q, const I
   if (q.deadline_ns <= 0) return d;
   float f[kAdmissionFeatures];
   AdmissionFeatures(q, loads, n, chosen, signals_, f);
-  double z = 0;
-  for (uint32_t k = 0; k < kAdmissionFeatures; ++k) z += double(weights_[k]) * double(f[k]);
+  const double z = Score(weights_, f);
   if (!std::isfinite(z)) fallbacks_.fetch_add(1, std::memory_order_relaxed);
-  const double theta = AdmissionTheta(weights_, f);
-  const double budget = double(q.deadline_ns - q.now_ns) * PriorityShare(q.priority_level, q.priority_levels) * theta;
-  uint32_t best = chosen;
-  double best_finish = PredictFinish(loads[chosen], q.batch_size, q.now_ns).finish_ns();
-  if (best_finish > budget) {
-    for (uint32_t i = 0; i < n; ++i) {
-      const double f_i = PredictFinish(loads[i], q.batch_size, q.now_ns).finish_ns();
-      if (f_i < best_finish) {
-        best = i;
-        best_finish = f_i;
-      }
-    }
-  }
-  if (best_finish > budget) {
-    d.shed = ShedReason::kLearned;
-  } else if (best != chosen) {
-    d.instance = int32_t(best);
-  }
-  return d;
+  const double budget = double(q.deadline_ns - q.now_ns) * PriorityShare(q.priority_level, q.priority_levels) * ThetaOf(z);
+  return AdmitWithinBudget(q, loads, n, chosen, budget, ShedReason::kLearned);
 }
 
 QueueDiscipline LearnedAdmissionPolicy::discipline() const { return DeadlineAdmissionPolicy().discipline(); }
