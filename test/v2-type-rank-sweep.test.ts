@@ -1,6 +1,6 @@
 /**
  * A sweep of every tensor type at ranks 0 to 5 (generated identity models, no batching): each answers over
- * HTTP, JSON and binary, exactly what onnxruntime-node computes in-process for the same inputs, with the
+ * HTTP (JSON and binary) and gRPC (raw contents) exactly what onnxruntime-node computes in-process for the same inputs, with the
  * edge values of each type (INT64 extremes and 2^53+1, FP32 max and subnormals, FP16 bits, NUL-free UTF-8).
  */
 import * as ort from 'onnxruntime-node';
@@ -10,6 +10,7 @@ import { buildIdentityAtShape } from '../src/model-generator/onnx/identity-at-sh
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { decodeInferRequest } from '../src/server/v2-codec.js';
 import { tensorDataToBinary, tensorDataToJsonText } from '../src/server/v2-tensor-data.js';
+import { inferenceClient, type InferenceClient } from './fixtures/grpc-client.js';
 import { call } from './fixtures/http-call.js';
 import { generatedRepo } from './helpers/generated-repo.js';
 
@@ -41,8 +42,12 @@ const lower = (t: DataType) => t.toLowerCase();
 // One server for the whole sweep: identity_rank0 ... identity_rank5.
 const repo = generatedRepo(Object.fromEntries(SHAPES.map((s) => [`identity_rank${s.length}`, { onnx: buildIdentityAtShape(s) }])));
 let server: RunningServer;
-beforeAll(async () => { server = await startServer({ runtimeOptions: { modelRepository: repo.root }, port: 0 }); });
-afterAll(async () => { await server?.close(); repo.cleanup(); });
+let grpc: InferenceClient;
+beforeAll(async () => {
+  server = await startServer({ runtimeOptions: { modelRepository: repo.root }, port: 0, grpcPort: 0 });
+  grpc = inferenceClient(`127.0.0.1:${server.grpcPort}`);
+});
+afterAll(async () => { grpc?.close(); await server?.close(); repo.cleanup(); });
 
 describe.each(SHAPES.map((s) => [s.length, s] as const))('every type at rank %i', (rank, shape) => {
   const count = shape.reduce((a, b) => a * b, 1);
@@ -79,6 +84,21 @@ describe.each(SHAPES.map((s) => [s.length, s] as const))('every type at rank %i'
     const res = await call(server.url, 'POST', `/v2/models/${model}/infer`, Buffer.from(text), { 'content-type': 'application/json' });
     expect(res.status, res.raw.toString()).toBe(200);
     expectMatchesOnnxruntime(outputsOf(res.raw, undefined));
+  });
+
+  it('gRPC ModelInfer, raw_input_contents in, raw_output_contents out', async () => {
+    const res = await grpc.call('ModelInfer', {
+      model_name: model,
+      inputs: DATA_TYPES.map((t) => ({ name: `in_${lower(t)}`, datatype: t, shape: shape.map(String) })),
+      raw_input_contents: DATA_TYPES.map((t) => tensorDataToBinary(t, inputs[t])),
+    });
+    // Read the answer back through the binary decoder: the raw contents are the binary extension's bytes.
+    const outs = res['outputs'] as { name: string; datatype: string; shape: string[] }[];
+    const raw = (res['raw_output_contents'] as Uint8Array[]).map((b) => Buffer.from(b));
+    const header = Buffer.from(JSON.stringify({
+      inputs: outs.map((o, i) => ({ name: o.name, datatype: o.datatype, shape: o.shape.map(Number), parameters: { binary_data_size: raw[i]!.byteLength } })),
+    }));
+    expectMatchesOnnxruntime(decodeInferRequest(Buffer.concat([header, ...raw]), header.byteLength).inputs);
   });
 
   it('binary request, binary response', async () => {
