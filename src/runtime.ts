@@ -92,6 +92,18 @@ export class Runtime {
     }
   }
 
+  /**
+   * The version a request without an explicit version is served by now: the newest READY one; undefined when
+   * none is ready. O(versions of that model), for per-request use (`models()` builds and sorts every entry).
+   */
+  servingVersion(model: string): number | undefined {
+    const entry = this.entries.get(model);
+    if (!entry) return undefined;
+    let best: number | undefined;
+    for (const v of entry.versions.values()) if (v.state === 'READY' && (best === undefined || v.version > best)) best = v.version;
+    return best;
+  }
+
   /** Every model version known to the runtime, with its state. */
   models(): ModelVersionInfo[] {
     const out: ModelVersionInfo[] = [];

@@ -233,7 +233,5 @@ function singleInput(inputs: TensorMetadata[], model: string): TensorMetadata {
 }
 
 export function newestReadyVersion(runtime: ServingRuntime, name: string): number | string {
-  let best = 0;
-  for (const m of runtime.models()) if (m.name === name && m.state === 'READY' && m.version > best) best = m.version;
-  return best > 0 ? best : '';
+  return runtime.servingVersion(name) ?? '';
 }

@@ -18,6 +18,7 @@ export type ServingRuntime = Pick<
   | 'close'
   | 'policy'
   | 'admission'
+  | 'servingVersion'
 > &
   /** The repository, when there is one: its root is redacted from messages sent to clients. */
   Partial<Pick<Runtime, 'repository'>>;
