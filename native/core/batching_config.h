@@ -25,6 +25,15 @@ struct BatchingConfig {
   int64_t idle_spin_ns = 0;
 };
 
+// The sooner of two absolute deadlines, where 0 means none.
+inline int64_t SoonerDeadline(int64_t a, int64_t b) { return a == 0 ? b : b == 0 ? a : (a < b ? a : b); }
+
+// A request's effective deadline (admission's budget): the sooner of its queue timeout and its latency
+// objective, both relative to `now_ns` (0 = none); 0 when it has neither.
+inline int64_t EffectiveDeadline(int64_t now_ns, int64_t timeout_ns, int64_t slo_ns) {
+  return SoonerDeadline(timeout_ns > 0 ? now_ns + timeout_ns : 0, slo_ns > 0 ? now_ns + slo_ns : 0);
+}
+
 // The priority level a request with `requested` level (0 = default) is queued at.
 inline uint32_t ResolvePriorityLevel(const BatchingConfig& c, uint32_t requested) {
   return requested == 0 || requested > c.priority_levels ? c.default_priority_level : requested;

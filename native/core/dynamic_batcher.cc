@@ -106,9 +106,7 @@ Status DynamicBatcher::Enqueue(RequestPtr& req) {
   const int64_t timeout = QueueTimeoutNs(c, level, req->timeout_ns);
   req->enqueue_ns = now;
   req->deadline_ns = timeout > 0 ? now + timeout : 0;
-  if (req->deadline_ns > 0 && (req->budget_deadline_ns == 0 || req->deadline_ns < req->budget_deadline_ns)) {
-    req->budget_deadline_ns = req->deadline_ns;
-  }
+  req->budget_deadline_ns = SoonerDeadline(req->budget_deadline_ns, req->deadline_ns);
   req->instance = deps_.instance_index;
   const int64_t deadline = req->deadline_ns;
   const uint32_t samples = req->batch_size;

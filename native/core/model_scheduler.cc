@@ -65,9 +65,7 @@ Status ModelScheduler::Enqueue(RequestPtr& req) {
   const uint32_t level = ResolvePriorityLevel(config, req->priority_level);
   const int64_t timeout = QueueTimeoutNs(config, level, req->timeout_ns);
   const int64_t slo = req->slo_ns > 0 ? req->slo_ns : slo_ns_;
-  int64_t budget = 0;
-  if (timeout > 0) budget = now + timeout;
-  if (slo > 0 && (budget == 0 || now + slo < budget)) budget = now + slo;
+  const int64_t budget = EffectiveDeadline(now, timeout, slo);
   req->budget_deadline_ns = budget;
   const bool admitting = admission_ != nullptr;
   uint32_t chosen = 0;

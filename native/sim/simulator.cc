@@ -109,6 +109,10 @@ Status Simulator::Run(const std::vector<SimArrival>& arrivals, const std::vector
   }
   admissions_ = admissions;
   admissions_.resize(models_.size(), nullptr);
+  disciplines_.assign(models_.size(), QueueDiscipline());
+  for (size_t m = 0; m < models_.size(); ++m) {
+    if (admissions_[m]) disciplines_[m] = admissions_[m]->discipline();
+  }
   for (auto* p : policies) {
     if (!p) return Status(StatusCode::kInvalidArgument, "a model has no policy");
   }
@@ -178,8 +182,7 @@ void Simulator::Arrive(uint32_t ri, PlacementPolicy* policy, AdmissionPolicy* ad
   const uint32_t n = uint32_t(ids.size());
   // The effective deadline, as ModelScheduler::Enqueue computes it.
   const int64_t slo = model.slo_to_policy ? model.slo_ns : 0;
-  int64_t budget = model.queue_timeout_ns > 0 ? now + model.queue_timeout_ns : 0;
-  if (slo > 0 && (budget == 0 || now + slo < budget)) budget = now + slo;
+  const int64_t budget = EffectiveDeadline(now, model.queue_timeout_ns, slo);
   r.budget_ns = budget;
   uint32_t chosen = 0;
   if (n > 1 || admission) {
@@ -241,8 +244,7 @@ void Simulator::TryDispatch(uint32_t inst, int64_t now) {
   if (in.busy) return;
   NoteFront(in);
   const SimModelSpec& model = models_[in.model];
-  AdmissionPolicy* admission = admissions_[in.model];
-  const QueueDiscipline discipline = admission ? admission->discipline() : QueueDiscipline();
+  const QueueDiscipline& discipline = disciplines_[in.model];
   std::optional<QueueGate> gate;
   if (discipline.any()) {
     gate.emplace(discipline, model.batching, *in.profile, in.gate, now,

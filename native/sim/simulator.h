@@ -170,6 +170,7 @@ class Simulator {
   std::vector<uint32_t> model_queued_;
   std::vector<int64_t> model_in_flight_;
   std::vector<AdmissionPolicy*> admissions_;  // per model, during Run(); may hold nulls
+  std::vector<QueueDiscipline> disciplines_;  // admissions_[m]'s queue discipline (none for nulls)
   std::vector<Event> heap_;
   uint64_t seq_ = 0;
   uint64_t batches_ = 0;
