@@ -42,6 +42,7 @@
         "native/binding/addon.cc",
         "native/binding/completion_dispatcher.cc",
         "native/binding/executor_wrap.cc",
+        "native/binding/js_values.cc",
         "native/binding/model_wrap.cc",
         "native/binding/runtime_wrap.cc",
         "native/binding/sim_wrap.cc",

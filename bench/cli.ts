@@ -31,6 +31,7 @@ export async function runBenchCli(argv: string[], io: CliIo = { stdout: process.
     const [first, ...rest] = argv;
     if (first === 'compare') return await compareCommand(rest, io);
     if (first === 'dispatch') return await (await import('./dispatch/dispatch-overhead.js')).run();
+    if (first === 'jsthread') return await (await import('./dispatch/js-thread-cost.js')).run(rest);
     if ((NAMED as readonly string[]).includes(first ?? '')) return await namedCommand(first as NamedBenchmark, rest, io);
     return await harnessCommand(argv, io);
   } catch (err) {

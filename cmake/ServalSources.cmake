@@ -44,6 +44,7 @@ set(SERVAL_BINDING_SOURCES
   native/binding/addon.cc
   native/binding/completion_dispatcher.cc
   native/binding/executor_wrap.cc
+  native/binding/js_values.cc
   native/binding/model_wrap.cc
   native/binding/runtime_wrap.cc
   native/binding/sim_wrap.cc

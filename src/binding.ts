@@ -60,24 +60,25 @@ export interface NativeModelDesc {
 }
 
 export interface NativeModel {
-  enqueue(inputs: unknown[], dims: number[][], batchSize: number, priority: number, timeoutUs: number,
-          outputMask: number, requestId: number, sloUs?: number): Promise<Record<string, { type: string; dims: number[]; data: unknown }>>;
-  cancel(requestId: number): boolean;
+  /**
+   * Queues one request whose numbers the caller wrote into the runtime's header (src/model/completion-table.ts):
+   * inputs as arguments, or as one array when the model has several. Returns the instance it was placed on
+   * (its completion arrives through the runtime's completion callback), or {code, message} when it was refused.
+   */
+  enqueue(...inputs: unknown[]): number | { code: string; message: string };
+  cancel(requestId: number, instance: number): boolean;
   executorToken(instance: number): number;
   failInflight(instance: number, message: string): void;
   noteRestart(instance: number): void;
   close(drain: boolean): void;
   drained(): boolean;
   stats(): NativeModelStats;
-  setPolicy(name: string): void;
-  policyName(): string;
   /** Seeds instance `instance`'s latency profile with measured batch latencies. */
   seedProfile(instance: number, batchSizes: number[], seconds: number[]): boolean;
 }
 
 export interface NativeRuntime {
   createModel(desc: NativeModelDesc): NativeModel;
-  outstanding(): number;
   shutdown(): void;
 }
 
@@ -185,9 +186,16 @@ export interface NativeSim {
 }
 
 export interface NativeAddon {
-  NativeRuntime: new (makeError: (code: string, message: string) => Error) => NativeRuntime;
+  NativeRuntime: new (
+    onComplete: (records: Float64Array, outputs: ArrayBuffer | undefined, messages: string[] | undefined) => void,
+    header: Float64Array,
+  ) => NativeRuntime;
   NativeExecutor: new (token: number) => NativeExecutor;
-  buildInfo(): { cuda: boolean; cudaDevices: number; policies: string[]; admissionPolicies: string[]; policyTable: NativePolicyEntry[] };
+  buildInfo(): {
+    cuda: boolean; cudaDevices: number; policies: string[]; admissionPolicies: string[]; policyTable: NativePolicyEntry[];
+    /** Status code names by number (completion records carry the number). */
+    statusCodes: string[];
+  };
   /** null when the policy registry accepts `name` (of that kind, placement by default), else why not. */
   validatePolicy(name: string, kind?: 'placement' | 'admission'): { code: string; message: string } | null;
   sim: NativeSim;

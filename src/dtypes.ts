@@ -119,3 +119,30 @@ export function viewTensorData(type: DataType, buffer: ArrayBufferLike, byteOffs
   // Every constructor in the table takes (buffer, byteOffset, length); the union does not type-check as one.
   return new (array as Uint8ArrayConstructor)(buffer as ArrayBuffer, byteOffset, byteLength / size) as TensorData;
 }
+
+const BY_CODE: readonly (DataTypeInfo | undefined)[] = (() => {
+  const out: (DataTypeInfo | undefined)[] = [];
+  for (const t of TABLE) out[t.nativeCode] = t;
+  return out;
+})();
+
+/** The type with native code `code` (native/core/dtype.h); undefined for a code no row has. */
+export function dataTypeByCode(code: number): DataTypeInfo | undefined {
+  return BY_CODE[code];
+}
+
+const UTF8 = new TextDecoder();
+
+/** Decodes `count` elements of the core's BYTES layout (4-byte little-endian length, then UTF-8) from `bytes`. */
+export function decodeLengthPrefixed(bytes: Uint8Array, count: number): string[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Array<string>(count);
+  let off = 0;
+  for (let i = 0; i < count; i++) {
+    const len = off + 4 <= bytes.byteLength ? view.getUint32(off, true) : 0;
+    off += 4;
+    out[i] = UTF8.decode(bytes.subarray(off, Math.min(off + len, bytes.byteLength)));
+    off += len;
+  }
+  return out;
+}

@@ -5,12 +5,12 @@
  */
 import { loadAddon, type NativeRuntime } from './binding.js';
 import {
-  ClosedError, InvalidArgumentError, ModelUnavailableError, UnknownModelError, errorFromCode,
-  type ServalErrorCode,
+  ClosedError, InvalidArgumentError, ModelUnavailableError, UnknownModelError,
 } from './errors.js';
 import { ModelRepository } from './repository/repository.js';
 import type { ModelConfig } from './repository/model-config.js';
 import { ModelVersion } from './model/model-version.js';
+import { CompletionTable } from './model/completion-table.js';
 import type {
   AdmissionName, InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
   RuntimeEvent, RuntimeOptions, RuntimeStats,
@@ -33,6 +33,7 @@ export class Runtime {
   readonly admission: AdmissionName;
   readonly repository: ModelRepository;
   private readonly native: NativeRuntime;
+  private readonly completions: CompletionTable;
   private readonly entries = new Map<string, ModelEntry>();
   private readonly loading = new Map<string, Promise<void>>();
   private readonly options: RuntimeOptions;
@@ -47,7 +48,8 @@ export class Runtime {
     this.admission = admission;
     this.admissionPolicies = loadAddon().buildInfo().admissionPolicies;
     this.repository = new ModelRepository(options.modelRepository);
-    this.native = new (loadAddon().NativeRuntime)((code, message) => errorFromCode(code as ServalErrorCode, message));
+    this.completions = new CompletionTable(loadAddon().buildInfo().statusCodes);
+    this.native = new (loadAddon().NativeRuntime)(this.completions.complete, this.completions.header);
   }
 
   /** Opens the repository and loads `options.loadModels` (all by default). Models that fail to load are UNAVAILABLE. */
@@ -210,8 +212,9 @@ export class Runtime {
     await Promise.all(all.map((v) => v.unload(options?.drainTimeoutMs ?? DEFAULT_DRAIN_MS)));
     // Completions already handed to the dispatcher are settled on the next turns of the event loop.
     const deadline = performance.now() + 5000;
-    while (this.native.outstanding() > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    while (this.completions.outstanding > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
     this.native.shutdown();
+    this.completions.failAll(() => new ClosedError('the runtime closed before the request completed'));
     this.entries.clear();
   }
 
@@ -259,7 +262,7 @@ export class Runtime {
     for (const version of versions) {
       this.emit({ kind: 'model-state', model: name, version, state: 'LOADING' });
       fresh.set(version, new ModelVersion({
-        name, version, parsed, file: this.repository.modelFile(name, version, parsed.config), native: this.native,
+        name, version, parsed, file: this.repository.modelFile(name, version, parsed.config), native: this.native, completions: this.completions,
         policy: this.policy, admission: this.admission, admissionPolicies: this.admissionPolicies, intraOpThreads: this.options.intraOpThreads ?? 1, warmup: this.options.warmup ?? true,
         onEvent: (e) => this.emit(e),
       }));

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { loadAddon } from '../../src/binding.js';
-import { errorFromCode, type ServalErrorCode } from '../../src/errors.js';
+import { CompletionTable, HEADER } from '../../src/model/completion-table.js';
 
 const REQUESTS = 20_000;
 const RUNS = 5;
@@ -59,7 +59,8 @@ export async function run(): Promise<number> {
   await pool.destroy();
 
   const addon = loadAddon();
-  const rt = new addon.NativeRuntime((code, message) => errorFromCode(code as ServalErrorCode, message));
+  const table = new CompletionTable(addon.buildInfo().statusCodes);
+  const rt = new addon.NativeRuntime(table.complete, table.header);
   const model = rt.createModel({
     name: 'echo', version: 1, maxBatchSize: 64,
     inputs: [{ name: 'x', dtype: 11, dims: [16] }], outputs: [{ name: 'y', dtype: 11, dims: [16] }],
@@ -68,8 +69,14 @@ export async function run(): Promise<number> {
     instances: [{ kind: 'CPU', device: 0 }], policy: 'round_robin',
   });
   const worker = new Worker(fileURLToPath(new URL('./echo-executor.js', import.meta.url)), { workerData: { token: model.executorToken(0) } });
-  const dims = [[1, 16]];
-  const serval = await runAll('serval native pull + batching', (x) => model.enqueue([x], dims, 1, 0, 0, -1, 0));
+  const h = table.header;
+  const serval = await runAll('serval native pull + batching', (x) => {
+    const { slot, promise } = table.open(['y']);
+    h.set([slot, 1, 0, 0, -1, 0, 0, 2, 1, 16], HEADER.slot);
+    const placed = model.enqueue(x);
+    if (typeof placed !== 'number') table.refuse(slot, new Error(placed.message));
+    return promise;
+  });
   model.close(true);
   await new Promise((r) => worker.once('exit', r));
   rt.shutdown();

@@ -5,6 +5,7 @@
 #include "core/execution_stream.h"
 #include "core/policy_registry.h"
 #include "executor_wrap.h"
+#include "js_values.h"
 #include "model_wrap.h"
 #include "runtime_wrap.h"
 #include "sim_wrap.h"
@@ -32,6 +33,10 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   o.Set("policies", placement);
   o.Set("admissionPolicies", admission);
   o.Set("policyTable", table);
+  // The status codes in the order of their numbers (completion records carry the number).
+  Napi::Array codes = Napi::Array::New(env, kStatusCodeCount);
+  for (size_t c = 0; c < kStatusCodeCount; ++c) codes.Set(uint32_t(c), StatusCodeName(static_cast<StatusCode>(c)));
+  o.Set("statusCodes", codes);
   return o;
 }
 
@@ -40,7 +45,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 Napi::Value ValidatePolicy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString() || (info.Length() > 1 && !info[1].IsString() && !info[1].IsUndefined())) {
-    Napi::TypeError::New(env, "validatePolicy(name: string, kind?: 'placement' | 'admission')").ThrowAsJavaScriptException();
+    ThrowInvalidArgument(env, "validatePolicy(name: string, kind?: 'placement' | 'admission')");
     return env.Undefined();
   }
   const std::string name = info[0].As<Napi::String>().Utf8Value();

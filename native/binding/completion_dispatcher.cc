@@ -2,18 +2,23 @@
 
 #include <cstring>
 
-#include "tensor_convert.h"
-
 namespace serval::binding {
 
-CompletionDispatcher::CompletionDispatcher(Napi::Env env, Napi::Function make_error) : env_(env) {
-  napi_create_reference(env, make_error, 1, &make_error_);
-  Napi::Array keys = Napi::Array::New(env);
-  keys.Set(0u, "type");
-  keys.Set(1u, "dims");
-  keys.Set(2u, "data");
-  for (uint32_t code = 0; code <= uint32_t(kDTypeMaxCode); ++code) keys.Set(3 + code, DTypeName(static_cast<DType>(code)));
-  napi_create_reference(env, keys, 1, &keys_);
+namespace {
+
+// Requests kept for reuse: enough for a few thousand in flight without a malloc per request.
+constexpr size_t kPoolLimit = 8192;
+
+size_t Aligned(size_t n) { return (n + 7) & ~size_t(7); }
+
+bool Returns(const InferenceRequest& r, size_t i) {
+  return (r.output_mask & (1ull << i)) && r.outputs[i].dtype != DType::kInvalid;
+}
+
+}  // namespace
+
+CompletionDispatcher::CompletionDispatcher(Napi::Env env, Napi::Function on_complete) : env_(env) {
+  napi_create_reference(env, on_complete, 1, &on_complete_);
   tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
                                         "serval.completions", 0, 1);
   // Pending promises do not keep the process alive by themselves; the executor threads do.
@@ -22,20 +27,7 @@ CompletionDispatcher::CompletionDispatcher(Napi::Env env, Napi::Function make_er
 
 CompletionDispatcher::~CompletionDispatcher() {
   Shutdown();
-  if (make_error_) napi_delete_reference(env_, make_error_);
-  if (keys_) napi_delete_reference(env_, keys_);
-}
-
-napi_value CompletionDispatcher::Key(napi_env env, napi_value keys, uint32_t which) {
-  napi_value v;
-  napi_get_element(env, keys, which, &v);
-  return v;
-}
-
-void CompletionDispatcher::SettleNow(Napi::Env env, InferenceRequest& req) {
-  napi_value keys;
-  napi_get_reference_value(env, keys_, &keys);
-  Settle(env, req, keys);
+  if (on_complete_) napi_delete_reference(env_, on_complete_);
 }
 
 void CompletionDispatcher::Shutdown() {
@@ -45,20 +37,40 @@ void CompletionDispatcher::Shutdown() {
   tsfn_.Release();
 }
 
+RequestPtr CompletionDispatcher::Acquire() {
+  if (pool_.empty()) return std::make_unique<InferenceRequest>();
+  RequestPtr r = std::move(pool_.back());
+  pool_.pop_back();
+  return r;
+}
+
+void CompletionDispatcher::Recycle(RequestPtr r) {
+  if (pool_.size() >= kPoolLimit) return;
+  // Keep the vectors' capacity (inputs, dims, owned bytes, outputs): the next request reuses it.
+  auto inputs = std::move(r->inputs);
+  auto owned = std::move(r->owned_bytes);
+  auto outputs = std::move(r->outputs);
+  *r = InferenceRequest();
+  owned.clear();
+  for (auto& o : outputs) o.dtype = DType::kInvalid;
+  r->inputs = std::move(inputs);
+  r->owned_bytes = std::move(owned);
+  r->outputs = std::move(outputs);
+  pool_.push_back(std::move(r));
+}
+
+void CompletionDispatcher::Schedule() {
+  // mu_ held by the caller.
+  if (scheduled_ || shut_down_) return;
+  scheduled_ = true;
+  tsfn_.NonBlockingCall([this](Napi::Env env, Napi::Function) { Drain(env); });
+}
+
 void CompletionDispatcher::Complete(std::vector<RequestPtr> requests) {
-  bool schedule = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (shut_down_) return;  // the environment is going away; nobody can observe these promises
-    for (auto& r : requests) pending_.push_back(std::move(r));
-    if (!scheduled_) {
-      scheduled_ = true;
-      schedule = true;
-    }
-  }
-  if (schedule) {
-    tsfn_.NonBlockingCall([this](Napi::Env env, Napi::Function) { Drain(env); });
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shut_down_) return;  // the environment is going away; nobody can observe these promises
+  for (auto& r : requests) pending_.push_back(std::move(r));
+  Schedule();
 }
 
 void CompletionDispatcher::Drain(Napi::Env env) {
@@ -68,84 +80,75 @@ void CompletionDispatcher::Drain(Napi::Env env) {
     batch.swap(pending_);
     scheduled_ = false;
   }
+  if (batch.empty()) return;
   Napi::HandleScope scope(env);
-  // One ArrayBuffer for every fixed-width output settled in this pass: an allocation per pass instead
-  // of one per output. Slices are 8-byte aligned so every typed-array view is valid.
-  size_t total = 0;
+  size_t doubles = 0, bytes = 0, failed = 0;
   for (auto& r : batch) {
-    if (!r->status.ok()) continue;
+    doubles += 6;
+    if (!r->status.ok()) {
+      ++failed;
+      continue;
+    }
     for (size_t i = 0; i < r->outputs.size(); ++i) {
-      if ((r->output_mask & (1ull << i)) && DTypeSize(r->outputs[i].dtype)) total += (r->outputs[i].bytes.size() + 7) & ~size_t(7);
+      if (!Returns(*r, i)) continue;
+      doubles += 5 + r->outputs[i].dims.size();
+      bytes += Aligned(r->outputs[i].bytes.size());
     }
   }
-  napi_value shared = nullptr;
-  void* base = nullptr;
-  if (total) napi_create_arraybuffer(env, total, &base, &shared);
+  napi_value records_ab, records, buffer = nullptr, messages = nullptr;
+  void* rec_data = nullptr;
+  void* out_data = nullptr;
+  napi_create_arraybuffer(env, doubles * sizeof(double), &rec_data, &records_ab);
+  napi_create_typedarray(env, napi_float64_array, doubles, records_ab, 0, &records);
+  if (bytes) napi_create_arraybuffer(env, bytes, &out_data, &buffer);
+  if (failed) napi_create_array_with_length(env, failed, &messages);
+  double* rec = static_cast<double*>(rec_data);
+  uint8_t* out = static_cast<uint8_t*>(out_data);
   size_t offset = 0;
-  napi_value keys;
-  napi_get_reference_value(env, keys_, &keys);
+  uint32_t m = 0;
   for (auto& r : batch) {
-    Napi::HandleScope inner(env);
-    Settle(env, *r, keys, shared, static_cast<uint8_t*>(base), &offset);
-  }
-}
-
-void CompletionDispatcher::Settle(Napi::Env env, InferenceRequest& req, napi_value keys, napi_value shared, uint8_t* base,
-                                  size_t* offset) {
-  auto* ctx = static_cast<JsRequestContext*>(req.user_data);
-  if (!ctx) return;
-  req.user_data = nullptr;
-  if (outstanding_ > 0) --outstanding_;
-  if (req.status.ok()) {
-    napi_value result;
-    napi_create_object(env, &result);
-    napi_value names;
-    napi_get_reference_value(env, ctx->keys->names, &names);
-    const size_t n_names = ctx->keys->spec->outputs.size();
-    for (size_t i = 0; i < req.outputs.size() && i < n_names; ++i) {
-      if (!(req.output_mask & (1ull << i))) continue;
-      const OutputData& o = req.outputs[i];
-      napi_value t, type, dims, data, name;
-      napi_create_object(env, &t);
-      type = Key(env, keys, 3 + static_cast<uint32_t>(o.dtype));
-      napi_create_array_with_length(env, o.dims.size(), &dims);
-      for (size_t d = 0; d < o.dims.size(); ++d) {
-        napi_value n;
-        napi_create_int64(env, o.dims[d], &n);
-        napi_set_element(env, dims, static_cast<uint32_t>(d), n);
-      }
-      if (shared && DTypeSize(o.dtype)) {
-        std::memcpy(base + *offset, o.bytes.data(), o.bytes.size());
-        data = MakeTypedView(env, o.dtype, Napi::ArrayBuffer(env, shared), *offset, o.bytes.size());
-        *offset += (o.bytes.size() + 7) & ~size_t(7);
-      } else {
-        data = MakeTensorData(env, o.dtype, o.bytes.data(), o.bytes.size());
-      }
-      napi_set_property(env, t, Key(env, keys, 0), type);
-      napi_set_property(env, t, Key(env, keys, 1), dims);
-      napi_set_property(env, t, Key(env, keys, 2), data);
-      napi_get_element(env, names, static_cast<uint32_t>(i), &name);
-      napi_set_property(env, result, name, t);
+    const bool ok = r->status.ok();
+    *rec++ = double(SlotOf(*r));
+    *rec++ = double(static_cast<int>(r->status.code()));
+    *rec++ = double(r->instance);
+    *rec++ = r->start_ns > 0 ? double(r->start_ns - r->enqueue_ns) * 1e-3 : 0;
+    *rec++ = r->start_ns > 0 && r->end_ns > r->start_ns ? double(r->end_ns - r->start_ns) * 1e-3 : 0;
+    double* count = rec++;
+    *count = 0;
+    if (!ok) {
+      napi_value s;
+      napi_create_string_utf8(env, r->status.message().data(), r->status.message().size(), &s);
+      napi_set_element(env, messages, m++, s);
+      continue;
     }
-    napi_resolve_deferred(env, ctx->deferred, result);
-  } else {
-    napi_value fn;
-    napi_get_reference_value(env, make_error_, &fn);
-    napi_value args[2] = {Napi::String::New(env, StatusCodeName(req.status.code())),
-                          Napi::String::New(env, req.status.message())};
-    napi_value err;
-    if (napi_call_function(env, env.Undefined(), fn, 2, args, &err) != napi_ok) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value ignored;
-        napi_get_and_clear_last_exception(env, &ignored);
-      }
-      err = Napi::Error::New(env, req.status.message()).Value();
+    for (size_t i = 0; i < r->outputs.size(); ++i) {
+      if (!Returns(*r, i)) continue;
+      const OutputData& o = r->outputs[i];
+      *count += 1;
+      *rec++ = double(i);
+      *rec++ = double(static_cast<int>(o.dtype));
+      *rec++ = double(o.dims.size());
+      for (int64_t d : o.dims) *rec++ = double(d);
+      *rec++ = double(offset);
+      *rec++ = double(o.bytes.size());
+      if (!o.bytes.empty()) std::memcpy(out + offset, o.bytes.data(), o.bytes.size());
+      offset += Aligned(o.bytes.size());
     }
-    napi_reject_deferred(env, ctx->deferred, err);
   }
-  delete ctx;
+  for (auto& r : batch) Recycle(std::move(r));
+  napi_value fn, undefined, result;
+  napi_get_reference_value(env, on_complete_, &fn);
+  napi_get_undefined(env, &undefined);
+  napi_value args[3] = {records, buffer ? buffer : undefined, messages ? messages : undefined};
+  if (napi_call_function(env, undefined, fn, 3, args, &result) != napi_ok) {
+    // The JS side catches its own errors; never let one escape into the thread-safe call.
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+  }
 }
 
 }  // namespace serval::binding

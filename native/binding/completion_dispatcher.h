@@ -1,75 +1,60 @@
-// CompletionDispatcher: the CompletionSink of one JS Runtime. Requests finish on executor and timer
-// threads; the dispatcher queues them and wakes the JS thread through ONE ThreadSafeFunction, which
-// settles every finished request's promise in one pass (resolve with outputs, or reject with a
-// ServalError built by the JS-provided factory).
+// CompletionDispatcher: the CompletionSink of one JS Runtime, and the pool of its request objects.
 //
-// Threads: Complete() from any thread; Drain() runs on the JS thread; Shutdown() on the JS thread.
+// Requests finish on executor and timer threads; the dispatcher queues them and wakes the JS thread
+// through ONE ThreadSafeFunction. The drain builds no JS object per request: it writes a record per
+// finished request into one Float64Array (see the layout below) and every requested fixed-width output
+// into one ArrayBuffer, and calls the JS completion callback once per pass. The JS side (src/model/
+// completion-table.ts) keeps the promises in a slot table and builds the result objects.
+//
+// Record layout (doubles), one per finished request, back to back:
+//   slot, status code (0 = OK), instance, queue µs, compute µs, n, then n outputs of:
+//   output index, dtype code, rank, dims[rank]..., byte offset in the buffer, byte length
+// A failed request has n = 0; its message is the next entry of the `messages` array (in record order).
+//
+// Threads: Complete() from any thread; Acquire/Release/Drain/SettleNow on the JS thread; Shutdown() on
+// the JS thread.
 #pragma once
 
 #include <napi.h>
 
-#include <memory>
 #include <mutex>
 #include <vector>
 
 #include "core/inference_request.h"
-#include "core/tensor.h"
 
 namespace serval::binding {
 
-// Output-name keys of one model, created once on the JS thread (property keys for result objects).
-// Node 20 cannot reference strings directly, so the key strings live in a referenced JS array.
-struct JsOutputKeys {
-  JsOutputKeys(napi_env e) : env(e) {}
-  ~JsOutputKeys() {
-    if (names) napi_delete_reference(env, names);
-  }
-  napi_env env;
-  std::shared_ptr<const ModelSpec> spec;
-  napi_ref names = nullptr;  // Array of output names, indexed like spec->outputs
-};
-
-// Per-request JS state, stored in InferenceRequest::user_data. Created and destroyed on the JS thread.
-struct JsRequestContext {
-  napi_deferred deferred = nullptr;
-  std::shared_ptr<const JsOutputKeys> keys;      // output names for the result object
-};
-
 class CompletionDispatcher final : public CompletionSink {
  public:
-  // `make_error(code, message)` returns the ServalError to reject with.
-  CompletionDispatcher(Napi::Env env, Napi::Function make_error);
+  // `on_complete(records: Float64Array, outputs: ArrayBuffer | undefined, messages: string[] | undefined)`.
+  CompletionDispatcher(Napi::Env env, Napi::Function on_complete);
   ~CompletionDispatcher() override;
 
   void Complete(std::vector<RequestPtr> requests) override;
-  // Releases the ThreadSafeFunction; later completions are dropped (their JS state freed on no thread).
+  // Releases the ThreadSafeFunction; later completions are dropped.
   void Shutdown();
-  // Settles a request on the JS thread right away (used when Enqueue fails synchronously).
-  void SettleNow(Napi::Env env, InferenceRequest& req);
 
-  // Requests handed to the core whose promise is not settled yet (JS thread only).
-  void NoteAccepted() { ++outstanding_; }
-  uint64_t outstanding() const { return outstanding_; }
+  // A request object from the pool (JS thread), reset for a new request; Recycle gives one back.
+  RequestPtr Acquire();
+  void Recycle(RequestPtr req);
+
+  // The slot of a request in the JS slot table (stored in user_data).
+  static void SetSlot(InferenceRequest& r, uint32_t slot) { r.user_data = reinterpret_cast<void*>(uintptr_t(slot) + 1); }
+  static bool HasSlot(const InferenceRequest& r) { return r.user_data != nullptr; }
+  static uint32_t SlotOf(const InferenceRequest& r) { return uint32_t(reinterpret_cast<uintptr_t>(r.user_data) - 1); }
 
  private:
-  // `shared`/`base`/`offset`: one ArrayBuffer holding the fixed-width outputs of a whole drain pass
-  // (each output is a view of its own slice), or null to allocate per output.
-  void Settle(Napi::Env env, InferenceRequest& req, napi_value keys, napi_value shared = nullptr,
-              uint8_t* base = nullptr, size_t* offset = nullptr);
   void Drain(Napi::Env env);
-  // Key `which` of keys_ (see below); `keys` is keys_'s value for this pass.
-  static napi_value Key(napi_env env, napi_value keys, uint32_t which);
+  void Schedule();
 
   Napi::ThreadSafeFunction tsfn_;
-  napi_ref make_error_ = nullptr;
-  // Array: [0..2] = "type", "dims", "data"; [3 + code] = the DType's v2 name.
-  napi_ref keys_ = nullptr;
+  napi_ref on_complete_ = nullptr;
   napi_env env_;
   std::mutex mu_;
   std::vector<RequestPtr> pending_;
   bool scheduled_ = false;
   bool shut_down_ = false;
-  uint64_t outstanding_ = 0;  // JS thread only
+  std::vector<RequestPtr> pool_;  // JS thread only
 };
 
 }  // namespace serval::binding

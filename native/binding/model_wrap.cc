@@ -4,56 +4,37 @@
 #include <string>
 
 #include "core/instance_registry.h"
+#include "js_values.h"
 #include "tensor_convert.h"
 
 namespace serval::binding {
 
 namespace {
 
-uint32_t U32(Napi::Object o, const char* key, uint32_t fallback = 0) {
-  Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
-}
-
-int64_t I64(Napi::Object o, const char* key, int64_t fallback = 0) {
-  Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : fallback;
-}
-
 bool ReadTensorSpecs(Napi::Env env, Napi::Value v, std::vector<TensorSpec>* out) {
   if (!v.IsArray()) {
-    Napi::TypeError::New(env, "model inputs/outputs must be arrays").ThrowAsJavaScriptException();
+    ThrowInvalidArgument(env, "model inputs/outputs must be arrays");
     return false;
   }
   Napi::Array a = v.As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); ++i) {
+    if (!a.Get(i).IsObject()) {
+      ThrowInvalidArgument(env, "model inputs/outputs must be objects");
+      return false;
+    }
     Napi::Object t = a.Get(i).As<Napi::Object>();
     TensorSpec s;
-    s.name = t.Get("name").As<Napi::String>().Utf8Value();
-    int code = static_cast<int>(U32(t, "dtype"));
-    if (!DTypeValid(code)) {
-      Napi::TypeError::New(env, "tensor '" + s.name + "' has an invalid dtype code").ThrowAsJavaScriptException();
+    if (!OnlyKeys(env, t, "tensor", {"name", "dtype", "dims"}) || !ReadString(env, t, "name", "", &s.name)) return false;
+    uint32_t code = 0;
+    if (!ReadU32(env, t, "dtype", 0, &code)) return false;
+    if (!DTypeValid(static_cast<int>(code))) {
+      ThrowInvalidArgument(env, "tensor '" + s.name + "' has an invalid dtype code");
       return false;
     }
     s.dtype = static_cast<DType>(code);
     if (!ArrayToDims(env, t.Get("dims"), &s.dims)) return false;
     out->push_back(std::move(s));
   }
-  return true;
-}
-
-// An integral number in [lo, hi], or a pending TypeError (code INVALID_ARGUMENT) naming `what`: the
-// binding never truncates a request option silently (src/model/input-validation.ts checks them first).
-bool ReadIntegral(Napi::Env env, Napi::Value v, double lo, double hi, const char* what, double* out) {
-  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : std::nan("");
-  if (!(d >= lo && d <= hi) || std::trunc(d) != d) {
-    Napi::TypeError e = Napi::TypeError::New(env, std::string("enqueue: ") + what + " must be an integer in [" +
-                                                      std::to_string(int64_t(lo)) + ", " + std::to_string(int64_t(hi)) + "]");
-    e.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
-    e.ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = d;
   return true;
 }
 
@@ -83,9 +64,7 @@ Napi::Function ModelWrap::Init(Napi::Env env) {
                       InstanceMethod<&ModelWrap::Close>("close"),
                       InstanceMethod<&ModelWrap::Drained>("drained"),
                       InstanceMethod<&ModelWrap::Stats>("stats"),
-                      InstanceMethod<&ModelWrap::SetPolicy>("setPolicy"),
-                      InstanceMethod<&ModelWrap::SeedProfile>("seedProfile"),
-                      InstanceMethod<&ModelWrap::PolicyName>("policyName")});
+                      InstanceMethod<&ModelWrap::SeedProfile>("seedProfile")});
 }
 
 ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {}
@@ -96,54 +75,80 @@ ModelWrap::~ModelWrap() {
 }
 
 void ModelWrap::Attach(Napi::Env env, std::shared_ptr<RuntimeCore> core, Napi::Object desc) {
+  if (!OnlyKeys(env, desc, "model desc",
+                {"name", "version", "maxBatchSize", "inputs", "outputs", "preferredBatchSizes", "maxQueueDelayUs",
+                 "idleSpinUs", "priorityLevels", "defaultPriorityLevel", "queuePolicies", "instances", "sloUs", "policy",
+                 "admission", "codelTargetUs", "codelIntervalUs", "concurrencyInitialLimit"})) {
+    return;
+  }
   ModelScheduler::Options o;
-  o.spec.name = desc.Get("name").ToString().Utf8Value();
-  o.spec.version = I64(desc, "version", 1);
-  o.spec.max_batch_size = U32(desc, "maxBatchSize");
-  if (!ReadTensorSpecs(env, desc.Get("inputs"), &o.spec.inputs)) return;
-  if (!ReadTensorSpecs(env, desc.Get("outputs"), &o.spec.outputs)) return;
   BatchingConfig& b = o.batching;
+  AdmissionOptions ao;
+  int64_t delay_us = 0, spin_us = 0, slo_us = 0, codel_target_us = 0, codel_interval_us = 0;
+  std::string policy_name, admission_name;
+  if (!ReadString(env, desc, "name", "", &o.spec.name) || !ReadI64(env, desc, "version", 1, &o.spec.version) ||
+      !ReadU32(env, desc, "maxBatchSize", 0, &o.spec.max_batch_size) ||
+      !ReadTensorSpecs(env, desc.Get("inputs"), &o.spec.inputs) ||
+      !ReadTensorSpecs(env, desc.Get("outputs"), &o.spec.outputs) ||
+      !ReadI64(env, desc, "maxQueueDelayUs", 0, &delay_us) || !ReadI64(env, desc, "idleSpinUs", 0, &spin_us) ||
+      !ReadU32(env, desc, "priorityLevels", 1, &b.priority_levels) ||
+      !ReadU32(env, desc, "defaultPriorityLevel", 1, &b.default_priority_level) ||
+      !ReadI64(env, desc, "sloUs", 0, &slo_us) || !ReadString(env, desc, "policy", "", &policy_name) ||
+      !ReadString(env, desc, "admission", "none", &admission_name) ||
+      !ReadI64(env, desc, "codelTargetUs", 0, &codel_target_us) ||
+      !ReadI64(env, desc, "codelIntervalUs", 0, &codel_interval_us) ||
+      !ReadU32(env, desc, "concurrencyInitialLimit", 0, &ao.initial_limit)) {
+    return;
+  }
+  b.max_queue_delay_ns = delay_us * 1000;
+  b.idle_spin_ns = spin_us * 1000;
+  b.priority_levels = std::max<uint32_t>(1, b.priority_levels);
   if (desc.Get("preferredBatchSizes").IsArray()) {
     Napi::Array p = desc.Get("preferredBatchSizes").As<Napi::Array>();
-    for (uint32_t i = 0; i < p.Length(); ++i) b.preferred_batch_sizes.push_back(p.Get(i).As<Napi::Number>().Uint32Value());
+    for (uint32_t i = 0; i < p.Length(); ++i) {
+      if (!p.Get(i).IsNumber()) return ThrowInvalidArgument(env, "preferredBatchSizes must be numbers");
+      b.preferred_batch_sizes.push_back(p.Get(i).As<Napi::Number>().Uint32Value());
+    }
   }
-  b.max_queue_delay_ns = I64(desc, "maxQueueDelayUs") * 1000;
-  b.idle_spin_ns = I64(desc, "idleSpinUs") * 1000;
-  b.priority_levels = std::max<uint32_t>(1, U32(desc, "priorityLevels", 1));
-  b.default_priority_level = U32(desc, "defaultPriorityLevel", 1);
   if (desc.Get("queuePolicies").IsArray()) {
     Napi::Array qp = desc.Get("queuePolicies").As<Napi::Array>();
     for (uint32_t i = 0; i < qp.Length(); ++i) {
+      if (!qp.Get(i).IsObject()) return ThrowInvalidArgument(env, "queuePolicies must be objects");
       Napi::Object q = qp.Get(i).As<Napi::Object>();
       QueuePolicy policy;
+      int64_t timeout_us = 0;
+      if (!OnlyKeys(env, q, "queue policy", {"delayOnTimeout", "defaultTimeoutUs", "allowTimeoutOverride", "maxQueueSize"}) ||
+          !ReadI64(env, q, "defaultTimeoutUs", 0, &timeout_us) || !ReadU32(env, q, "maxQueueSize", 0, &policy.max_queue_size)) {
+        return;
+      }
       policy.delay_on_timeout = q.Get("delayOnTimeout").ToBoolean();
-      policy.default_timeout_ns = I64(q, "defaultTimeoutUs") * 1000;
+      policy.default_timeout_ns = timeout_us * 1000;
       policy.allow_timeout_override = q.Get("allowTimeoutOverride").ToBoolean();
-      policy.max_queue_size = U32(q, "maxQueueSize");
       b.queue_policies.push_back(policy);
     }
   }
-  if (!desc.Get("instances").IsArray()) {
-    Napi::TypeError::New(env, "model desc needs instances[]").ThrowAsJavaScriptException();
-    return;
-  }
+  if (!desc.Get("instances").IsArray()) return ThrowInvalidArgument(env, "model desc needs instances[]");
   Napi::Array inst = desc.Get("instances").As<Napi::Array>();
   for (uint32_t i = 0; i < inst.Length(); ++i) {
+    if (!inst.Get(i).IsObject()) return ThrowInvalidArgument(env, "instances must be objects");
     Napi::Object io = inst.Get(i).As<Napi::Object>();
     InstanceSpec s;
-    s.kind = io.Get("kind").ToString().Utf8Value() == "GPU" ? StreamKind::kGpu : StreamKind::kCpu;
-    s.device = static_cast<int>(I64(io, "device"));
+    std::string kind;
+    int64_t device = 0;
+    if (!OnlyKeys(env, io, "instance", {"kind", "device"}) || !ReadString(env, io, "kind", "CPU", &kind) ||
+        !ReadI64(env, io, "device", 0, &device)) {
+      return;
+    }
+    s.kind = kind == "GPU" ? StreamKind::kGpu : StreamKind::kCpu;
+    s.device = static_cast<int>(device);
     o.instances.push_back(s);
   }
-  o.slo_ns = I64(desc, "sloUs") * 1000;
+  o.slo_ns = slo_us * 1000;
   std::unique_ptr<PlacementPolicy> policy;
-  Status st = CreatePlacementPolicy(desc.Get("policy").ToString().Utf8Value(), &policy);
-  const std::string admission_name = desc.Get("admission").IsString() ? desc.Get("admission").ToString().Utf8Value() : "none";
+  Status st = CreatePlacementPolicy(policy_name, &policy);
   if (st.ok() && admission_name != "none") {
-    AdmissionOptions ao;
-    ao.codel_target_ns = I64(desc, "codelTargetUs") * 1000;
-    ao.codel_interval_ns = I64(desc, "codelIntervalUs") * 1000;
-    ao.initial_limit = U32(desc, "concurrencyInitialLimit");
+    ao.codel_target_ns = codel_target_us * 1000;
+    ao.codel_interval_ns = codel_interval_us * 1000;
     ao.instances = static_cast<uint32_t>(o.instances.size());
     ao.max_batch_size = o.spec.max_batch_size;
     std::unique_ptr<AdmissionPolicy> admission;
@@ -157,113 +162,114 @@ void ModelWrap::Attach(Napi::Env env, std::shared_ptr<RuntimeCore> core, Napi::O
     o.streams = &core->streams;
     st = ModelScheduler::Create(std::move(o), &sched_);
   }
-  if (!st.ok()) {
-    Napi::Error e = Napi::Error::New(env, st.message());
-    e.Set("code", Napi::String::New(env, StatusCodeName(st.code())));
-    e.ThrowAsJavaScriptException();
-    return;
-  }
+  if (!st.ok()) return ThrowStatus(env, st);
   core_ = std::move(core);
   spec_ = std::make_shared<const ModelSpec>(sched_->spec());
-  auto keys = std::make_shared<JsOutputKeys>(env);
-  keys->spec = spec_;
-  Napi::Array names = Napi::Array::New(env, spec_->outputs.size());
-  for (size_t i = 0; i < spec_->outputs.size(); ++i) names.Set(uint32_t(i), spec_->outputs[i].name);
-  napi_create_reference(env, names, 1, &keys->names);
-  keys_ = std::move(keys);
+  offsets_.resize(spec_->inputs.size());
   for (size_t i = 0; i < sched_->instance_count(); ++i) tokens_.push_back(InstanceRegistry::Register(sched_->instance(i)));
 }
 
+namespace {
+
+// Reads header[*pos] as an integer in [lo, hi], advancing *pos; false (with a pending INVALID_ARGUMENT
+// TypeError naming `what`) when it is not one. The binding never truncates a request number silently
+// (src/model/input-validation.ts checks them first).
+bool HeaderInt(Napi::Env env, const RequestHeader& h, size_t* pos, double lo, double hi, const char* what, double* out) {
+  if (*pos >= h.length) {
+    ThrowInvalidArgument(env, "enqueue: the request header is too short");
+    return false;
+  }
+  const double d = h.data[(*pos)++];
+  if (!(d >= lo && d <= hi) || std::trunc(d) != d) {
+    ThrowInvalidArgument(env, std::string("enqueue: ") + what + " must be an integer in [" + std::to_string(int64_t(lo)) +
+                                  ", " + std::to_string(int64_t(hi)) + "]");
+    return false;
+  }
+  *out = d;
+  return true;
+}
+
+}  // namespace
+
 Napi::Value ModelWrap::Enqueue(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!sched_ || info.Length() < 7 || !info[0].IsArray() || !info[1].IsArray()) {
-    Napi::TypeError::New(env, "enqueue(inputs[], dims[][], batchSize, priority, timeoutUs, outputMask, requestId, sloUs?)")
-        .ThrowAsJavaScriptException();
+  const size_t n = spec_ ? spec_->inputs.size() : 0;
+  // Inputs come as arguments, or as one array when the model has several (see model_wrap.h).
+  const bool listed = n > 1 && info.Length() == 1 && info[0].IsArray();
+  if (!sched_ || (!listed && info.Length() != n)) {
+    ThrowInvalidArgument(env, "enqueue(...inputs): expected " + std::to_string(n) + " inputs");
     return env.Undefined();
   }
-  Napi::Array inputs = info[0].As<Napi::Array>();
-  Napi::Array dims = info[1].As<Napi::Array>();
-  const size_t n = spec_->inputs.size();
+  const RequestHeader& h = core_->header;
   // Deadlines are int64 nanoseconds: 2^53 ns bounds the timeout so the product stays exact and in range.
   constexpr double kMaxSafe = 9007199254740991.0;
-  double batch_size = 0, priority = 0, timeout_us = 0, id = 0, slo_us = 0;
-  if (!ReadIntegral(env, info[2], 0, 4294967295.0, "batchSize", &batch_size) ||
-      !ReadIntegral(env, info[3], 0, 4294967295.0, "priority", &priority) ||
-      !ReadIntegral(env, info[4], 0, std::floor(kMaxSafe / 1000), "timeoutUs", &timeout_us) ||
-      !ReadIntegral(env, info[6], 0, kMaxSafe, "requestId", &id) ||
-      (info.Length() > 7 && !info[7].IsUndefined() &&
-       !ReadIntegral(env, info[7], 0, std::floor(kMaxSafe / 1000), "sloUs", &slo_us))) {
+  size_t pos = 0;
+  double slot = 0, batch_size = 0, priority = 0, timeout_us = 0, id = 0, slo_us = 0;
+  if (!HeaderInt(env, h, &pos, 0, 4294967294.0, "slot", &slot) ||
+      !HeaderInt(env, h, &pos, 0, 4294967295.0, "batchSize", &batch_size) ||
+      !HeaderInt(env, h, &pos, 0, 4294967295.0, "priority", &priority) ||
+      !HeaderInt(env, h, &pos, 0, std::floor(kMaxSafe / 1000), "timeoutUs", &timeout_us)) {
     return env.Undefined();
   }
-  if (!info[5].IsNumber()) {
-    Napi::TypeError::New(env, "enqueue: outputMask must be a number").ThrowAsJavaScriptException();
+  const double mask = h.data[pos++];
+  if (!HeaderInt(env, h, &pos, 0, kMaxSafe, "requestId", &id) ||
+      !HeaderInt(env, h, &pos, 0, std::floor(kMaxSafe / 1000), "sloUs", &slo_us)) {
     return env.Undefined();
   }
-  if (inputs.Length() != n || dims.Length() != n) {
-    Napi::TypeError::New(env, "enqueue: expected " + std::to_string(n) + " inputs").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  auto req = std::make_unique<InferenceRequest>();
-  auto* ctx = new JsRequestContext();
-  ctx->keys = keys_;
+  RequestPtr req = core_->dispatcher.Acquire();
   req->inputs.resize(n);
-  std::vector<size_t> owned_offsets(n, SIZE_MAX);
-  bool ok = true;
-  for (size_t i = 0; i < n && ok; ++i) {
+  std::vector<size_t>& offsets = offsets_;
+  Napi::Array list = listed ? info[0].As<Napi::Array>() : Napi::Array();
+  for (size_t i = 0; i < n; ++i) {
     InputData& in = req->inputs[i];
-    size_t offset = SIZE_MAX;
-    ok = ReadTensorData(env, inputs.Get(uint32_t(i)), spec_->inputs[i].dtype, &in.data, &in.byte_size, &offset,
-                        &req->owned_bytes) &&
-         ArrayToDims(env, dims.Get(uint32_t(i)), &in.dims);
-    owned_offsets[i] = offset;
-  }
-  if (ok) {
-    for (size_t i = 0; i < n; ++i) {
-      if (owned_offsets[i] != SIZE_MAX) req->inputs[i].data = req->owned_bytes.data() + owned_offsets[i];
-      size_t elem = DTypeSize(spec_->inputs[i].dtype);
-      bool negative = false;
-      for (int64_t d : req->inputs[i].dims) negative = negative || d < 0;
-      if (negative || (elem && static_cast<int64_t>(req->inputs[i].byte_size) != ElementCount(req->inputs[i].dims) * int64_t(elem))) {
-        Napi::TypeError::New(env, "input '" + spec_->inputs[i].name + "' byte length does not match its dims")
-            .ThrowAsJavaScriptException();
-        ok = false;
-        break;
-      }
+    double rank = 0;
+    if (!HeaderInt(env, h, &pos, 0, 64, "rank", &rank)) return env.Undefined();
+    in.dims.resize(size_t(rank));
+    for (size_t d = 0; d < in.dims.size(); ++d) {
+      double v = 0;
+      if (!HeaderInt(env, h, &pos, 0, kMaxSafe, "dims", &v)) return env.Undefined();
+      in.dims[d] = static_cast<int64_t>(v);
+    }
+    offsets[i] = SIZE_MAX;
+    if (!ReadTensorData(env, listed ? list.Get(uint32_t(i)) : info[i], spec_->inputs[i].dtype, &in.data, &in.byte_size,
+                        &offsets[i], &req->owned_bytes)) {
+      return env.Undefined();
     }
   }
-  if (!ok) {
-    delete ctx;
-    return env.Undefined();
+  for (size_t i = 0; i < n; ++i) {
+    InputData& in = req->inputs[i];
+    if (offsets[i] != SIZE_MAX) in.data = req->owned_bytes.data() + offsets[i];
+    const size_t elem = DTypeSize(spec_->inputs[i].dtype);
+    if (elem && static_cast<int64_t>(in.byte_size) != ElementCount(in.dims) * int64_t(elem)) {
+      ThrowInvalidArgument(env, "input '" + spec_->inputs[i].name + "' byte length does not match its dims");
+      return env.Undefined();
+    }
   }
   req->batch_size = static_cast<uint32_t>(batch_size);
   req->priority_level = static_cast<uint32_t>(priority);
   req->timeout_ns = static_cast<int64_t>(timeout_us) * 1000;
   req->slo_ns = static_cast<int64_t>(slo_us) * 1000;
-  double mask = info[5].As<Napi::Number>().DoubleValue();
   req->output_mask = mask < 0 || !(mask < 18446744073709551616.0) ? ~0ull : static_cast<uint64_t>(mask);
   req->id = static_cast<uint64_t>(id);
   req->cancellable = id != 0;
-  napi_value promise;
-  napi_create_promise(env, &ctx->deferred, &promise);
-  req->user_data = ctx;
-  core_->dispatcher.NoteAccepted();
-  Status st = sched_->Enqueue(req);
-  if (!st.ok()) {
-    // Ownership stayed with us: settle right away (rejected promise, not a throw).
-    req->status = st;
-    core_->dispatcher.SettleNow(env, *req);
-  }
-  return Napi::Value(env, promise);
+  CompletionDispatcher::SetSlot(*req, static_cast<uint32_t>(slot));
+  uint32_t instance = 0;
+  Status st = sched_->Enqueue(req, &instance);
+  if (st.ok()) return Napi::Number::New(env, instance);
+  // Refused at once (queue full, shed, closed): ownership stayed here; the caller rejects its promise.
+  Napi::Object refused = Napi::Object::New(env);
+  refused.Set("code", StatusCodeName(st.code()));
+  refused.Set("message", st.message());
+  core_->dispatcher.Recycle(std::move(req));
+  return refused;
 }
 
 Napi::Value ModelWrap::Cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!sched_ || info.Length() < 1 || !info[0].IsNumber()) return Napi::Boolean::New(env, false);
-  uint64_t id = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
-  for (size_t i = 0; i < sched_->instance_count(); ++i) {
-    if (sched_->Cancel(static_cast<uint32_t>(i), id)) return Napi::Boolean::New(env, true);
-  }
-  return Napi::Boolean::New(env, false);
+  if (!sched_ || info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) return Napi::Boolean::New(env, false);
+  const uint64_t id = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  const uint32_t instance = info[1].As<Napi::Number>().Uint32Value();
+  return Napi::Boolean::New(env, sched_->Cancel(instance, id));
 }
 
 Napi::Value ModelWrap::ExecutorToken(const Napi::CallbackInfo& info) {
@@ -294,22 +300,10 @@ Napi::Value ModelWrap::Drained(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), !sched_ || sched_->Drained());
 }
 
-Napi::Value ModelWrap::SetPolicy(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::unique_ptr<PlacementPolicy> p;
-  Status st = CreatePlacementPolicy(info[0].ToString().Utf8Value(), &p);
-  if (!st.ok()) {
-    Napi::TypeError::New(env, st.message()).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  if (sched_) sched_->SetPolicy(std::move(p));
-  return env.Undefined();
-}
-
 Napi::Value ModelWrap::SeedProfile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsArray() || !info[2].IsArray()) {
-    Napi::TypeError::New(env, "seedProfile(instance, batchSizes[], seconds[])").ThrowAsJavaScriptException();
+    ThrowInvalidArgument(env, "seedProfile(instance, batchSizes[], seconds[])");
     return env.Undefined();
   }
   const uint32_t i = info[0].As<Napi::Number>().Uint32Value();
@@ -321,10 +315,6 @@ Napi::Value ModelWrap::SeedProfile(const Napi::CallbackInfo& info) {
     sched_->instance(i)->profile().Seed(b.As<Napi::Number>().Uint32Value(), s.As<Napi::Number>().DoubleValue() * 1e9);
   }
   return Napi::Boolean::New(env, true);
-}
-
-Napi::Value ModelWrap::PolicyName(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), sched_ ? sched_->policy_name() : "");
 }
 
 Napi::Value ModelWrap::Stats(const Napi::CallbackInfo& info) {

@@ -1,11 +1,17 @@
 // ModelWrap (JS: NativeModel): one loaded model version: its ModelScheduler and the JS entry points.
-//   enqueue(inputs, dims, batchSize, priority, timeoutUs, outputMask, requestId) -> Promise<outputs>
-//   cancel(requestId) -> boolean            (requestId 0 = not cancellable)
+//   enqueue(...inputs) or enqueue(inputs[]) -> instance | {code, message}
+//       The request's numbers are read from the runtime's header (runtime_core.h), written by the JS side
+//       just before the call: slot, batchSize, priority, timeoutUs, outputMask (-1 = all), requestId
+//       (0 = not cancellable), sloUs, then for each input its rank and dims. Typed-array inputs are copied
+//       during the call. On success it returns the instance the request was placed on, and the request's
+//       completion arrives through the runtime's completion callback under `slot`; a request refused at
+//       once (queue full, shed, closed) returns {code, message} and never completes.
+//   cancel(requestId, instance) -> boolean
 //   executorToken(instance) -> number       (handed to the instance's executor thread)
 //   failInflight(instance, message)         (the executor died mid-batch)
 //   noteRestart(instance)
 //   close(drain: boolean), drained() -> boolean
-//   stats() -> object (incl. policyFallbacks), setPolicy(name), policyName() -> string
+//   stats() -> object (incl. policyFallbacks)
 //   seedProfile(instance, batchSizes[], seconds[])  (seeds the instance's latency profile)
 // Created only by NativeRuntime.createModel(desc).
 #pragma once
@@ -39,16 +45,14 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Drained(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
-  Napi::Value SetPolicy(const Napi::CallbackInfo& info);
   Napi::Value SeedProfile(const Napi::CallbackInfo& info);
-  Napi::Value PolicyName(const Napi::CallbackInfo& info);
 
   // Declared before sched_ so it is destroyed after it: the scheduler points into the core.
   std::shared_ptr<RuntimeCore> core_;
   std::shared_ptr<const ModelSpec> spec_;
-  std::shared_ptr<const JsOutputKeys> keys_;
   std::unique_ptr<ModelScheduler> sched_;
   std::vector<uint64_t> tokens_;
+  std::vector<size_t> offsets_;  // Enqueue's scratch (JS thread only)
 };
 
 }  // namespace serval::binding

@@ -1,6 +1,7 @@
 #include "runtime_wrap.h"
 
 #include "addon_data.h"
+#include "js_values.h"
 #include "model_wrap.h"
 
 namespace serval::binding {
@@ -8,16 +9,17 @@ namespace serval::binding {
 Napi::Function RuntimeWrap::Init(Napi::Env env) {
   return DefineClass(env, "NativeRuntime",
                      {InstanceMethod<&RuntimeWrap::CreateModel>("createModel"),
-                      InstanceMethod<&RuntimeWrap::Shutdown>("shutdown"),
-                      InstanceMethod<&RuntimeWrap::Outstanding>("outstanding")});
+                      InstanceMethod<&RuntimeWrap::Shutdown>("shutdown")});
 }
 
 RuntimeWrap::RuntimeWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RuntimeWrap>(info) {
-  if (info.Length() < 1 || !info[0].IsFunction()) {
-    Napi::TypeError::New(info.Env(), "NativeRuntime(makeError: function)").ThrowAsJavaScriptException();
+  if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::Float64Array>().ElementLength() < 64) {
+    ThrowInvalidArgument(info.Env(), "NativeRuntime(onComplete: function, header: Float64Array of at least 64 elements)");
     return;
   }
-  core_ = std::make_shared<RuntimeCore>(info.Env(), info[0].As<Napi::Function>());
+  core_ = std::make_shared<RuntimeCore>(info.Env(), info[0].As<Napi::Function>(), info[1].As<Napi::Float64Array>());
 }
 
 Napi::Value RuntimeWrap::CreateModel(const Napi::CallbackInfo& info) {
@@ -38,14 +40,6 @@ Napi::Value RuntimeWrap::CreateModel(const Napi::CallbackInfo& info) {
 Napi::Value RuntimeWrap::Shutdown(const Napi::CallbackInfo& info) {
   if (core_) core_->dispatcher.Shutdown();
   return info.Env().Undefined();
-}
-
-}  // namespace serval::binding
-
-namespace serval::binding {
-
-Napi::Value RuntimeWrap::Outstanding(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), core_ ? double(core_->dispatcher.outstanding()) : 0);
 }
 
 }  // namespace serval::binding

@@ -1,7 +1,6 @@
 // RuntimeWrap (JS: NativeRuntime): owns a RuntimeCore and creates models on it.
-//   new NativeRuntime(makeError)
+//   new NativeRuntime(onComplete, header)   (see completion_dispatcher.h and model_wrap.h)
 //   createModel(desc) -> NativeModel
-//   outstanding()      requests accepted whose promise is not settled yet
 //   shutdown()         stop settling promises (after every model is closed)
 #pragma once
 
@@ -21,7 +20,6 @@ class RuntimeWrap : public Napi::ObjectWrap<RuntimeWrap> {
  private:
   Napi::Value CreateModel(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
-  Napi::Value Outstanding(const Napi::CallbackInfo& info);
 
   std::shared_ptr<RuntimeCore> core_;
 };

@@ -102,7 +102,8 @@ Status DynamicBatcher::Enqueue(RequestPtr& req) {
     level_count.fetch_add(1, std::memory_order_relaxed);
   }
 
-  int64_t now = NowNs();
+  // The scheduler read the clock when it placed the request: one clock read per request.
+  const int64_t now = req->enqueue_ns > 0 ? req->enqueue_ns : NowNs();
   const int64_t timeout = QueueTimeoutNs(c, level, req->timeout_ns);
   req->enqueue_ns = now;
   req->deadline_ns = timeout > 0 ? now + timeout : 0;

@@ -30,7 +30,6 @@ class ExecutionStream {
   int device() const { return device_; }
   // The cudaStream_t (as void*) for GPU streams; nullptr on CPU.
   void* cuda_stream() const { return cuda_stream_; }
-  bool pinned_staging() const { return kind_ == StreamKind::kGpu; }
 
   // Staging memory for batch inputs: 64-byte aligned host memory, pinned for GPU streams.
   void* AllocateStaging(size_t bytes);

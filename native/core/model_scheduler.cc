@@ -58,7 +58,7 @@ ModelScheduler::~ModelScheduler() {
   for (auto& st : streams_) pool_->Release(std::move(st));
 }
 
-Status ModelScheduler::Enqueue(RequestPtr& req) {
+Status ModelScheduler::Enqueue(RequestPtr& req, uint32_t* placed) {
   const uint32_t n = static_cast<uint32_t>(batchers_.size());
   const BatchingConfig& config = batchers_[0]->config();
   const int64_t now = NowNs();
@@ -67,6 +67,7 @@ Status ModelScheduler::Enqueue(RequestPtr& req) {
   const int64_t slo = req->slo_ns > 0 ? req->slo_ns : slo_ns_;
   const int64_t budget = EffectiveDeadline(now, timeout, slo);
   req->budget_deadline_ns = budget;
+  req->enqueue_ns = now;
   const bool admitting = admission_ != nullptr;
   uint32_t chosen = 0;
   InstanceLoad loads[kMaxInstances];
@@ -80,12 +81,7 @@ Status ModelScheduler::Enqueue(RequestPtr& req) {
     q.now_ns = now;
     q.deadline_ns = budget;
     q.slo_ns = slo;
-    std::shared_ptr<PlacementPolicy> policy;
-    {
-      std::lock_guard<std::mutex> lock(policy_mu_);
-      policy = policy_;
-    }
-    chosen = policy->Choose(q, loads, n);
+    chosen = policy_->Choose(q, loads, n);
     if (chosen >= n) chosen = n - 1;
   }
   if (admitting) {
@@ -110,6 +106,7 @@ Status ModelScheduler::Enqueue(RequestPtr& req) {
   Status st = b.Enqueue(req);
   if (st.ok()) {
     b.mutable_counters().placements.fetch_add(1, std::memory_order_relaxed);
+    if (placed) *placed = chosen;
   } else {
     stats_->CountFailure(st.code());
   }
@@ -119,22 +116,6 @@ Status ModelScheduler::Enqueue(RequestPtr& req) {
 bool ModelScheduler::Cancel(uint32_t instance, uint64_t request_id) {
   if (instance >= batchers_.size()) return false;
   return batchers_[instance]->Cancel(request_id);
-}
-
-void ModelScheduler::SetPolicy(std::shared_ptr<PlacementPolicy> policy) {
-  std::lock_guard<std::mutex> lock(policy_mu_);
-  retired_fallbacks_ += policy_->fallbacks();
-  policy_ = std::move(policy);
-}
-
-uint64_t ModelScheduler::policy_fallbacks() const {
-  std::lock_guard<std::mutex> lock(policy_mu_);
-  return retired_fallbacks_ + policy_->fallbacks();
-}
-
-std::string ModelScheduler::policy_name() const {
-  std::lock_guard<std::mutex> lock(policy_mu_);
-  return policy_->name();
 }
 
 void ModelScheduler::Close(bool drain) {

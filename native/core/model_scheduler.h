@@ -3,8 +3,8 @@
 // deadline (the sooner of its queue timeout and its SLO), places it, asks the admission policy whether
 // it runs (a shed request fails at once with kShed, never queued), then queues it on that instance.
 //
-// Threads: Enqueue()/Cancel() from any thread; the policy is thread-safe and the batchers lock
-// themselves. SetPolicy() swaps the policy atomically with respect to Enqueue() (shared_ptr copy).
+// Threads: Enqueue()/Cancel() from any thread; the policies are fixed at Create (read without a lock)
+// and thread-safe, and the batchers lock themselves.
 #pragma once
 
 #include <atomic>
@@ -49,16 +49,14 @@ class ModelScheduler {
   static Status Create(Options options, std::unique_ptr<ModelScheduler>* out);
   ~ModelScheduler();  // returns the streams to the pool
 
-  // Places and queues `req`; takes ownership only on OK.
-  Status Enqueue(RequestPtr& req);
+  // Places and queues `req`; takes ownership only on OK (then `*placed` = the chosen instance).
+  Status Enqueue(RequestPtr& req, uint32_t* placed = nullptr);
   bool Cancel(uint32_t instance, uint64_t request_id);
 
-  void SetPolicy(std::shared_ptr<PlacementPolicy> policy);
-  std::string policy_name() const;
   std::string admission_name() const { return admission_ ? admission_->name() : "none"; }
   const AdmissionPolicy* admission() const { return admission_.get(); }
-  // Decisions the policy (and the policies it replaced) handed to a fallback rule.
-  uint64_t policy_fallbacks() const;
+  // Decisions the placement policy handed to a fallback rule.
+  uint64_t policy_fallbacks() const { return policy_->fallbacks(); }
 
   // Stop accepting; drain (serve what is queued) or reject queued requests with kClosed.
   void Close(bool drain);
@@ -82,9 +80,7 @@ class ModelScheduler {
   std::shared_ptr<ModelStats> stats_;
   int64_t slo_ns_ = 0;
   std::shared_ptr<AdmissionPolicy> admission_;  // immutable after Create
-  mutable std::mutex policy_mu_;
-  std::shared_ptr<PlacementPolicy> policy_;
-  uint64_t retired_fallbacks_ = 0;  // policy_mu_
+  std::shared_ptr<PlacementPolicy> policy_;  // immutable after Create
 };
 
 }  // namespace serval

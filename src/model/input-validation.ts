@@ -7,12 +7,7 @@ import { dataMatchesType, dataTypeInfo, fromOrtType, isDataType, type DataType }
 import { InvalidArgumentError, InvalidInputError } from '../errors.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import type { InferInputs, InferOptions } from '../api-types.js';
-
-export interface NativeInputs {
-  data: unknown[];
-  dims: number[][];
-  batchSize: number;
-}
+import { HEADER } from './completion-table.js';
 
 /** Accepts v2 names ('FP32') and onnxruntime names ('float32', as on an ort.Tensor). */
 function normaliseType(type: unknown): DataType | undefined {
@@ -20,78 +15,126 @@ function normaliseType(type: unknown): DataType | undefined {
   return isDataType(type) ? type : fromOrtType(type);
 }
 
-export function prepareInputs(config: ModelConfig, inputs: InferInputs): NativeInputs {
-  const model = config.name;
+/** What checking a model's inputs needs, computed once per model version instead of per request. */
+export interface InputPlan {
+  model: string;
+  batching: boolean;
+  maxBatchSize: number;
+  inputs: { name: string; dataType: DataType; expected: readonly number[]; where: string }[];
+}
+
+export function inputPlan(config: ModelConfig): InputPlan {
+  const batching = config.maxBatchSize > 0;
+  return {
+    model: config.name,
+    batching,
+    maxBatchSize: config.maxBatchSize,
+    inputs: config.input.map((spec) => ({
+      name: spec.name,
+      dataType: spec.dataType,
+      expected: batching ? [-1, ...spec.dims] : [...spec.dims],
+      where: `input '${spec.name}' of model '${config.name}'`,
+    })),
+  };
+}
+
+/**
+ * Checks `inputs` against the model and writes what the binding reads into the request header: the batch
+ * size at `HEADER.batchSize`, then each input's rank and dims from `HEADER.dims`. Returns the inputs' data
+ * in the model's input order.
+ */
+export function prepareInputs(plan: InputPlan, inputs: InferInputs, header: Float64Array): unknown[] {
+  const model = plan.model;
   if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
     throw new InvalidInputError(`inputs for model '${model}' must be an object mapping input names to tensors`);
   }
-  for (const name of Object.keys(inputs)) {
-    if (!config.input.some((i) => i.name === name)) {
-      throw new InvalidInputError(`unexpected input '${name}' for model '${model}' (expected ${config.input.map((i) => `'${i.name}'`).join(', ')})`);
-    }
-  }
-  const batching = config.maxBatchSize > 0;
-  const data: unknown[] = [];
-  const dims: number[][] = [];
+  const data = new Array<unknown>(plan.inputs.length);
   let batchSize = -1;
-  for (const spec of config.input) {
+  let h = HEADER.dims;
+  for (let k = 0; k < plan.inputs.length; k++) {
+    const spec = plan.inputs[k]!;
     const t = (inputs as Record<string, unknown>)[spec.name] as { type?: unknown; dims?: unknown; data?: unknown } | undefined;
-    const where = `input '${spec.name}' of model '${model}'`;
+    const where = spec.where;
     if (t === undefined || t === null) {
+      rejectUnexpected(plan, inputs);
       throw new InvalidInputError(`missing ${where}`);
     }
     if (typeof t !== 'object') throw new InvalidInputError(`${where} must be a tensor { dims, data }`);
-    if (t.type !== undefined) {
+    if (t.type !== undefined && t.type !== spec.dataType) {
       const type = normaliseType(t.type);
       if (type !== spec.dataType) {
         throw new InvalidInputError(`${where} has datatype ${String(t.type)}, expected ${spec.dataType}`);
       }
     }
-    if (!Array.isArray(t.dims) || !t.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new InvalidInputError(`${where} needs dims as an array of non-negative integers`);
-    }
     const shape = t.dims as number[];
-    const expected = batching ? [-1, ...spec.dims] : spec.dims;
-    const ok = shape.length === expected.length && expected.every((e, i) => e === -1 || e === shape[i]);
-    if (!ok) {
-      // onnxruntime reports a tensor whose shape the model does not declare as [] too, so a rank-0 input
-      // may in truth take any rank: say how to serve one.
-      const hint = expected.length === 0
-        ? ' (a scalar; if the model takes another rank, as one that declares no shape can, list the input\'s dims in config.pbtxt)'
-        : '';
-      throw new InvalidInputError(`${where} has shape [${shape.join(',')}], expected [${expected.join(',')}]${hint}`);
+    const expected = spec.expected;
+    if (!Array.isArray(shape)) throw new InvalidInputError(`${where} needs dims as an array of non-negative integers`);
+    if (shape.length !== expected.length) shapeMismatch(where, shape, expected);
+    if (h + 1 + shape.length > header.length) throw new InvalidInputError(`inputs of model '${model}' have too many dimensions in all`);
+    header[h++] = shape.length;
+    let count = 1;
+    for (let i = 0; i < shape.length; i++) {
+      const d = shape[i]!;
+      if (!Number.isSafeInteger(d) || d < 0 || (expected[i] !== -1 && expected[i] !== d)) shapeMismatch(where, shape, expected);
+      header[h++] = d;
+      count *= d;
     }
-    if (!dataMatchesType(spec.dataType, t.data)) {
+    const value = t.data;
+    if (!dataMatchesType(spec.dataType, value)) {
       const want = spec.dataType === 'BYTES' ? 'an array of strings' : dataTypeInfo(spec.dataType).arrayType;
       throw new InvalidInputError(`${where} (${spec.dataType}) needs data as ${want}`);
     }
-    if (spec.dataType !== 'BYTES') rejectDetached(t.data as ArrayBufferView, where);
     if (spec.dataType === 'BYTES') {
-      const bad = (t.data as unknown[]).findIndex((e) => typeof e !== 'string' || e.includes('\u0000'));
+      const bad = (value as unknown[]).findIndex((e) => typeof e !== 'string' || e.includes('\u0000'));
       if (bad >= 0) {
         throw new InvalidInputError(`${where} element ${bad} is not a string without NUL characters ` +
           `(onnxruntime string tensors end each string at the first NUL)`);
       }
+    } else {
+      rejectDetached(value as ArrayBufferView, where);
     }
-    const count = shape.reduce((a, b) => a * b, 1);
-    const length = (t.data as { length: number }).length;
+    const length = (value as { length: number }).length;
     if (length !== count) {
       throw new InvalidInputError(`${where} has ${length} elements, shape [${shape.join(',')}] needs ${count}`);
     }
-    if (batching) {
+    if (plan.batching) {
       const b = shape[0]!;
-      if (b < 1 || b > config.maxBatchSize) {
-        throw new InvalidInputError(`${where} has batch size ${b}, model allows 1..${config.maxBatchSize}`);
+      if (b < 1 || b > plan.maxBatchSize) {
+        throw new InvalidInputError(`${where} has batch size ${b}, model allows 1..${plan.maxBatchSize}`);
       }
       if (batchSize !== -1 && b !== batchSize) {
         throw new InvalidInputError(`inputs of model '${model}' disagree on the batch size (${batchSize} vs ${b} for '${spec.name}')`);
       }
       batchSize = b;
     }
-    data.push(t.data);
-    dims.push(shape);
+    data[k] = value;
   }
-  return { data, dims, batchSize: batching ? batchSize : 1 };
+  // Every input was found: any other key is one the model does not have.
+  let keys = 0;
+  for (const _ in inputs) keys++;
+  if (keys !== plan.inputs.length) rejectUnexpected(plan, inputs);
+  header[HEADER.batchSize] = plan.batching ? batchSize : 1;
+  return data;
+}
+
+function rejectUnexpected(plan: InputPlan, inputs: object): void {
+  for (const name of Object.keys(inputs)) {
+    if (!plan.inputs.some((i) => i.name === name)) {
+      throw new InvalidInputError(`unexpected input '${name}' for model '${plan.model}' (expected ${plan.inputs.map((i) => `'${i.name}'`).join(', ')})`);
+    }
+  }
+}
+
+function shapeMismatch(where: string, shape: readonly unknown[], expected: readonly number[]): never {
+  if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    throw new InvalidInputError(`${where} needs dims as an array of non-negative integers`);
+  }
+  // onnxruntime reports a tensor whose shape the model does not declare as [] too, so a rank-0 input
+  // may in truth take any rank: say how to serve one.
+  const hint = expected.length === 0
+    ? ' (a scalar; if the model takes another rank, as one that declares no shape can, list the input\'s dims in config.pbtxt)'
+    : '';
+  throw new InvalidInputError(`${where} has shape [${shape.join(',')}], expected [${expected.join(',')}]${hint}`);
 }
 
 /**

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { toOrtType } from '../dtypes.js';
-import { CancelledError, InvalidArgumentError, ModelUnavailableError } from '../errors.js';
+import { CancelledError, InvalidArgumentError, ModelUnavailableError, errorFromCode, type ServalErrorCode } from '../errors.js';
 import { loadAddon, type NativeModel, type NativeRuntime } from '../binding.js';
 import { InstanceExecutor } from '../executor/instance-executor.js';
 import { tensorRtPlanReason } from '../executor/execution-providers.js';
@@ -17,7 +17,8 @@ import { autoCompleteConfig } from '../repository/autocomplete.js';
 import { TENSORRT_MODEL_FILENAME, TENSORRT_PLATFORM, type ParsedModelConfig } from '../repository/parse-config.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import type { InferInputs, InferOptions, InferOutputs, ModelState, ModelStats, RuntimeEvent } from '../api-types.js';
-import { prepareInputs, prepareOptions } from './input-validation.js';
+import { inputPlan, prepareInputs, prepareOptions, type InputPlan } from './input-validation.js';
+import { HEADER, type CompletionDetails, type CompletionTable } from './completion-table.js';
 import { EmulatedDevices } from './emulated-devices.js';
 import { expandInstances, gpuSlotProblem, nativeModelDesc } from './native-desc.js';
 import { warmupSteps } from './warmup.js';
@@ -28,6 +29,8 @@ export interface ModelVersionOptions {
   file: string;
   parsed: ParsedModelConfig;
   native: NativeRuntime;
+  /** The runtime's slot table: where this version's requests settle. */
+  completions: CompletionTable;
   policy: string;
   /** The runtime's default admission policy and the names the addon accepts. */
   admission: string;
@@ -53,6 +56,8 @@ export class ModelVersion {
   reason = '';
   config: ModelConfig | undefined;
   private nativeModel: NativeModel | undefined;
+  private plan: InputPlan | undefined;
+  private outputNames: readonly string[] = [];
   private executors: InstanceExecutor[] = [];
   private readyAt = 0;
   private devices: EmulatedDevices | undefined;
@@ -106,6 +111,8 @@ export class ModelVersion {
       const desc = nativeModelDesc(config, o.version, { policy: o.policy, admission: o.admission, admissionPolicies: o.admissionPolicies });
       desc.instances = desc.instances.map((x, i) => (this.slotProblems[i] ? { kind: 'CPU', device: 0 } : x));
       this.nativeModel = o.native.createModel(desc);
+      this.plan = inputPlan(config);
+      this.outputNames = config.output.map((t) => t.name);
       const warmup = o.warmup ? warmupSteps(config, dirname(dirname(o.file))) : [];
       const inputs = config.input.map((t) => ({ name: t.name, ortType: toOrtType(t.dataType) }));
       const outputs = config.output.map((t) => t.name);
@@ -122,25 +129,46 @@ export class ModelVersion {
     }
   }
 
-  infer(inputs: InferInputs, options: InferOptions | undefined): Promise<InferOutputs> {
-    if (this.state !== 'READY' || !this.nativeModel || !this.config) {
+  /**
+   * Queues one request. `onDetails`, when given, hears which instance ran it and its queue and compute time
+   * just before the promise resolves or rejects (requests refused at once never ran: it is not called).
+   */
+  infer(inputs: InferInputs, options: InferOptions | undefined, onDetails?: (d: CompletionDetails) => void): Promise<InferOutputs> {
+    const model = this.nativeModel;
+    if (this.state !== 'READY' || !model || !this.config) {
       const why = this.state === 'UNAVAILABLE' ? `: ${this.reason}` : '';
       return Promise.reject(new ModelUnavailableError(`model '${this.name}' version ${this.version} is ${this.state}${why}`));
     }
-    const config = this.config;
-    const prepared = prepareInputs(config, inputs);
-    const { priority, timeoutUs, sloUs, mask } = prepareOptions(config, options);
+    const table = this.options.completions;
+    const h = table.header;
+    const data = prepareInputs(this.plan!, inputs, h);
+    const { priority, timeoutUs, sloUs, mask } = prepareOptions(this.config, options);
     const signal = options?.signal;
-    if (!signal) {
-      return this.nativeModel.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, 0, sloUs) as Promise<InferOutputs>;
+    if (signal?.aborted) return Promise.reject(new CancelledError('request cancelled before it was queued'));
+    const id = signal ? nextRequestId++ : 0;
+    const { slot, promise } = table.open(this.outputNames, onDetails);
+    h[HEADER.slot] = slot;
+    h[HEADER.priority] = priority;
+    h[HEADER.timeoutUs] = timeoutUs;
+    h[HEADER.mask] = mask;
+    h[HEADER.requestId] = id;
+    h[HEADER.sloUs] = sloUs;
+    let placed: number | { code: string; message: string };
+    try {
+      placed = data.length === 1 ? model.enqueue(data[0]) : model.enqueue(data);
+    } catch (err) {
+      table.refuse(slot, err as Error);
+      return promise;
     }
-    if (signal.aborted) return Promise.reject(new CancelledError('request cancelled before it was queued'));
-    const id = nextRequestId++;
-    const model = this.nativeModel;
-    const onAbort = () => { model.cancel(id); };
+    if (typeof placed !== 'number') {
+      table.refuse(slot, errorFromCode(placed.code as ServalErrorCode, placed.message));
+      return promise;
+    }
+    if (!signal) return promise;
+    const instance = placed;
+    const onAbort = () => { model.cancel(id, instance); };
     signal.addEventListener('abort', onAbort, { once: true });
-    const p = model.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, id, sloUs) as Promise<InferOutputs>;
-    return p.finally(() => signal.removeEventListener('abort', onAbort));
+    return promise.finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   /** Test hook: the executor of `instance` dies holding its next batch. */
@@ -203,10 +231,6 @@ export class ModelVersion {
   /** Seeds instance `instance`'s latency profile with measured points (from a `serval profile` file). */
   seedLatencyProfile(instance: number, points: { batchSize: number; seconds: number }[]): boolean {
     return this.nativeModel?.seedProfile(instance, points.map((p) => p.batchSize), points.map((p) => p.seconds)) ?? false;
-  }
-
-  policyName(): string | undefined {
-    return this.nativeModel?.policyName();
   }
 
   /**

@@ -1,0 +1,33 @@
+// The binding's one way to read JS objects and to report errors to JS, shared by every wrap
+// (model_wrap, executor_wrap, runtime_wrap, sim_wrap, addon):
+//   - every error thrown into JS carries a stable `code` (src/errors.ts names): a malformed argument is a
+//     TypeError with code INVALID_ARGUMENT, a failed core Status an Error with the status's code;
+//   - numeric fields are read with their range; a present field of the wrong type or out of range is an
+//     error naming it (never a silent 0), and `OnlyKeys` rejects unknown (e.g. misspelled) fields.
+// Functions returning bool leave a pending JS exception when they return false.
+#pragma once
+
+#include <napi.h>
+
+#include <initializer_list>
+#include <string>
+
+#include "core/status.h"
+
+namespace serval::binding {
+
+void ThrowInvalidArgument(Napi::Env env, const std::string& message);
+void ThrowStatus(Napi::Env env, const Status& status);
+
+// `o[key]` as a number in [lo, hi] (integral when `integral`); `fallback` when absent or undefined.
+bool ReadNumber(Napi::Env env, Napi::Object o, const char* key, double lo, double hi, bool integral, double fallback,
+                double* out);
+// Shorthands for the common integer ranges.
+bool ReadU32(Napi::Env env, Napi::Object o, const char* key, uint32_t fallback, uint32_t* out);
+bool ReadI64(Napi::Env env, Napi::Object o, const char* key, int64_t fallback, int64_t* out);
+// `o[key]` as a string; `fallback` when absent.
+bool ReadString(Napi::Env env, Napi::Object o, const char* key, const std::string& fallback, std::string* out);
+// Every own enumerable key of `o` is one of `allowed` (`what` names the object in the error).
+bool OnlyKeys(Napi::Env env, Napi::Object o, const char* what, std::initializer_list<const char*> allowed);
+
+}  // namespace serval::binding
