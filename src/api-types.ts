@@ -99,6 +99,24 @@ export interface InferOptions {
   signal?: AbortSignal;
   /** Return only these outputs (all when omitted). */
   outputs?: string[];
+  /**
+   * An object the runtime fills in as the request moves, for servers and audit trails that need to know
+   * more than the outputs (and a cheaper way to cancel than `signal`: no listener per request).
+   */
+  handle?: RequestHandle;
+}
+
+/** See `InferOptions.handle`. Fields are set by the runtime; absent until the step that sets them. */
+export interface RequestHandle {
+  /** The version that serves the request (set when it is queued). */
+  version?: number;
+  /** Cancels the request while it is still queued (set when it is queued). */
+  cancel?: () => void;
+  /** The instance that ran it (set when it completes, before its promise settles). */
+  instance?: number;
+  /** Microseconds it waited in the queue and its batch ran (set when it completes; 0 if it never ran). */
+  queueUs?: number;
+  computeUs?: number;
 }
 
 export type ModelState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';

@@ -50,7 +50,7 @@ describe('readiness while draining', () => {
       runtime: fake, metrics: new ServerMetrics(fake), logger: silentLogger, modelControlMode: 'none', serverVersion: '0',
       isDraining: () => draining,
     });
-    const get = async (path: string) => (await handle({ method: 'GET', path, query: '', headers: {}, body: Buffer.alloc(0), signal: new AbortController().signal })).status;
+    const get = async (path: string) => (await handle({ method: 'GET', path, query: '', headers: {}, body: Buffer.alloc(0), handle: {} })).status;
     expect(await get('/v2/health/ready')).toBe(200);
     draining = true;
     expect(await get('/v2/health/ready')).toBe(503);

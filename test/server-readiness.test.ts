@@ -59,7 +59,7 @@ describe('readiness while shutting down', () => {
       runtime: fake, metrics: new ServerMetrics(fake), logger: silentLogger, modelControlMode: 'none', serverVersion: '0',
       isDraining: () => draining, strictReadiness,
     });
-    const ready = async () => (await handle({ method: 'GET', path: '/v2/health/ready', query: '', headers: {}, body: Buffer.alloc(0), signal: new AbortController().signal })).status;
+    const ready = async () => (await handle({ method: 'GET', path: '/v2/health/ready', query: '', headers: {}, body: Buffer.alloc(0), handle: {} })).status;
     expect(await ready()).toBe(200);
     draining = true;
     expect(await ready()).toBe(503);

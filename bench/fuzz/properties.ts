@@ -55,9 +55,10 @@ function roundTrip(inputs: Record<string, Tensor>, binary: boolean): void {
   }
   if (Object.keys(outputs).length === 0) return;
   const encoded = encodeInferResponse('m', 1, outputs, { binaryDefault: binary });
-  const headerLength = Number(encoded.headers['inference-header-content-length'] ?? encoded.body.byteLength);
-  const header = encoded.body.subarray(0, headerLength).toString('utf8').replace('"outputs":[', '"inputs":[');
-  const rebuilt = Buffer.concat([Buffer.from(header), encoded.body.subarray(headerLength)]);
+  const body = typeof encoded.body === 'string' ? Buffer.from(encoded.body) : encoded.body;
+  const headerLength = Number(encoded.headers['inference-header-content-length'] ?? body.byteLength);
+  const header = body.subarray(0, headerLength).toString('utf8').replace('"outputs":[', '"inputs":[');
+  const rebuilt = Buffer.concat([Buffer.from(header), body.subarray(headerLength)]);
   const back = decodeInferRequest(rebuilt, binary ? Buffer.byteLength(header) : undefined).inputs;
   for (const [name, t] of Object.entries(inputs)) {
     const b = back[name];

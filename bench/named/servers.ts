@@ -9,6 +9,8 @@ import { entryPoint } from '../paths.js';
 
 export interface SpawnedServer {
   url: string;
+  /** The server's process id (its main thread's id too: /proc/PID/task/PID). */
+  pid: number;
   /** `host:port` of the v2 gRPC API, when the server printed one. */
   grpcAddress?: string;
   stop(): Promise<void>;
@@ -23,6 +25,10 @@ export function naiveServerArgs(modelRepository: string, model: string): { file:
 
 export function servalServeArgs(modelRepository: string, policy: string): { file: string; execArgv: string[]; args: string[] } {
   return { ...entryPoint('src/cli/main'), args: ['serve', '--model-repository', modelRepository, '--http-port', '0', '--grpc-port', '0', '--policy', policy] };
+}
+
+export function uwsCeilingArgs(model: string): { file: string; execArgv: string[]; args: string[] } {
+  return { ...entryPoint('bench/baselines/uws-ceiling'), args: ['--model', model] };
 }
 
 export function spawnServer(label: string, cmd: { file: string; execArgv: string[]; args: string[] }, timeoutMs = 120_000): Promise<SpawnedServer> {
@@ -47,7 +53,7 @@ export function spawnServer(label: string, cmd: { file: string; execArgv: string
       const host = m[1] === '0.0.0.0' ? '127.0.0.1' : m[1];
       const g = GRPC_PATTERN.exec(output);
       const grpcAddress = g ? `${g[1] === '0.0.0.0' ? '127.0.0.1' : g[1]}:${g[2]}` : undefined;
-      resolve({ url: `http://${host}:${m[2]}`, ...(grpcAddress ? { grpcAddress } : {}), stop: () => stop(child) });
+      resolve({ url: `http://${host}:${m[2]}`, pid: child.pid!, ...(grpcAddress ? { grpcAddress } : {}), stop: () => stop(child) });
     };
     child.stdout!.on('data', scan);
     child.stderr!.on('data', scan);

@@ -14,32 +14,22 @@
  */
 import { dataTypeByCode, decodeLengthPrefixed } from '../dtypes.js';
 import { errorFromCode, type ServalErrorCode } from '../errors.js';
-import type { DataType, InferOutputs, OutputTensor, TensorData } from '../api-types.js';
+import type { DataType, InferOutputs, OutputTensor, RequestHandle, TensorData } from '../api-types.js';
 
 /** Where enqueue's numbers go in the header (native/binding/model_wrap.h). */
 export const HEADER = { slot: 0, batchSize: 1, priority: 2, timeoutUs: 3, mask: 4, requestId: 5, sloUs: 6, dims: 7 } as const;
 /** Doubles in the header: the fixed fields and the ranks and dims of every input. */
 export const HEADER_LENGTH = 4096;
 
-/** What a finished request reports besides its outputs. */
-export interface CompletionDetails {
-  /** The instance that ran it. */
-  instance: number;
-  /** Time queued before its batch started, and its batch's run time, in microseconds (0 when it never ran). */
-  queueUs: number;
-  computeUs: number;
-}
-
 type Resolve = (outputs: InferOutputs) => void;
 type Reject = (err: Error) => void;
-type OnDetails = (details: CompletionDetails) => void;
 
 export class CompletionTable {
   readonly header = new Float64Array(HEADER_LENGTH);
   private readonly resolves: (Resolve | undefined)[] = [];
   private readonly rejects: (Reject | undefined)[] = [];
   private readonly names: (readonly string[] | undefined)[] = [];
-  private readonly details: (OnDetails | undefined)[] = [];
+  private readonly handles: (RequestHandle | undefined)[] = [];
   private readonly free: number[] = [];
   private used = 0;
 
@@ -52,16 +42,16 @@ export class CompletionTable {
 
   /**
    * Takes a slot for a request to a model with outputs `outputNames` and returns it with the request's
-   * promise; `onDetails`, when given, hears where and how long the request ran before it resolves.
+   * promise; `handle`, when given, is told where and how long the request ran before it settles.
    */
-  open(outputNames: readonly string[], onDetails?: OnDetails): { slot: number; promise: Promise<InferOutputs> } {
+  open(outputNames: readonly string[], handle?: RequestHandle): { slot: number; promise: Promise<InferOutputs> } {
     const slot = this.free.length > 0 ? this.free.pop()! : this.resolves.length;
     const promise = new Promise<InferOutputs>((resolve, reject) => {
       this.resolves[slot] = resolve;
       this.rejects[slot] = reject;
     });
     this.names[slot] = outputNames;
-    this.details[slot] = onDetails;
+    this.handles[slot] = handle;
     this.used++;
     return { slot, promise };
   }
@@ -94,17 +84,18 @@ export class CompletionTable {
       const resolve = this.resolves[slot];
       const reject = this.rejects[slot];
       const names = this.names[slot];
-      const onDetails = this.details[slot];
+      const handle = this.handles[slot];
       if (resolve === undefined) {
         // Already settled (cannot happen unless the native side reports a slot twice): skip its record.
         for (let k = 0; k < count; k++) p += 5 + records[p + 2]!;
         continue;
       }
       this.release(slot);
-      try {
-        onDetails?.({ instance, queueUs, computeUs });
-      } catch {
-        // A listener's error must not keep the request from settling.
+      if (handle !== undefined) {
+        handle.instance = instance;
+        handle.queueUs = queueUs;
+        handle.computeUs = computeUs;
+        handle.cancel = undefined;
       }
       if (code !== 0) {
         reject!(errorFromCode((this.statusCodes[code] ?? 'INTERNAL') as ServalErrorCode, messages?.[m++] ?? 'request failed'));
@@ -130,7 +121,7 @@ export class CompletionTable {
     this.resolves[slot] = undefined;
     this.rejects[slot] = undefined;
     this.names[slot] = undefined;
-    this.details[slot] = undefined;
+    this.handles[slot] = undefined;
     this.free.push(slot);
     this.used--;
   }

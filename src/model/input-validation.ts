@@ -190,6 +190,10 @@ export function prepareOptions(config: ModelConfig, options: InferOptions | unde
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`signal must be an AbortSignal, got ${typeof opts.signal === 'object' ? 'another object' : typeof opts.signal}`);
   }
+  if (opts.handle !== undefined && (typeof opts.handle !== 'object' || opts.handle === null)) {
+    throw new InvalidArgumentError('handle must be an object');
+  }
+
   return { priority, timeoutUs: Math.round(timeoutMs * 1000), sloUs: Math.round(sloMs * 1000), mask: outputMask(config, opts.outputs) };
 }
 

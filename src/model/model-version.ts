@@ -18,7 +18,7 @@ import { TENSORRT_MODEL_FILENAME, TENSORRT_PLATFORM, type ParsedModelConfig } fr
 import type { ModelConfig } from '../repository/model-config.js';
 import type { InferInputs, InferOptions, InferOutputs, ModelState, ModelStats, RuntimeEvent } from '../api-types.js';
 import { inputPlan, prepareInputs, prepareOptions, type InputPlan } from './input-validation.js';
-import { HEADER, type CompletionDetails, type CompletionTable } from './completion-table.js';
+import { HEADER, type CompletionTable } from './completion-table.js';
 import { EmulatedDevices } from './emulated-devices.js';
 import { expandInstances, gpuSlotProblem, nativeModelDesc } from './native-desc.js';
 import { warmupSteps } from './warmup.js';
@@ -129,11 +129,8 @@ export class ModelVersion {
     }
   }
 
-  /**
-   * Queues one request. `onDetails`, when given, hears which instance ran it and its queue and compute time
-   * just before the promise resolves or rejects (requests refused at once never ran: it is not called).
-   */
-  infer(inputs: InferInputs, options: InferOptions | undefined, onDetails?: (d: CompletionDetails) => void): Promise<InferOutputs> {
+  /** Queues one request; `options.handle` is filled in as it moves (api-types.ts RequestHandle). */
+  infer(inputs: InferInputs, options: InferOptions | undefined): Promise<InferOutputs> {
     const model = this.nativeModel;
     if (this.state !== 'READY' || !model || !this.config) {
       const why = this.state === 'UNAVAILABLE' ? `: ${this.reason}` : '';
@@ -144,9 +141,10 @@ export class ModelVersion {
     const data = prepareInputs(this.plan!, inputs, h);
     const { priority, timeoutUs, sloUs, mask } = prepareOptions(this.config, options);
     const signal = options?.signal;
+    const handle = options?.handle;
     if (signal?.aborted) return Promise.reject(new CancelledError('request cancelled before it was queued'));
-    const id = signal ? nextRequestId++ : 0;
-    const { slot, promise } = table.open(this.outputNames, onDetails);
+    const id = signal || handle ? nextRequestId++ : 0;
+    const { slot, promise } = table.open(this.outputNames, handle);
     h[HEADER.slot] = slot;
     h[HEADER.priority] = priority;
     h[HEADER.timeoutUs] = timeoutUs;
@@ -164,8 +162,12 @@ export class ModelVersion {
       table.refuse(slot, errorFromCode(placed.code as ServalErrorCode, placed.message));
       return promise;
     }
-    if (!signal) return promise;
     const instance = placed;
+    if (handle) {
+      handle.version = this.version;
+      handle.cancel = () => { model.cancel(id, instance); };
+    }
+    if (!signal) return promise;
     const onAbort = () => { model.cancel(id, instance); };
     signal.addEventListener('abort', onAbort, { once: true });
     return promise.finally(() => signal.removeEventListener('abort', onAbort));

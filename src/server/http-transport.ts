@@ -8,6 +8,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from './logger.js';
+import type { RequestHandle } from '../api-types.js';
 
 export interface IncomingRequest {
   /** Upper-case method. */
@@ -18,8 +19,11 @@ export interface IncomingRequest {
   /** Lower-case header names. */
   headers: Record<string, string>;
   body: Buffer;
-  /** Fires when the client goes away before the response is written. */
-  signal: AbortSignal;
+  /**
+   * Passed to the runtime with the request (InferOptions.handle): the transport calls `handle.cancel` when
+   * the client goes away before the response is written, and routes read the version that served it.
+   */
+  handle: RequestHandle;
 }
 
 export interface OutgoingResponse {
@@ -73,14 +77,25 @@ export function statusLine(status: number): string {
   return `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
 }
 
-/** Runs the handler, turning a throw or rejection into a 500 so that every request gets an answer. */
-export async function runHandler(handler: RequestHandler, req: IncomingRequest, logger: Logger): Promise<OutgoingResponse> {
-  try {
-    return await handler(req);
-  } catch (err) {
+/**
+ * Runs the handler and hands its response to `respond`, turning a throw or rejection into a 500 so that
+ * every request gets an answer. A handler that answers synchronously is answered in the same turn, and
+ * an asynchronous one costs one promise reaction here, not a chain of async frames.
+ */
+export function runHandler(handler: RequestHandler, req: IncomingRequest, logger: Logger, respond: (out: OutgoingResponse) => void): void {
+  const failed = (err: unknown): void => {
     logger.error('request handler failed', { method: req.method, path: req.path, err });
-    return errorResponse(500, 'internal server error');
+    respond(errorResponse(500, 'internal server error'));
+  };
+  let out: OutgoingResponse | Promise<OutgoingResponse>;
+  try {
+    out = handler(req);
+  } catch (err) {
+    failed(err);
+    return;
   }
+  if (out instanceof Promise) out.then(respond, failed);
+  else respond(out);
 }
 
 /**

@@ -63,6 +63,7 @@ function formatBound(bound: number): string {
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  private readonly httpChildren = new Map<string, { inc(): void }>();
   private readonly grpcRequests: Counter<'method' | 'code'>;
   private snapshot: Snapshot = { stats: { policy: '', admission: 'none', models: [] }, models: [], at: nowSeconds() };
   /** Busy seconds and time per instance at the previous scrape, for utilisation over the interval. */
@@ -236,7 +237,15 @@ export class ServerMetrics {
   }
 
   countHttpRequest(route: string, method: string, status: number): void {
-    this.httpRequests.inc({ route, method, status: String(status) });
+    // One bound child per (route, method, status), found by a string key: prom-client hashes a label
+    // object on every inc() otherwise, which cost about 2.7 µs per request.
+    const key = `${route} ${method} ${status}`;
+    let child = this.httpChildren.get(key);
+    if (child === undefined) {
+      child = this.httpRequests.labels(route, method, String(status));
+      this.httpChildren.set(key, child);
+    }
+    child.inc();
   }
 
   countGrpcRequest(method: string, code: string): void {

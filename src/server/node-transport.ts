@@ -15,6 +15,7 @@ import {
   type OutgoingResponse,
   type TransportOptions,
 } from './http-transport.js';
+import type { RequestHandle } from '../api-types.js';
 import { BodyBudget, RequestBody, type BodyLimits } from './request-body.js';
 
 export class NodeHttpTransport implements HttpTransport {
@@ -80,7 +81,7 @@ export class NodeHttpTransport implements HttpTransport {
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const { handler, logger, bodyTimeoutMs } = this.options;
-    const abort = new AbortController();
+    const handle: RequestHandle = {};
     let settled = false;
     let body: RequestBody | undefined; // holds budget until the request is answered or aborted
     const begun = this.tracker.begin(() => respond(shuttingDown(), true));
@@ -88,7 +89,7 @@ export class NodeHttpTransport implements HttpTransport {
     res.on('close', () => {
       if (settled) return;
       settled = true;
-      abort.abort();
+      handle.cancel?.(); // a request the runtime still holds queued is dropped
       done();
     });
 
@@ -117,7 +118,7 @@ export class NodeHttpTransport implements HttpTransport {
       query: q < 0 ? '' : url.slice(q + 1),
       headers,
       body: Buffer.alloc(0),
-      signal: abort.signal,
+      handle,
     };
 
     // node:http's parser has already refused bad framing (several Content-Length values, Content-Length
@@ -139,7 +140,7 @@ export class NodeHttpTransport implements HttpTransport {
     req.on('end', () => {
       if (settled) return;
       incoming.body = reading.bytes();
-      runHandler(handler, incoming, logger).then((out) => respond(out));
+      runHandler(handler, incoming, logger, respond);
     });
     req.on('error', () => {
       /* the client went away; 'close' on res settles the request */

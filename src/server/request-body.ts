@@ -90,7 +90,9 @@ export class RequestBody {
   private size = 0;
   private taken = 0;
   private readonly cap: number;
-  private timer: NodeJS.Timeout | undefined;
+  private deadline = Infinity;
+  private onTimeout: (() => void) | undefined;
+  private sweep: BodySweep | undefined;
 
   constructor(headers: Record<string, string>, private readonly limits: BodyLimits) {
     const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
@@ -105,9 +107,30 @@ export class RequestBody {
     else if (declared !== undefined && declared > 0 && !this.take(declared)) this.rejection = overBudget(limits.budget);
   }
 
-  /** Calls `onTimeout` (which answers 408) unless `bytes()` or `release()` comes within `timeoutMs`. */
+  /**
+   * Calls `onTimeout` (which answers 408) unless `bytes()` or `release()` comes within `timeoutMs` (checked
+   * by one sweep per timeout for every body being read, at a quarter of the timeout: no timer per request).
+   */
   armTimeout(timeoutMs: number, onTimeout: (response: OutgoingResponse) => void): void {
-    this.timer = setTimeout(() => onTimeout(bodyTimedOut(timeoutMs)), timeoutMs);
+    this.deadline = performance.now() + timeoutMs;
+    this.onTimeout = () => onTimeout(bodyTimedOut(timeoutMs));
+    this.sweep = sweepFor(timeoutMs);
+    this.sweep.add(this);
+  }
+
+  /** The sweep's check: past its deadline, the body stops waiting and the request is answered 408. */
+  expireIfLate(now: number): boolean {
+    if (now < this.deadline) return false;
+    const fire = this.onTimeout;
+    this.disarm();
+    fire?.();
+    return true;
+  }
+
+  private disarm(): void {
+    this.sweep?.delete(this);
+    this.sweep = undefined;
+    this.onTimeout = undefined;
   }
 
   /** Appends a chunk (copied when `copy`: uWS reuses its memory); returns the rejection once the body breaks a limit. */
@@ -122,13 +145,13 @@ export class RequestBody {
 
   /** The whole body. */
   bytes(): Buffer {
-    clearTimeout(this.timer);
+    this.disarm();
     return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
   }
 
   /** Gives the budget back and stops the timer; safe to call more than once. */
   release(): void {
-    clearTimeout(this.timer);
+    this.disarm();
     this.limits.budget.give(this.taken);
     this.taken = 0;
   }
@@ -142,4 +165,45 @@ export class RequestBody {
   private tooLarge(): OutgoingResponse {
     return this.cap < this.limits.maxBodyBytes ? jsonTooLarge(this.cap) : bodyTooLarge(this.limits.maxBodyBytes);
   }
+}
+
+/** Bodies being read with the same timeout, checked by one interval timer that runs only while there are some. */
+class BodySweep {
+  private readonly pending = new Set<RequestBody>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly periodMs: number) {}
+
+  add(body: RequestBody): void {
+    this.pending.add(body);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.check(), this.periodMs);
+      this.timer.unref();
+    }
+  }
+
+  delete(body: RequestBody): void {
+    this.pending.delete(body);
+  }
+
+  private check(): void {
+    const now = performance.now();
+    for (const body of this.pending) body.expireIfLate(now);
+    // Stopped only by a check that finds nothing to watch: back-to-back requests reuse the running timer.
+    if (this.pending.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+const SWEEPS = new Map<number, BodySweep>();
+
+function sweepFor(timeoutMs: number): BodySweep {
+  let sweep = SWEEPS.get(timeoutMs);
+  if (sweep === undefined) {
+    sweep = new BodySweep(Math.max(1, Math.min(1000, timeoutMs / 4)));
+    SWEEPS.set(timeoutMs, sweep);
+  }
+  return sweep;
 }

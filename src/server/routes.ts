@@ -59,42 +59,45 @@ export function createRoutes(ctx: RoutesContext): RequestHandler {
   const router = buildRouter(ctx);
   const roots = repositoryRoots(ctx.runtime);
   const redact = (message: string): string => redactPaths(message, roots);
-  return async (req) => {
-    let route = 'unmatched';
-    let res: OutgoingResponse;
+  const failed = (req: IncomingRequest, err: unknown): OutgoingResponse => routeError(err, req, ctx.logger, redact);
+  return (req) => {
     if (ctx.auth && !isPublicPath(req.path) && !ctx.auth.accepts(req.headers['authorization'])) {
-      res = errorResponse(401, 'missing or wrong bearer token', { 'www-authenticate': 'Bearer' });
-    } else {
-      const m = router.match(req.method, req.path);
-      if (isRouteMatch(m)) {
-        route = m.pattern;
-        res = await runRoute(m.handler, req, m.params, ctx.logger, redact);
-      } else {
-        res = m;
-      }
+      const res = errorResponse(401, 'missing or wrong bearer token', { 'www-authenticate': 'Bearer' });
+      ctx.metrics.countHttpRequest('unmatched', req.method, res.status);
+      return res;
     }
-    ctx.metrics.countHttpRequest(route, req.method, res.status);
-    return res;
+    const m = router.match(req.method, req.path);
+    if (!isRouteMatch(m)) {
+      ctx.metrics.countHttpRequest('unmatched', req.method, m.status);
+      return m;
+    }
+    const route = m.pattern;
+    const counted = (res: OutgoingResponse): OutgoingResponse => {
+      ctx.metrics.countHttpRequest(route, req.method, res.status);
+      return res;
+    };
+    let out: OutgoingResponse | Promise<OutgoingResponse>;
+    try {
+      out = m.handler(req, m.params);
+    } catch (err) {
+      return counted(failed(req, err));
+    }
+    if (out instanceof Promise) return out.then(counted, (err: unknown) => counted(failed(req, err)));
+    return counted(out);
   };
 }
 
-/** Runs a handler; an error becomes its status and `{error}`, with `redact` applied to the text clients see. */
-async function runRoute(
-  handler: RouteHandler, req: IncomingRequest, params: Record<string, string>, logger: Logger, redact: (message: string) => string,
-): Promise<OutgoingResponse> {
-  try {
-    return await handler(req, params);
-  } catch (err) {
-    if (err instanceof ServalError) {
-      const status = httpStatusFor(err.code);
-      // 503s (queue full, timeout, closing) are load shedding, not faults: the metrics count them.
-      if (status >= 500 && status !== 503) logger.warn('request failed', { path: req.path, code: err.code, err });
-      // A shed request may be retried: say when (whole seconds, RFC 9110), as 503s conventionally do too.
-      return errorResponse(status, redact(err.message), err.code === 'SHED' ? { 'retry-after': '1' } : undefined);
-    }
-    logger.error('unexpected error in route', { method: req.method, path: req.path, err });
-    return errorResponse(500, redact(`internal error: ${(err as Error)?.message ?? String(err)}`));
+/** A route's error as its status and `{error}`, with `redact` applied to the text clients see. */
+function routeError(err: unknown, req: IncomingRequest, logger: Logger, redact: (message: string) => string): OutgoingResponse {
+  if (err instanceof ServalError) {
+    const status = httpStatusFor(err.code);
+    // 503s (queue full, timeout, closing) are load shedding, not faults: the metrics count them.
+    if (status >= 500 && status !== 503) logger.warn('request failed', { path: req.path, code: err.code, err });
+    // A shed request may be retried: say when (whole seconds, RFC 9110), as 503s conventionally do too.
+    return errorResponse(status, redact(err.message), err.code === 'SHED' ? { 'retry-after': '1' } : undefined);
   }
+  logger.error('unexpected error in route', { method: req.method, path: req.path, err });
+  return errorResponse(500, redact(`internal error: ${(err as Error)?.message ?? String(err)}`));
 }
 
 /** The repository root as given and as resolved (symlinks), for `redactPaths`. */
@@ -153,10 +156,12 @@ function buildRouter(ctx: RoutesContext): Router {
     const version = parseVersion(p['version']);
     const headerLength = parseHeaderLength(req.headers['inference-header-content-length'], req.body.byteLength);
     const decoded = decodeInferRequest(req.body, headerLength, () => singleInput(runtime.metadata(name, version).inputs, name));
-    const options = { ...decoded.options, signal: req.signal, ...(version !== undefined ? { version } : {}) };
-    // infer() routes synchronously when called, so the newest ready version now is the one that serves it.
-    const served = version ?? newestReadyVersion(runtime, name);
+    const options = decoded.options;
+    options.handle = req.handle;
+    if (version !== undefined) options.version = version;
     const outputs = await runtime.infer(name, decoded.inputs, options);
+    // The runtime says which version served the request (set when it was queued).
+    const served = req.handle.version ?? version ?? '';
     lastInference.set(`${name}/${served}`, Date.now());
     const { headers, body } = encodeInferResponse(name, served, outputs, decoded.plan);
     return { status: 200, headers, body };
@@ -230,8 +235,4 @@ function singleInput(inputs: TensorMetadata[], model: string): TensorMetadata {
     throw new InvalidInputError(`a raw binary request needs a model with one input; '${model}' has ${inputs.length}`);
   }
   return inputs[0]!;
-}
-
-export function newestReadyVersion(runtime: ServingRuntime, name: string): number | string {
-  return runtime.servingVersion(name) ?? '';
 }

@@ -20,6 +20,7 @@ import {
   type OutgoingResponse,
   type TransportOptions,
 } from './http-transport.js';
+import type { RequestHandle } from '../api-types.js';
 import { BodyBudget, framingError, RequestBody, type BodyLimits } from './request-body.js';
 
 type UwsModule = typeof Uws;
@@ -102,7 +103,7 @@ export class UwsTransport implements HttpTransport {
   /** The one place a uWS request is handled: headers, body with caps and timeout, abort, async handler, corked write. */
   private onRequest(res: Uws.HttpResponse, req: Uws.HttpRequest): void {
     const { handler, logger, bodyTimeoutMs } = this.options;
-    const abort = new AbortController();
+    const handle: RequestHandle = {};
     let settled = false; // answered or aborted: the response must not be touched again
     let body: RequestBody | undefined; // holds budget until the request is answered or aborted
     const begun = this.tracker.begin(() => respond(shuttingDown(), true));
@@ -110,7 +111,7 @@ export class UwsTransport implements HttpTransport {
     res.onAborted(() => {
       if (settled) return;
       settled = true;
-      abort.abort();
+      handle.cancel?.(); // a request the runtime still holds queued is dropped
       done();
     });
 
@@ -124,7 +125,7 @@ export class UwsTransport implements HttpTransport {
       query: req.getQuery() ?? '',
       headers,
       body: EMPTY,
-      signal: abort.signal,
+      handle,
     };
 
     const respond = (out: OutgoingResponse, closeConnection = false): void => {
@@ -139,7 +140,7 @@ export class UwsTransport implements HttpTransport {
     };
     const dispatch = (body: Buffer): void => {
       incoming.body = body;
-      runHandler(handler, incoming, logger).then((out) => respond(out));
+      runHandler(handler, incoming, logger, respond);
     };
 
     const badFraming = framingError(headers);

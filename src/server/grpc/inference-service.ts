@@ -7,7 +7,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { InvalidInputError, UnknownModelError } from '../../errors.js';
-import { newestReadyVersion, parseVersion, validateModelName } from '../routes.js';
+import { parseVersion, validateModelName } from '../routes.js';
+import type { RequestHandle } from '../../api-types.js';
 import { tritonModelStats } from '../stats-json.js';
 import { abortOnCancel, authenticate, failure, type GrpcServiceContext } from './grpc-calls.js';
 import { GrpcStatusError } from './grpc-status.js';
@@ -50,10 +51,11 @@ export function createInferenceService(ctx: GrpcServiceContext): InferenceServic
     const name = validateModelName(req.model_name);
     const version = modelVersion(req.model_version);
     const decoded = decodeModelInferRequest(req);
-    const options = { ...decoded.options, signal, ...(version !== undefined ? { version } : {}) };
-    // infer() routes synchronously when called, so the newest ready version now is the one that serves it.
-    const served = version ?? newestReadyVersion(runtime, name);
+    const handle: RequestHandle = {};
+    const options = { ...decoded.options, signal, handle, ...(version !== undefined ? { version } : {}) };
     const outputs = await runtime.infer(name, decoded.inputs, options);
+    // The runtime says which version served the request (set when it was queued).
+    const served = handle.version ?? version ?? '';
     ctx.lastInference.set(`${name}/${served}`, Date.now());
     return encodeModelInferResponse(name, served, outputs, decoded);
   };

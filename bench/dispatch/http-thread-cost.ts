@@ -1,0 +1,100 @@
+/**
+ * `npm run bench -- httpcpu`: the HTTP front end's main-thread CPU per request (issue 10). Starts
+ * `serval serve` (bundled models) and the uWS ceiling (bench/baselines/uws-ceiling.ts: JSON.parse and a
+ * fixed answer) once each, then drives each in turn with `wrk` (closed loop, JSON body of the model's
+ * inputs, A B A B ...), reading the server's main thread CPU from /proc/PID/task/PID/schedstat and its
+ * whole process's CPU from /proc/PID/stat around every run. Needs `wrk` (Debian: apt-get install wrk).
+ *
+ *   npm run bench -- httpcpu [--connections 64] [--seconds 5] [--runs 3] [--model fraud_mlp] [--server-args "..."]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { entryPoint } from '../paths.js';
+import { spawnServer, uwsCeilingArgs, type SpawnedServer } from '../named/servers.js';
+
+function threadNs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
+}
+
+function processNs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * (1e9 / 100); // utime + stime in clock ticks (USER_HZ = 100)
+}
+
+interface Run { requests: number; seconds: number; mainUs: number; processUs: number; p99Ms: number }
+
+function wrk(url: string, script: string, connections: number, seconds: number, pid: number): Run {
+  const t0 = threadNs(pid);
+  const p0 = processNs(pid);
+  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+  const main = threadNs(pid) - t0;
+  const proc = processNs(pid) - p0;
+  const m = /(\d+) requests in ([\d.]+)(m?s)/.exec(out);
+  if (!m) throw new Error(`cannot read wrk's output:\n${out}`);
+  const requests = Number(m[1]);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (errors) throw new Error(`${errors[1]} requests failed:\n${out}`);
+  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const p99Ms = p99 ? Number(p99[1]) * (p99[2] === 'us' ? 1e-3 : p99[2] === 's' ? 1e3 : 1) : NaN;
+  return { requests, seconds: Number(m[2]) * (m[3] === 'ms' ? 1e-3 : 1), mainUs: main / 1000 / requests, processUs: proc / 1000 / requests, p99Ms };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'model-repository': { type: 'string', default: 'models' },
+      model: { type: 'string', default: 'fraud_mlp' },
+      connections: { type: 'string', default: '64' },
+      seconds: { type: 'string', default: '5' },
+      runs: { type: 'string', default: '3' },
+      'server-args': { type: 'string', default: '' },
+      'only-serval': { type: 'boolean', default: false },
+    },
+  });
+  if (spawnSync('wrk', ['--version']).error) {
+    process.stderr.write('httpcpu needs wrk (Debian: apt-get install wrk)\n');
+    return 2;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'serval-httpcpu-'));
+  const servers: { name: string; server: SpawnedServer }[] = [];
+  try {
+    const features = Array.from({ length: 128 }, (_, i) => ((i % 13) / 13).toFixed(4));
+    const body = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 128], datatype: 'FP32', data: features.map(Number) }] });
+    const script = join(dir, 'post.lua');
+    writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
+    const serve = entryPoint('src/cli/main');
+    const extra = values['server-args'] ? values['server-args'].split(' ').filter(Boolean) : [];
+    servers.push({ name: 'serval serve', server: await spawnServer('serval serve', { ...serve, args: ['serve', '--model-repository', values['model-repository']!, '--http-port', '0', '--grpc-port', '0', ...extra] }) });
+    if (!values['only-serval']) servers.push({ name: 'uws ceiling', server: await spawnServer('uws ceiling', uwsCeilingArgs(values.model!)) });
+    const c = Number(values.connections);
+    const s = Number(values.seconds);
+    const results = new Map<string, Run[]>(servers.map((x) => [x.name, []]));
+    for (const x of servers) wrk(`${x.server.url}/v2/models/${values.model}/infer`, script, c, 1, x.server.pid); // warm-up
+    for (let r = 0; r < Number(values.runs); r++) {
+      for (const x of servers) results.get(x.name)!.push(wrk(`${x.server.url}/v2/models/${values.model}/infer`, script, c, s, x.server.pid));
+    }
+    process.stdout.write(`wrk -t1 -c${c} -d${s}s, JSON body (${body.length} bytes), model ${values.model}; median of ${values.runs} interleaved runs [min-max]; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+    process.stdout.write('| server | main-thread CPU µs/request | process CPU µs/request | requests/s | p99 ms |\n|---|---:|---:|---:|---:|\n');
+    const fmt = (xs: number[], d: number) => `${median(xs).toFixed(d)} [${Math.min(...xs).toFixed(d)}-${Math.max(...xs).toFixed(d)}]`;
+    for (const [name, runs] of results) {
+      process.stdout.write(`| ${name} | ${fmt(runs.map((x) => x.mainUs), 1)} | ${fmt(runs.map((x) => x.processUs), 1)} | ${fmt(runs.map((x) => x.requests / x.seconds), 0)} | ${fmt(runs.map((x) => x.p99Ms), 2)} |\n`);
+    }
+    if (results.size === 2) {
+      const [a, b] = [...results.values()];
+      process.stdout.write(`serval / ceiling throughput: ${(median(a!.map((x) => x.requests / x.seconds)) / median(b!.map((x) => x.requests / x.seconds))).toFixed(2)}x\n`);
+    }
+    return 0;
+  } finally {
+    await Promise.all(servers.map((x) => x.server.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
