@@ -12,12 +12,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { commonCpuOptions, median, medianRange, threadCpuNs } from './cpu-readings.js';
 import { entryPoint } from '../paths.js';
 import { spawnServer, uwsCeilingArgs, type SpawnedServer } from '../named/servers.js';
-
-function threadNs(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
-}
 
 function processNs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -27,10 +24,10 @@ function processNs(pid: number): number {
 interface Run { requests: number; seconds: number; mainUs: number; processUs: number; p99Ms: number }
 
 function wrk(url: string, script: string, connections: number, seconds: number, pid: number): Run {
-  const t0 = threadNs(pid);
+  const t0 = threadCpuNs(pid);
   const p0 = processNs(pid);
   const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
-  const main = threadNs(pid) - t0;
+  const main = threadCpuNs(pid) - t0;
   const proc = processNs(pid) - p0;
   const m = /(\d+) requests in ([\d.]+)(m?s)/.exec(out);
   if (!m) throw new Error(`cannot read wrk's output:\n${out}`);
@@ -42,20 +39,13 @@ function wrk(url: string, script: string, connections: number, seconds: number, 
   return { requests, seconds: Number(m[2]) * (m[3] === 'ms' ? 1e-3 : 1), mainUs: main / 1000 / requests, processUs: proc / 1000 / requests, p99Ms };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      'model-repository': { type: 'string', default: 'models' },
-      model: { type: 'string', default: 'fraud_mlp' },
+      ...commonCpuOptions('3'),
       connections: { type: 'string', default: '64' },
       seconds: { type: 'string', default: '5' },
-      runs: { type: 'string', default: '3' },
       'server-args': { type: 'string', default: '' },
       'only-serval': { type: 'boolean', default: false },
     },
@@ -84,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     process.stdout.write(`wrk -t1 -c${c} -d${s}s, JSON body (${body.length} bytes), model ${values.model}; median of ${values.runs} interleaved runs [min-max]; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
     process.stdout.write('| server | main-thread CPU µs/request | process CPU µs/request | requests/s | p99 ms |\n|---|---:|---:|---:|---:|\n');
-    const fmt = (xs: number[], d: number) => `${median(xs).toFixed(d)} [${Math.min(...xs).toFixed(d)}-${Math.max(...xs).toFixed(d)}]`;
+    const fmt = medianRange;
     for (const [name, runs] of results) {
       process.stdout.write(`| ${name} | ${fmt(runs.map((x) => x.mainUs), 1)} | ${fmt(runs.map((x) => x.processUs), 1)} | ${fmt(runs.map((x) => x.requests / x.seconds), 0)} | ${fmt(runs.map((x) => x.p99Ms), 2)} |\n`);
     }

@@ -6,13 +6,13 @@
  *
  *   npm run bench -- jsthread [--model fraud_mlp] [--concurrency 512] [--requests 200000] [--runs 5]
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { commonCpuOptions, median, medianRange, threadCpuNs } from './cpu-readings.js';
 import { Runtime } from '../../src/runtime.js';
 
 function mainThreadNs(): number {
   try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+    return threadCpuNs(process.pid);
   } catch {
     const u = process.cpuUsage(); // not per thread: an upper bound where schedstat is missing
     return (u.user + u.system) * 1000;
@@ -56,20 +56,13 @@ async function closedLoop(rt: Runtime, model: string, inputs: Record<string, unk
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      'model-repository': { type: 'string', default: 'models' },
-      model: { type: 'string', default: 'fraud_mlp' },
+      ...commonCpuOptions('5'),
       concurrency: { type: 'string', default: '1,512' },
       requests: { type: 'string', default: '100000' },
-      runs: { type: 'string', default: '5' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -100,10 +93,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`model ${model}; median of ${values.runs} runs [min-max]; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
     process.stdout.write('| concurrency | JS thread µs/request | process CPU µs/request | requests/s | p50 µs (c=1) |\n|---:|---:|---:|---:|---:|\n');
     for (const runs of rows) {
-      const f = (k: keyof JsThreadPoint, d = 2) => {
-        const xs = runs.map((r) => r[k] as number);
-        return `${median(xs).toFixed(d)} [${Math.min(...xs).toFixed(d)}-${Math.max(...xs).toFixed(d)}]`;
-      };
+      const f = (k: keyof JsThreadPoint, d = 2) => medianRange(runs.map((r) => r[k] as number), d);
       process.stdout.write(`| ${runs[0]!.concurrency} | ${f('jsThreadUsPerRequest')} | ${f('processCpuUsPerRequest')} | ${f('perSecond', 0)} | ${runs[0]!.concurrency === 1 ? f('p50Us', 1) : '-'} |\n`);
     }
     return 0;
