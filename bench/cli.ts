@@ -32,6 +32,7 @@ export async function runBenchCli(argv: string[], io: CliIo = { stdout: process.
     if (first === 'compare') return await compareCommand(rest, io);
     if (first === 'dispatch') return await (await import('./dispatch/dispatch-overhead.js')).run();
     if (first === 'jsthread') return await (await import('./dispatch/js-thread-cost.js')).run(rest);
+    if (first === 'idle') return await (await import('./dispatch/idle-cpu.js')).run(rest);
     if (first === 'httpcpu') return await (await import('./dispatch/http-thread-cost.js')).run(rest);
     if ((NAMED as readonly string[]).includes(first ?? '')) return await namedCommand(first as NamedBenchmark, rest, io);
     return await harnessCommand(argv, io);

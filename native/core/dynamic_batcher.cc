@@ -1,6 +1,7 @@
 #include "dynamic_batcher.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <optional>
 #include <thread>
@@ -12,6 +13,20 @@
 namespace serval {
 
 namespace {
+
+// Idle executors that spin at once, process-wide. Spinning pays only while a core is free for it: with
+// the JavaScript thread busy too, at most (cores - 1) executors spin and the rest sleep at once (on the
+// 2-core VM: one), so spinning never takes the core the JS thread needs.
+std::atomic<int> g_spinning{0};
+
+bool TryStartSpin() {
+  static const int limit = std::max(0, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+  int n = g_spinning.load(std::memory_order_relaxed);
+  while (n < limit) {
+    if (g_spinning.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) return true;
+  }
+  return false;
+}
 
 bool SameSampleShape(const InferenceRequest& a, const InferenceRequest& b, bool batching) {
   for (size_t i = 0; i < a.inputs.size(); ++i) {
@@ -296,7 +311,7 @@ DynamicBatcher::WaitResult DynamicBatcher::NextBatch(int64_t max_wait_ns, const 
       break;
     }
     if (now >= give_up) break;
-    if (spin && deps_.config.idle_spin_ns > 0) {
+    if (spin && deps_.config.idle_spin_ns > 0 && TryStartSpin()) {
       // Idle: poll briefly before sleeping. Waking a sleeping thread costs ~20 us on a VM, more than a
       // small model's execution; a request that arrives within the spin is taken without that wake-up.
       spin = false;
@@ -305,6 +320,7 @@ DynamicBatcher::WaitResult DynamicBatcher::NextBatch(int64_t max_wait_ns, const 
       while (counters_.queued_requests.load(std::memory_order_relaxed) == 0 && NowNs() < until) {
         std::this_thread::yield();
       }
+      g_spinning.fetch_sub(1, std::memory_order_relaxed);
       lock.lock();
       continue;
     }

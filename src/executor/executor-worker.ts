@@ -17,7 +17,8 @@ import type { ExecutorWorkerData, FromWorker, ToWorker, WarmupStep, WarmupTensor
 const data = workerData as ExecutorWorkerData;
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
-let crashOnNextBatch = false;
+/** How long an idle executor sleeps in the native wait before it looks up (ms). */
+const IDLE_WAIT_MS = 1000;
 
 
 type TypedArrayCtor = new (n: number | ArrayBufferLike) => ArrayBufferView;
@@ -80,14 +81,19 @@ async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { k
   const { inputs, outputs } = start;
   const device = start.device ? new EmulatedDevice(start.device) : undefined;
   for (;;) {
-    const batch = executor.next(50);
+    // Idle, the thread sleeps in the native wait: nothing is sent to a serving worker as a message (the test
+    // hook below is shared memory), so long waits cost an idle server nothing but one wake-up a second.
+    const batch = executor.next(IDLE_WAIT_MS);
     if (batch === false) break;
     if (batch === null) {
-      await new Promise((r) => setImmediate(r));  // let messages in while idle
+      await new Promise((r) => setImmediate(r));
       continue;
     }
     const t0 = performance.now();
-    if (crashOnNextBatch) process.exit(70);  // test hook: die holding a batch
+    if (Atomics.load(data.crashFlag, 0) === 1) {  // test hook: die holding a batch
+      Atomics.store(data.crashFlag, 0, 0);
+      process.exit(70);
+    }
     try {
       const feeds: Record<string, ort.Tensor> = {};
       for (let i = 0; i < inputs.length; i++) {
@@ -151,10 +157,6 @@ async function main(): Promise<void> {
   }
   post({ kind: 'loaded', info: modelInfoFromSession(session as never), provider });
   port.on('message', (msg: ToWorker) => {
-    if (msg.kind === 'crash-on-next-batch') {
-      crashOnNextBatch = true;
-      return;
-    }
     if (msg.kind === 'calibrate') {
       calibrate(session, msg).then(
         (ms) => post({ kind: 'calibrated', ms }),

@@ -84,7 +84,7 @@ export class InstanceExecutor {
 
   /** Test hook: the worker exits while holding its next batch. */
   crashOnNextBatch(): void {
-    this.worker?.postMessage({ kind: 'crash-on-next-batch' } satisfies ToWorker);
+    Atomics.store(this.crashFlag, 0, 1);
   }
 
   /** Waits for the worker to finish (after the native model is closed it drains and stops), then ends it. */
@@ -99,6 +99,8 @@ export class InstanceExecutor {
     await worker.terminate();
   }
 
+  private readonly crashFlag = new Int32Array(new SharedArrayBuffer(4));
+
   private spawn(): Worker {
     const data: ExecutorWorkerData = {
       modelFile: this.options.modelFile,
@@ -106,6 +108,7 @@ export class InstanceExecutor {
       instanceKind: this.options.instanceKind,
       device: this.options.device,
       gpuAccelerators: this.options.gpuAccelerators,
+      crashFlag: this.crashFlag,
     };
     const worker = new Worker(WORKER_PATH, { workerData: data });
     this.worker = worker;

@@ -12,6 +12,11 @@ export interface ExecutorWorkerData {
   gpuAccelerators: string[];
   /** Absolute path of the addon the main thread loaded, so both threads use the same binary. */
   addonPath?: string;
+  /**
+   * Test hook, shared memory so the serving loop needs no message: element 0 set to 1 makes the worker exit
+   * while it holds its next batch.
+   */
+  crashFlag: Int32Array;
 }
 
 export interface WarmupTensor { name: string; ortType: string; dims: number[]; fill: 'zero' | 'random'; file?: string }
@@ -25,8 +30,7 @@ export type ToWorker =
       device?: EmulatedDeviceSpec;
     }
   /** Measure the fastest of up to `maxRuns` runs of each step (one per batch size) within `budgetMs` per step. */
-  | { kind: 'calibrate'; steps: WarmupStep[]; maxRuns: number; budgetMs: number }
-  | { kind: 'crash-on-next-batch' };
+  | { kind: 'calibrate'; steps: WarmupStep[]; maxRuns: number; budgetMs: number };
 
 export type FromWorker =
   | { kind: 'loaded'; info: OnnxModelInfo; provider: ProviderStatus }
