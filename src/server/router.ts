@@ -22,8 +22,13 @@ interface Route {
 
 const splitPath = (path: string): string[] => path.split('/').filter((s) => s !== '');
 
+/** Distinct (method, path) matches remembered: clients call the same few paths over and over. */
+const MATCH_CACHE_SIZE = 1024;
+
 export class Router {
   private readonly routes: Route[] = [];
+  /** Matches (never errors) by `method path`; params are frozen so handlers cannot change a shared entry. */
+  private readonly cache = new Map<string, RouteMatch>();
 
   /** Registers a route; earlier routes win when two patterns match (list literal paths first). */
   add(method: string, pattern: string, handler: RouteHandler): this {
@@ -33,6 +38,19 @@ export class Router {
 
   /** The route for `method` and `path`, or the 404/405/400 response to send instead. */
   match(method: string, path: string): RouteMatch | OutgoingResponse {
+    const key = `${method} ${path}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const m = this.search(method, path);
+    if (isRouteMatch(m)) {
+      if (this.cache.size >= MATCH_CACHE_SIZE) this.cache.clear();
+      Object.freeze(m.params);
+      this.cache.set(key, m);
+    }
+    return m;
+  }
+
+  private search(method: string, path: string): RouteMatch | OutgoingResponse {
     const parts = splitPath(path);
     const allowed = new Set<string>();
     for (const route of this.routes) {

@@ -30,7 +30,7 @@ export function encodeInferResponse(
   for (const { name, binary } of wanted) {
     const t = outputs[name];
     if (t === undefined) continue;
-    const head = `{"name":${JSON.stringify(name)},"datatype":"${t.type}","shape":${JSON.stringify(t.dims)}`;
+    const head = `{"name":${JSON.stringify(name)},"datatype":"${t.type}","shape":[${t.dims.join(',')}]`;
     if (binary) {
       const bytes = tensorDataToBinary(t.type, t.data);
       segments.push(bytes);

@@ -211,8 +211,19 @@ export function tensorDataToJsonText(type: DataType, data: TensorData): string {
     case 'UINT64':
       return `[${Array.from(data as BigInt64Array, (v) => v.toString()).join(',')}]`;
     default:
-      return JSON.stringify(Array.from(data as Float32Array));
+      return numbersToJson(data as Float32Array);
   }
+}
+
+/** A JSON array of numbers, as JSON.stringify writes them (non-finite values as null), without an Array copy. */
+function numbersToJson(data: ArrayLike<number>): string {
+  let out = '[';
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (i > 0) out += ',';
+    out += Number.isFinite(v) ? (Object.is(v, -0) ? '0' : String(v)) : 'null';
+  }
+  return `${out}]`;
 }
 
 /**
