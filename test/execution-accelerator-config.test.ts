@@ -2,7 +2,11 @@
 // platform: what is accepted, what is rejected (file:line, INVALID_CONFIG), and what GET .../config echoes.
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../src/repository/parse-config.js';
+import { join } from 'node:path';
+import protobuf from 'protobufjs';
 import { tritonModelConfig } from '../src/server/model-config-json.js';
+import { modelConfigMessage } from '../src/server/grpc/model-config-message.js';
+import { protoDirectory } from '../src/server/grpc/proto.js';
 import { caught } from './helpers/caught.js';
 
 const FILE = 'models/m/config.pbtxt';
@@ -15,6 +19,17 @@ describe('optimization.execution_accelerators', () => {
     const config = parse(TRT);
     expect(config.optimization).toEqual({ executionAccelerators: { gpuExecutionAccelerator: [{ name: 'tensorrt' }] } });
     expect(tritonModelConfig(config)['optimization']).toEqual({ execution_accelerators: { gpu_execution_accelerator: [{ name: 'tensorrt' }] } });
+  });
+
+  it('echoes it over gRPC too: ModelConfig.optimization survives the wire', () => {
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => join(protoDirectory(), target);
+    root.loadSync(['model_config.proto'], { keepCase: true });
+    const type = root.lookupType('inference.ModelConfig');
+    const wire = type.encode(type.fromObject(modelConfigMessage(parse(TRT)))).finish();
+    const back = type.toObject(type.decode(wire)) as { optimization?: unknown };
+    expect(back.optimization).toEqual({ execution_accelerators: { gpu_execution_accelerator: [{ name: 'tensorrt' }] } });
+    expect(modelConfigMessage(parse('max_batch_size: 1'))).not.toHaveProperty('optimization');
   });
 
   it('leaves optimization out when the config has none', () => {

@@ -3,7 +3,7 @@
  * (proto/model_config.proto, Triton's field names and numbers). Mapped: name, platform, backend,
  * version_policy, max_batch_size, input, output (dims, reshape, optional), dynamic_batching (all of
  * its fields, priority queue policies included), instance_group (name, kind, count, gpus), parameters,
- * model_warmup and default_model_filename. Everything else of Triton's ModelConfig is not served.
+ * model_warmup, default_model_filename and optimization's execution_accelerators. Everything else of Triton's ModelConfig is not served.
  */
 import type { ModelConfig } from '../../api-types.js';
 import { toTritonType } from '../../dtypes.js';
@@ -41,6 +41,12 @@ export function modelConfigMessage(c: ModelConfig): Message {
       ),
     })),
   };
+  if (c.optimization) {
+    const accelerator = (a: { name: string }) => ({ name: a.name, parameters: {} });
+    message['optimization'] = {
+      execution_accelerators: { gpu_execution_accelerator: c.optimization.executionAccelerators.gpuExecutionAccelerator.map(accelerator) },
+    };
+  }
   const b = c.dynamicBatching;
   if (b) {
     message['dynamic_batching'] = {
