@@ -46,6 +46,7 @@ set(SERVAL_BINDING_SOURCES
   native/binding/executor_wrap.cc
   native/binding/js_values.cc
   native/binding/model_wrap.cc
+  native/binding/policy_tools_wrap.cc
   native/binding/runtime_wrap.cc
   native/binding/sim_wrap.cc
   native/binding/tensor_convert.cc

@@ -46,7 +46,9 @@ describe('runtime lifecycle', () => {
     const repo = makeRepo([{ name: 'slow', from: 'slow_identity', config: slowIdentityConfig({ maxBatch: 1 }) }]);
     cleanups.push(repo.cleanup);
     const rt = await Runtime.open({ modelRepository: repo.root });
-    const inflight = Promise.allSettled(Array.from({ length: 200 }, () => rt.infer('slow', { x: rows(1) })));
+    const requests = Array.from({ length: 200 }, () => rt.infer('slow', { x: rows(1) }));
+    const inflight = Promise.allSettled(requests);
+    await requests[0]; // serving has begun (a busy machine may take longer than the drain timeout to get here)
     await rt.close({ drainTimeoutMs: 20 });
     const settled = await inflight;
     const codes = new Set(settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason.code));

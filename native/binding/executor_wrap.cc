@@ -1,6 +1,7 @@
 #include "executor_wrap.h"
 
 #include "core/instance_registry.h"
+#include "js_values.h"
 #include "tensor_convert.h"
 
 namespace serval::binding {
@@ -15,12 +16,12 @@ Napi::Function ExecutorWrap::Init(Napi::Env env) {
 ExecutorWrap::ExecutorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ExecutorWrap>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "NativeExecutor(token: number)").ThrowAsJavaScriptException();
+    ThrowInvalidArgument(env, "NativeExecutor(token: number)");
     return;
   }
   batcher_ = InstanceRegistry::Find(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()));
   if (!batcher_) {
-    Napi::Error::New(env, "unknown or unloaded model instance").ThrowAsJavaScriptException();
+    ThrowStatus(env, Status(StatusCode::kModelUnavailable, "unknown or unloaded model instance"));
     return;
   }
   cached_ids_.assign(batcher_->spec().inputs.size(), 0);
@@ -81,7 +82,7 @@ Napi::Value ExecutorWrap::Next(const Napi::CallbackInfo& info) {
 Napi::Value ExecutorWrap::Complete(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!batcher_ || info.Length() < 2 || !info[0].IsNumber() || !info[1].IsArray()) {
-    Napi::TypeError::New(env, "complete(id: number, outputs: array)").ThrowAsJavaScriptException();
+    ThrowInvalidArgument(env, "complete(id: number, outputs: array)");
     return env.Undefined();
   }
   uint64_t id = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
@@ -117,12 +118,12 @@ Napi::Value ExecutorWrap::Complete(const Napi::CallbackInfo& info) {
   if (!error.empty()) {
     batcher_->FailInflight(id, Status(StatusCode::kExecutionFailed, error));
     inflight_id_ = 0;
-    return Napi::String::New(env, error);
+    return env.Undefined();
   }
-  Status st = batcher_->CompleteBatch(id, views);
+  // A batch whose outputs do not split fails its requests with the reason (CompleteBatch reports it).
+  batcher_->CompleteBatch(id, views);
   inflight_id_ = 0;
-  if (!st.ok()) return Napi::String::New(env, st.message());
-  return env.Null();
+  return env.Undefined();
 }
 
 Napi::Value ExecutorWrap::Fail(const Napi::CallbackInfo& info) {

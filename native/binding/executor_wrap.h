@@ -4,7 +4,7 @@
 //   next(waitMs) -> null (nothing yet) | false (closed and drained: exit) |
 //                   { id, samples, inputs: [{ data: TypedArray | string[], dims }] }
 //                   Typed-array inputs are views of the batch's staging buffer: no copy.
-//   complete(id, outputs: [{ data, dims } | undefined]) -> null | error message
+//   complete(id, outputs: [{ data, dims } | undefined])   (a malformed output fails that batch's requests)
 //   fail(id, message)
 #pragma once
 

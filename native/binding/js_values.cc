@@ -69,6 +69,38 @@ bool ReadString(Napi::Env env, Napi::Object o, const char* key, const std::strin
   return true;
 }
 
+double NumberOr(Napi::Object o, const char* key, double fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+bool BoolOr(Napi::Object o, const char* key, bool fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : fallback;
+}
+
+bool ReadNumbers(Napi::Env env, Napi::Value v, const char* what, std::vector<double>* out) {
+  out->clear();
+  if (v.IsUndefined() || v.IsNull()) return true;
+  if (v.IsTypedArray()) {
+    Napi::TypedArray t = v.As<Napi::TypedArray>();
+    for (size_t i = 0; i < t.ElementLength(); ++i) {
+      Napi::Value x = t.Get(uint32_t(i));
+      if (!x.IsNumber()) return Fail(env, std::string(what) + " must be an array of numbers");
+      out->push_back(x.As<Napi::Number>().DoubleValue());
+    }
+    return true;
+  }
+  if (!v.IsArray()) return Fail(env, std::string(what) + " must be an array of numbers");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value x = a.Get(i);
+    if (!x.IsNumber()) return Fail(env, std::string(what) + " must be an array of numbers");
+    out->push_back(x.As<Napi::Number>().DoubleValue());
+  }
+  return true;
+}
+
 bool OnlyKeys(Napi::Env env, Napi::Object o, const char* what, std::initializer_list<const char*> allowed) {
   Napi::Array keys = o.GetPropertyNames();
   for (uint32_t i = 0; i < keys.Length(); ++i) {

@@ -9,8 +9,11 @@
 
 #include <napi.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "core/status.h"
 
@@ -27,6 +30,30 @@ bool ReadU32(Napi::Env env, Napi::Object o, const char* key, uint32_t fallback, 
 bool ReadI64(Napi::Env env, Napi::Object o, const char* key, int64_t fallback, int64_t* out);
 // `o[key]` as a string; `fallback` when absent.
 bool ReadString(Napi::Env env, Napi::Object o, const char* key, const std::string& fallback, std::string* out);
+// The tooling's lenient readers (simulator and training options): `fallback` unless a number / boolean.
+double NumberOr(Napi::Object o, const char* key, double fallback);
+bool BoolOr(Napi::Object o, const char* key, bool fallback);
+// A JS number[] or typed array (any numeric kind) as doubles; undefined or null is empty.
+bool ReadNumbers(Napi::Env env, Napi::Value v, const char* what, std::vector<double>* out);
+// Throws INVALID_ARGUMENT (`what`) and returns false: `return Fail(env, "...")` in readers.
+inline bool Fail(Napi::Env env, const std::string& what) {
+  ThrowInvalidArgument(env, what);
+  return false;
+}
+
+// A copy of `v` as the matching typed array (float, double, uint32; anything else as Uint8Array).
+template <typename T>
+Napi::Value TypedCopy(Napi::Env env, const std::vector<T>& v) {
+  auto fill = [&](auto a) {
+    std::copy(v.begin(), v.end(), a.Data());
+    return a;
+  };
+  if constexpr (std::is_same_v<T, float>) return fill(Napi::Float32Array::New(env, v.size()));
+  else if constexpr (std::is_same_v<T, double>) return fill(Napi::Float64Array::New(env, v.size()));
+  else if constexpr (std::is_same_v<T, uint32_t>) return fill(Napi::Uint32Array::New(env, v.size()));
+  else return fill(Napi::Uint8Array::New(env, v.size()));
+}
+
 // Every own enumerable key of `o` is one of `allowed` (`what` names the object in the error).
 bool OnlyKeys(Napi::Env env, Napi::Object o, const char* what, std::initializer_list<const char*> allowed);
 

@@ -26,7 +26,7 @@ Napi::Value RuntimeWrap::CreateModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!core_) return env.Undefined();
   if (info.Length() < 1 || !info[0].IsObject()) {
-    Napi::TypeError::New(env, "createModel(desc: object)").ThrowAsJavaScriptException();
+    ThrowInvalidArgument(env, "createModel(desc: object)");
     return env.Undefined();
   }
   AddonData* data = env.GetInstanceData<AddonData>();

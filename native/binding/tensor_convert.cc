@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "js_values.h"
+
 namespace serval::binding {
 
 namespace {
@@ -39,7 +41,7 @@ bool WriteStrings(Napi::Env env, Napi::Array strings, std::vector<uint8_t>* out)
       PutU32LE(out, static_cast<uint32_t>(u8.ByteLength()));
       out->insert(out->end(), u8.Data(), u8.Data() + u8.ByteLength());
     } else {
-      Napi::TypeError::New(env, "BYTES tensor elements must be strings or Uint8Arrays").ThrowAsJavaScriptException();
+      ThrowInvalidArgument(env, "BYTES tensor elements must be strings or Uint8Arrays");
       return false;
     }
   }
@@ -52,7 +54,7 @@ bool ReadTensorData(Napi::Env env, Napi::Value value, DType dtype, const uint8_t
   *bytes = 0;
   if (dtype == DType::kBytes) {
     if (!value.IsArray()) {
-      Napi::TypeError::New(env, "BYTES tensor data must be an array of strings").ThrowAsJavaScriptException();
+      ThrowInvalidArgument(env, "BYTES tensor data must be an array of strings");
       return false;
     }
     *owned_offset = owned->size();
@@ -61,7 +63,7 @@ bool ReadTensorData(Napi::Env env, Napi::Value value, DType dtype, const uint8_t
     return true;
   }
   if (!value.IsTypedArray()) {
-    Napi::TypeError::New(env, "tensor data must be a typed array").ThrowAsJavaScriptException();
+    ThrowInvalidArgument(env, "tensor data must be a typed array");
     return false;
   }
   // Raw napi calls, not Napi::TypedArray::ArrayBuffer(): that wrapper fails (and aborts the process on
@@ -72,19 +74,17 @@ bool ReadTensorData(Napi::Env env, Napi::Value value, DType dtype, const uint8_t
   napi_value buffer;
   size_t byte_offset = 0;
   if (napi_get_typedarray_info(env, value, &type, &length, &raw, &buffer, &byte_offset) != napi_ok) {
-    Napi::TypeError::New(env, "cannot read the tensor's typed array").ThrowAsJavaScriptException();
+    ThrowInvalidArgument(env, "cannot read the tensor's typed array");
     return false;
   }
   if (type != TypedArrayTypeFor(dtype)) {
-    Napi::TypeError::New(env, std::string("typed array type does not match ") + DTypeName(dtype)).ThrowAsJavaScriptException();
+    ThrowInvalidArgument(env, std::string("typed array type does not match ") + DTypeName(dtype));
     return false;
   }
   bool detached = false;
   napi_is_detached_arraybuffer(env, buffer, &detached);
   if (detached) {
-    Napi::TypeError e = Napi::TypeError::New(env, "tensor data is on a detached ArrayBuffer");
-    e.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
-    e.ThrowAsJavaScriptException();
+    ThrowInvalidArgument(env, "tensor data is on a detached ArrayBuffer");
     return false;
   }
   // Copied now, not borrowed until the batch forms: a reference keeps the typed array alive but not its
@@ -136,7 +136,7 @@ Napi::Array DimsToArray(Napi::Env env, const std::vector<int64_t>& dims) {
 
 bool ArrayToDims(Napi::Env env, Napi::Value value, std::vector<int64_t>* dims) {
   if (!value.IsArray()) {
-    Napi::TypeError::New(env, "dims must be an array of numbers").ThrowAsJavaScriptException();
+    ThrowInvalidArgument(env, "dims must be an array of numbers");
     return false;
   }
   Napi::Array a = value.As<Napi::Array>();
@@ -146,7 +146,7 @@ bool ArrayToDims(Napi::Env env, Napi::Value value, std::vector<int64_t>* dims) {
     double v = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : std::nan("");
     // Integers in [-1, 2^53) (-1: a variable dimension of a model's spec); never truncated here.
     if (!(v >= -1 && v <= 9007199254740991.0) || std::trunc(v) != v) {
-      Napi::TypeError::New(env, "dims must be an array of integers >= -1").ThrowAsJavaScriptException();
+      ThrowInvalidArgument(env, "dims must be an array of integers >= -1");
       return false;
     }
     (*dims)[i] = static_cast<int64_t>(v);
