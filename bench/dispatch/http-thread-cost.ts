@@ -6,9 +6,10 @@
  * whole process's CPU from /proc/PID/stat around every run. Needs `wrk` (Debian: apt-get install wrk).
  *
  *   npm run bench -- httpcpu [--connections 64] [--seconds 5] [--runs 3] [--model fraud_mlp] [--server-args "..."]
+ *   npm run bench -- httpcpu --queue-delay-us 0,100,500 --only-serval   (one server per batching delay)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +40,17 @@ function wrk(url: string, script: string, connections: number, seconds: number, 
   return { requests, seconds: Number(m[2]) * (m[3] === 'ms' ? 1e-3 : 1), mainUs: main / 1000 / requests, processUs: proc / 1000 / requests, p99Ms };
 }
 
+/** A copy of `repository` holding only `model` (its files linked) with `max_queue_delay_microseconds` set to `delayUs`. */
+function withQueueDelay(repository: string, model: string, delayUs: number, into: string): string {
+  mkdirSync(into, { recursive: true });
+  cpSync(join(repository, model), join(into, model), { recursive: true });
+  const file = join(into, model, 'config.pbtxt');
+  const text = readFileSync(file, 'utf8');
+  if (!/max_queue_delay_microseconds:\s*\d+/.test(text)) throw new Error(`${file} has no dynamic_batching max_queue_delay_microseconds to vary`);
+  writeFileSync(file, text.replace(/max_queue_delay_microseconds:\s*\d+/, `max_queue_delay_microseconds: ${delayUs}`));
+  return into;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -48,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       seconds: { type: 'string', default: '5' },
       'server-args': { type: 'string', default: '' },
       'only-serval': { type: 'boolean', default: false },
+      'queue-delay-us': { type: 'string' },
     },
   });
   if (spawnSync('wrk', ['--version']).error) {
@@ -63,7 +76,17 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
     const serve = entryPoint('src/cli/main');
     const extra = values['server-args'] ? values['server-args'].split(' ').filter(Boolean) : [];
-    servers.push({ name: 'serval serve', server: await spawnServer('serval serve', { ...serve, args: ['serve', '--model-repository', values['model-repository']!, '--http-port', '0', '--grpc-port', '0', ...extra] }) });
+    const serveArgs = (repo: string) => ({ ...serve, args: ['serve', '--model-repository', repo, '--http-port', '0', '--grpc-port', '0', ...extra] });
+    const delays = values['queue-delay-us']?.split(',').map(Number);
+    if (delays) {
+      // One server per batching delay, each on a copy of the repository whose config sets that delay.
+      for (const delay of delays) {
+        const repo = withQueueDelay(values['model-repository']!, values.model!, delay, join(dir, `delay-${delay}`));
+        servers.push({ name: `serval serve, max_queue_delay ${delay} µs`, server: await spawnServer('serval serve', serveArgs(repo)) });
+      }
+    } else {
+      servers.push({ name: 'serval serve', server: await spawnServer('serval serve', serveArgs(values['model-repository']!)) });
+    }
     if (!values['only-serval']) servers.push({ name: 'uws ceiling', server: await spawnServer('uws ceiling', uwsCeilingArgs(values.model!)) });
     const c = Number(values.connections);
     const s = Number(values.seconds);
@@ -78,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const [name, runs] of results) {
       process.stdout.write(`| ${name} | ${fmt(runs.map((x) => x.mainUs), 1)} | ${fmt(runs.map((x) => x.processUs), 1)} | ${fmt(runs.map((x) => x.requests / x.seconds), 0)} | ${fmt(runs.map((x) => x.p99Ms), 2)} |\n`);
     }
-    if (results.size === 2) {
+    if (results.size === 2 && !delays) {
       const [a, b] = [...results.values()];
       process.stdout.write(`serval / ceiling throughput: ${(median(a!.map((x) => x.requests / x.seconds)) / median(b!.map((x) => x.requests / x.seconds))).toFixed(2)}x\n`);
     }
