@@ -11,6 +11,9 @@ import {
 import { ModelRepository } from './repository/repository.js';
 import type { ModelConfig } from './repository/model-config.js';
 import { ModelVersion } from './model/model-version.js';
+import type { ServedVersion } from './model/served-version.js';
+import { EnsembleVersion, type EnsembleHost } from './ensemble/ensemble-version.js';
+import { ENSEMBLE_PLATFORM } from './repository/parse-config.js';
 import type {
   AdmissionName, InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
   RuntimeEvent, RuntimeOptions, RuntimeStats,
@@ -22,7 +25,7 @@ const DEFAULT_DRAIN_MS = 30_000;
 
 interface ModelEntry {
   /** Served versions, ascending. */
-  versions: Map<number, ModelVersion>;
+  versions: Map<number, ServedVersion>;
   /** Why the model could not be loaded at all (bad config, missing repository entry). */
   error?: string;
 }
@@ -255,9 +258,13 @@ export class Runtime {
       }
       throw err;
     }
-    const fresh = new Map<number, ModelVersion>();
+    const fresh = new Map<number, ServedVersion>();
     for (const version of versions) {
       this.emit({ kind: 'model-state', model: name, version, state: 'LOADING' });
+      if (parsed.config.platform === ENSEMBLE_PLATFORM) {
+        fresh.set(version, new EnsembleVersion({ name, version, parsed, host: this.ensembleHost, onEvent: (e) => this.emit(e) }));
+        continue;
+      }
       fresh.set(version, new ModelVersion({
         name, version, parsed, file: this.repository.modelFile(name, version, parsed.config), native: this.native,
         policy: this.policy, admission: this.admission, admissionPolicies: this.admissionPolicies, intraOpThreads: this.options.intraOpThreads ?? 1, warmup: this.options.warmup ?? true,
@@ -296,7 +303,7 @@ export class Runtime {
   }
 
   /** The version that serves a request: the given one, or the newest READY one. */
-  private route(model: string, version: number | undefined, requireReady = true): ModelVersion {
+  private route(model: string, version: number | undefined, requireReady = true): ServedVersion {
     if (typeof model !== 'string') throw new InvalidArgumentError('model name must be a string');
     const entry = this.entries.get(model);
     if (!entry) throw new UnknownModelError(`unknown model '${model}'`);
@@ -306,8 +313,8 @@ export class Runtime {
       if (!v) throw new UnknownModelError(`model '${model}' has no version ${version}`);
       return v;
     }
-    let pick: ModelVersion | undefined;
-    let last: ModelVersion | undefined;
+    let pick: ServedVersion | undefined;
+    let last: ServedVersion | undefined;
     for (const v of entry.versions.values()) {
       last = v;
       if (v.state === 'READY') pick = v;
@@ -320,7 +327,20 @@ export class Runtime {
     return pick;
   }
 
-  private configOf(v: ModelVersion): ModelConfig {
+  /** How ensembles (src/ensemble/) reach their members: through this runtime, like any caller. */
+  private readonly ensembleHost: EnsembleHost = {
+    infer: (model, inputs, options) => this.infer(model, inputs, options),
+    whenLoaded: async (model) => {
+      await (this.loading.get(model) ?? (this.entries.has(model) ? undefined : this.loadModel(model)))?.catch(() => {});
+    },
+    readyConfig: (model, version) => {
+      const v = version > 0 ? this.entries.get(model)?.versions.get(version) : this.entries.get(model)?.versions.get(this.servingVersion(model) ?? -1);
+      return v?.state === 'READY' ? v.config : undefined;
+    },
+    platformOf: async (model) => (await this.repository.readConfig(model)).config.platform,
+  };
+
+  private configOf(v: ServedVersion): ModelConfig {
     if (!v.config) throw new ModelUnavailableError(`model '${v.name}' version ${v.version} is ${v.state}${v.reason ? `: ${v.reason}` : ''}`);
     return v.config;
   }

@@ -1,0 +1,132 @@
+/**
+ * One ensemble request in flight: starts each step as soon as every tensor it reads exists (fan-out steps run
+ * concurrently, a fan-in step waits for all of its producers), hands each step's output arrays to the next
+ * steps as they are (no copy here; the Runtime copies inputs once when a step is enqueued), and settles once:
+ * with the ensemble's outputs, or with the first failure, named by its step. A failure, the caller's
+ * AbortSignal or the request's deadline cancels the steps still queued.
+ */
+import { CancelledError, TimeoutError, errorFromCode, type ServalError, type ServalErrorCode } from '../errors.js';
+import type { InferInputs, InferOptions, InferOutputs } from '../api-types.js';
+import type { EnsemblePlan } from './ensemble-plan.js';
+
+/** What a step calls: the Runtime's `infer` (the member's own batcher, placement and admission). */
+export type StepInfer = (model: string, inputs: InferInputs, options: InferOptions) => Promise<InferOutputs>;
+
+export interface RunOptions {
+  priority: number;
+  /** Absolute `performance.now()` times; undefined when the request has none. */
+  timeoutAt?: number;
+  sloAt?: number;
+  signal?: AbortSignal;
+  /** Ensemble outputs to return. */
+  outputs: readonly string[];
+}
+
+export interface StepObserver {
+  stepDone(step: number, seconds: number, error?: ServalError): void;
+}
+
+type Tensors = Record<string, InferOutputs[string]>;
+
+export class EnsembleRun {
+  readonly promise: Promise<InferOutputs>;
+  private resolve!: (o: InferOutputs) => void;
+  private reject!: (e: Error) => void;
+  private readonly tensors: Tensors;
+  private readonly waiting: number[];
+  private left: number;
+  private settled = false;
+  private readonly controller: AbortController | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private onAbort: (() => void) | undefined;
+
+  constructor(private readonly plan: EnsemblePlan, inputs: InferInputs, private readonly options: RunOptions,
+              private readonly infer: StepInfer, private readonly observer: StepObserver) {
+    this.promise = new Promise((resolve, reject) => { this.resolve = resolve; this.reject = reject; });
+    this.tensors = { ...(inputs as Tensors) };
+    this.waiting = plan.graph.dependsOn.map((d) => d.length);
+    this.left = plan.steps.length;
+    // A controller only where something can cancel: the caller's signal, a deadline, or steps running side by side.
+    const signal = options.signal;
+    if (signal || options.timeoutAt !== undefined || plan.fanOut) this.controller = new AbortController();
+    if (signal) {
+      this.onAbort = () => this.fail(new CancelledError(`ensemble '${plan.name}' cancelled by the caller`));
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    if (options.timeoutAt !== undefined) {
+      this.timer = setTimeout(() => this.fail(new TimeoutError(`ensemble '${plan.name}' did not finish within its timeout`)),
+        Math.max(0, options.timeoutAt - performance.now()));
+    }
+    for (let i = 0; i < this.waiting.length; i++) if (this.waiting[i] === 0) this.start(i);
+  }
+
+  private start(i: number): void {
+    if (this.settled) return;
+    const step = this.plan.steps[i]!;
+    const feeds: InferInputs = {};
+    for (const [memberInput, tensor] of step.inputs) {
+      const t = this.tensors[tensor];
+      if (t !== undefined) feeds[memberInput] = t;  // an optional ensemble input left out
+    }
+    const opts: InferOptions = { priority: this.options.priority, outputs: step.fetch };
+    if (step.version > 0) opts.version = step.version;
+    const now = performance.now();
+    if (this.options.timeoutAt !== undefined) {
+      const left = this.options.timeoutAt - now;
+      if (left <= 0) return this.fail(this.stepError(i, new TimeoutError('the ensemble deadline passed before the step started')));
+      opts.timeoutMs = left;
+    }
+    if (this.options.sloAt !== undefined) opts.sloMs = Math.max(0.001, this.options.sloAt - now);
+    if (this.controller) opts.signal = this.controller.signal;
+    let pending: Promise<InferOutputs>;
+    try {
+      pending = this.infer(step.model, feeds, opts);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (out) => this.stepDone(i, out, now),
+      (err: ServalError) => {
+        const e = this.stepError(i, err);
+        this.observer.stepDone(i, (performance.now() - now) / 1000, e);
+        this.fail(e);
+      },
+    );
+  }
+
+  private stepDone(i: number, out: InferOutputs, started: number): void {
+    this.observer.stepDone(i, (performance.now() - started) / 1000);
+    if (this.settled) return;
+    for (const [memberOutput, tensor] of this.plan.steps[i]!.outputs) this.tensors[tensor] = out[memberOutput]!;
+    this.left--;
+    for (const d of this.plan.graph.dependents[i]!) if (--this.waiting[d]! === 0) this.start(d);
+    if (this.left === 0) this.finish();
+  }
+
+  private finish(): void {
+    const result: InferOutputs = {};
+    for (const name of this.options.outputs) result[name] = this.tensors[name]!;
+    this.cleanup();
+    this.resolve(result);
+  }
+
+  private fail(err: Error): void {
+    if (this.settled) return;
+    this.cleanup();
+    this.controller?.abort();
+    this.reject(err);
+  }
+
+  private cleanup(): void {
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.onAbort) this.options.signal!.removeEventListener('abort', this.onAbort);
+  }
+
+  /** The step's error with the same code, its message prefixed by the ensemble, step and member model. */
+  private stepError(i: number, err: ServalError): ServalError {
+    const code = (err as { code?: string }).code as ServalErrorCode | undefined;
+    const e = errorFromCode(code ?? 'INTERNAL', `ensemble '${this.plan.name}' step ${i} ('${this.plan.steps[i]!.model}'): ${err.message ?? String(err)}`);
+    return e;
+  }
+}
