@@ -14,6 +14,7 @@ import type { ModelConfig } from '../repository/model-config.js';
 import { prepareOptions } from '../model/input-validation.js';
 import type { ServedVersion } from '../model/served-version.js';
 import type { InferInputs, InferOptions, InferOutputs, ModelState, ModelStats, RuntimeEvent } from '../api-types.js';
+import { sourceError } from '../repository/validate-config.js';
 import { checkEnsembleGraph, sourceLocator } from './ensemble-graph.js';
 import { checkEnsembleMembers } from './ensemble-members.js';
 import { planEnsemble, type EnsemblePlan } from './ensemble-plan.js';
@@ -92,6 +93,10 @@ export class EnsembleVersion implements ServedVersion {
         return c;
       });
       checkEnsembleMembers(parsed.config, graph, configs, where);
+      const uncertainty = parsed.config.parameters['uncertainty_output'];
+      if (uncertainty !== undefined && !parsed.config.output.some((t) => t.name === uncertainty && t.dataType === 'FP32')) {
+        throw sourceError(parsed.source, 'parameters["uncertainty_output"]', `names "${uncertainty}", which is not an FP32 output of the ensemble`);
+      }
       this.config = parsed.config;
       this.plan = planEnsemble(parsed.config, graph);
       this.recorder = new EnsembleStatsRecorder(parsed.config, this.plan);

@@ -13,12 +13,16 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../binding.js';
 import type { OnnxModelInfo } from '../repository/autocomplete.js';
 import type { ProviderStatus } from './execution-providers.js';
-import type { ExecutorWorkerData, FromWorker, ToWorker } from './protocol.js';
+import type { ExecutorWorkerData, FromWorker, JsModelSpec, ToWorker } from './protocol.js';
 
 // Worker threads need JavaScript: when this module runs from TypeScript sources (tests), use the build.
 const WORKER_PATH = import.meta.url.endsWith('.ts')
   ? join(PACKAGE_ROOT, 'dist', 'src', 'executor', 'executor-worker.js')
   : fileURLToPath(new URL('./executor-worker.js', import.meta.url));
+/** The executor thread of JavaScript-backend models (src/js-backend/js-model-worker.ts). */
+const JS_WORKER_PATH = import.meta.url.endsWith('.ts')
+  ? join(PACKAGE_ROOT, 'dist', 'src', 'js-backend', 'js-model-worker.js')
+  : fileURLToPath(new URL('../js-backend/js-model-worker.js', import.meta.url));
 
 export interface InstanceExecutorOptions {
   modelFile: string;
@@ -32,6 +36,8 @@ export interface InstanceExecutorOptions {
   onCrash: (reason: string) => void;
   /** Called when a warmup step that is not required failed (the instance serves anyway). */
   onWarmupSkipped?: (reason: string) => void;
+  /** Run a JavaScript-backend model instead of an onnxruntime session. */
+  jsModel?: JsModelSpec;
 }
 
 export class InstanceExecutor {
@@ -106,8 +112,9 @@ export class InstanceExecutor {
       instanceKind: this.options.instanceKind,
       device: this.options.device,
       gpuAccelerators: this.options.gpuAccelerators,
+      ...(this.options.jsModel ? { jsModel: this.options.jsModel } : {}),
     };
-    const worker = new Worker(WORKER_PATH, { workerData: data });
+    const worker = new Worker(this.options.jsModel ? JS_WORKER_PATH : WORKER_PATH, { workerData: data });
     this.worker = worker;
     this.stopped = false;
     worker.on('message', (m: FromWorker) => {

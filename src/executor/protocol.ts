@@ -12,6 +12,15 @@ export interface ExecutorWorkerData {
   gpuAccelerators: string[];
   /** Absolute path of the addon the main thread loaded, so both threads use the same binary. */
   addonPath?: string;
+  /** A JavaScript-backend model (src/js-backend/): the worker runs its execute() instead of an onnxruntime session. */
+  jsModel?: JsModelSpec;
+}
+
+export interface JsModelSpec {
+  /** `javascript` (the user's model.js / model.mjs at `modelFile`) or a built-in backend (`uncertainty`). */
+  backend: string;
+  /** The model's config as parsed (inputs and outputs are declared: there is no model file to read them from). */
+  config: import('../repository/model-config.js').ModelConfig;
 }
 
 export interface WarmupTensor { name: string; ortType: string; dims: number[]; fill: 'zero' | 'random'; file?: string }
