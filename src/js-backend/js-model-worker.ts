@@ -124,16 +124,19 @@ async function main(): Promise<void> {
     if (msg.kind === 'calibrate') {
       post({ kind: 'load-failed', message: 'emulated devices (device_latency_model, instance_slowdown) are not supported for JavaScript models' });
     }
-    if (msg.kind === 'start') {
-      warmup(model, msg.warmup).then(
-        () => {
-          post({ kind: 'serving' });
-          return serve(model, msg);
-        },
-        (err: Error) => post({ kind: 'warmup-failed', message: err.message ?? String(err) }),
-      ).catch((err: Error) => post({ kind: 'load-failed', message: err.message }));
-    }
+    if (msg.kind === 'start') startServing(model, msg).catch((err: Error) => post({ kind: 'load-failed', message: err.message }));
   });
+}
+
+async function startServing(model: JsModelModule, msg: Extract<ToWorker, { kind: 'start' }>): Promise<void> {
+  try {
+    await warmup(model, msg.warmup);
+  } catch (err) {
+    post({ kind: 'warmup-failed', message: (err as Error)?.message ?? String(err) });
+    return;
+  }
+  post({ kind: 'serving' });
+  await serve(model, msg);
 }
 
 void main();
