@@ -14,6 +14,7 @@ import { ModelVersion } from './model/model-version.js';
 import type { ServedVersion } from './model/served-version.js';
 import { EnsembleVersion, type EnsembleHost } from './ensemble/ensemble-version.js';
 import { ENSEMBLE_PLATFORM } from './repository/parse-config.js';
+import { ResponseCache } from './cache/response-cache.js';
 import type {
   AdmissionName, InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
   RuntimeEvent, RuntimeOptions, RuntimeStats,
@@ -43,6 +44,8 @@ export class Runtime {
   private requested: string[] = [];
 
   private readonly admissionPolicies: readonly string[];
+  /** The response cache (src/cache/) of models with `response_cache { enable: true }`, when `options.cache` asks for one. */
+  private readonly cache: ResponseCache | undefined;
 
   private constructor(options: RuntimeOptions, policy: PolicyName, admission: AdmissionName) {
     this.options = options;
@@ -51,6 +54,7 @@ export class Runtime {
     this.admissionPolicies = loadAddon().buildInfo().admissionPolicies;
     this.repository = new ModelRepository(options.modelRepository);
     this.native = new (loadAddon().NativeRuntime)((code, message) => errorFromCode(code as ServalErrorCode, message));
+    this.cache = options.cache ? new ResponseCache(options.cache.sizeBytes) : undefined;
   }
 
   /** Opens the repository and loads `options.loadModels` (all by default). Models that fail to load are UNAVAILABLE. */
@@ -72,6 +76,9 @@ export class Runtime {
     if (typeof admission !== 'string' || !admissions.includes(admission)) {
       throw new InvalidArgumentError(`unknown admission policy '${String(admission)}' (one of ${admissions.join(', ')})`);
     }
+    if (options.cache !== undefined && (typeof options.cache !== 'object' || options.cache === null)) {
+      throw new InvalidArgumentError('cache must be an object { sizeBytes }');
+    }
     if (options.intraOpThreads !== undefined && (!Number.isSafeInteger(options.intraOpThreads) || options.intraOpThreads < 1)) {
       throw new InvalidArgumentError('intraOpThreads must be a positive integer');
     }
@@ -89,7 +96,9 @@ export class Runtime {
   infer(model: string, inputs: InferInputs, options?: InferOptions): Promise<InferOutputs> {
     try {
       if (this.closed) return Promise.reject(new ClosedError('the runtime is closed'));
-      return this.route(model, options?.version).infer(inputs, options);
+      const v = this.route(model, options?.version);
+      if (this.cache?.enabledFor(v)) return this.cache.infer(v, inputs, options, () => v.infer(inputs, options));
+      return v.infer(inputs, options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -151,7 +160,8 @@ export class Runtime {
     for (const entry of this.entries.values()) {
       for (const v of entry.versions.values()) {
         const s = v.stats();
-        if (s) models.push(s);
+        const cache = s && this.cache?.stats(v);
+        if (s) models.push(cache ? { ...s, cache } : s);
       }
     }
     return { policy: this.policy, admission: this.admission, models };
@@ -198,6 +208,7 @@ export class Runtime {
     if (!entry) throw new UnknownModelError(`unknown model '${name}'`);
     this.entries.delete(name);
     this.requested = this.requested.filter((n) => n !== name);
+    for (const v of entry.versions.values()) this.cache?.forget(v);
     await Promise.all([...entry.versions.values()].map((v) => v.unload(options?.drainTimeoutMs ?? DEFAULT_DRAIN_MS)));
   }
 
@@ -298,6 +309,7 @@ export class Runtime {
     }
     this.entries.set(name, { versions: fresh });
     if (!this.requested.includes(name)) this.requested.push(name);
+    for (const v of old?.versions.values() ?? []) this.cache?.forget(v);
     if (old) await Promise.all([...old.versions.values()].map((v) => v.unload(DEFAULT_DRAIN_MS)));
     if (failed.length === fresh.size) throw new ModelUnavailableError(`model '${name}' failed to load: ${describe()}`);
   }
