@@ -1,20 +1,13 @@
 // Ensembles served by the real Runtime: each step is an ordinary request to its member (batched by the member's
 // native batcher), fan-out and fan-in, failures and cancellation name the step and reach every step in flight,
 // deadlines and priorities propagate, and the ensemble is READY only while its members are.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Runtime } from '../src/index.js';
 import { rejected } from './helpers/caught.js';
-import { PROBE_MODEL, ensembleConfig, jsConfig, mapStep, pipelineRepo, type PipelineRepo } from './helpers/pipeline-repo.js';
+import { PROBE_MODEL, ensembleConfig, jsConfig, mapStep, pipelineRepo, pipelineSession } from './helpers/pipeline-repo.js';
 import { rows } from './helpers/temp-repo.js';
 
-let rt: Runtime | undefined;
-let repo: PipelineRepo | undefined;
-afterEach(async () => {
-  await rt?.close();
-  repo?.cleanup();
-  rt = undefined;
-  repo = undefined;
-});
+const session = pipelineSession();
 
 const SUM_MODEL = `
 export function execute(batch) {
@@ -31,13 +24,13 @@ const SUM_CONFIG = [
 
 /** p2 doubles, p3 triples (both the probe model: see PROBE_MODEL for its failure marks); `ens` is p2 → p3. */
 async function open(opts: { p2?: string; ensembles?: Record<string, string>; loadModels?: string[]; maxBatch?: number } = {}) {
-  repo = pipelineRepo([], [
+  const repo = session.repo = pipelineRepo([], [
     { name: 'p2', config: opts.p2 ?? jsConfig({ params: { factor: '2' } }), source: PROBE_MODEL },
     { name: 'p3', config: jsConfig({ params: { factor: '3' } }), source: PROBE_MODEL },
     { name: 'sum', config: SUM_CONFIG, source: SUM_MODEL },
   ], opts.ensembles ?? { ens: ensembleConfig([mapStep('p2', 'x', 't'), mapStep('p3', 't', 'y')], '', opts.maxBatch) });
-  rt = await Runtime.open({ modelRepository: repo.root, ...(opts.loadModels ? { loadModels: opts.loadModels } : {}) });
-  return rt;
+  session.rt = await Runtime.open({ modelRepository: repo.root, ...(opts.loadModels ? { loadModels: opts.loadModels } : {}) });
+  return session.rt;
 }
 
 const mark = (value: number) => ({ x: { data: Float32Array.from([value, 1, 2, 3]), dims: [1, 4] } });
@@ -173,7 +166,7 @@ describe('loading', () => {
     ]) } });
     expect(r.models().find((m) => m.name === 'ens')!.reason).toMatch(/ens\/config\.pbtxt:7: field 'ensemble_scheduling\.step\[0\]\.input_map' does not feed input "b"/);
     await r.unloadModel('ens');
-    repo!.writeEnsemble('ens', ensembleConfig([
+    session.repo!.writeEnsemble('ens', ensembleConfig([
       '{ model_name: "p2" input_map { key: "x" value: "x" } output_map { key: "y" value: "y" } }',
     ]).replace('output [ { name: "y" data_type: TYPE_FP32 dims: [ 4 ] } ]', 'output [ { name: "y" data_type: TYPE_FP64 dims: [ 4 ] } ]'));
     await expect(r.loadModel('ens')).rejects.toThrow(/config\.pbtxt:5: field 'output\[0\]' is TYPE_FP64 \[-1, 4\] \(ensemble output "y"\) but is written as TYPE_FP32/);

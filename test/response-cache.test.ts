@@ -1,32 +1,25 @@
 // The response cache: a repeated identical request to a model with response_cache { enable: true } is answered
 // from memory (hits and misses counted in stats, the statistics extension and metrics), answers are copies,
 // entries are evicted least-recently-used by bytes, and a reload never serves the previous load's answers.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Runtime } from '../src/index.js';
 import { ResponseCache } from '../src/cache/response-cache.js';
 import { parseCacheConfig } from '../src/cache/cache-config.js';
 import { tritonModelStats } from '../src/server/stats-json.js';
 import type { ModelConfig } from '../src/repository/model-config.js';
 import { caught, rejected } from './helpers/caught.js';
-import { PROBE_MODEL, jsConfig, pipelineRepo, type PipelineRepo } from './helpers/pipeline-repo.js';
+import { PROBE_MODEL, jsConfig, pipelineRepo, pipelineSession } from './helpers/pipeline-repo.js';
 
-let rt: Runtime | undefined;
-let repo: PipelineRepo | undefined;
-afterEach(async () => {
-  await rt?.close();
-  repo?.cleanup();
-  rt = undefined;
-  repo = undefined;
-});
+const session = pipelineSession();
 
 const CACHED = `${jsConfig({ params: { factor: '2' } })}\nresponse_cache { enable: true }`;
 const x = (v: number) => ({ x: { data: Float32Array.from([v, v, v, v]), dims: [1, 4] } });
 const y = (o: Awaited<ReturnType<Runtime['infer']>>) => Array.from(o.y!.data as Float32Array);
 
 async function open(cache: { sizeBytes: number } | undefined, models: Record<string, string> = { probe: CACHED }) {
-  repo = pipelineRepo([], Object.entries(models).map(([name, config]) => ({ name, config, source: PROBE_MODEL })));
-  rt = await Runtime.open({ modelRepository: repo.root, ...(cache ? { cache } : {}) });
-  return rt;
+  const repo = session.repo = pipelineRepo([], Object.entries(models).map(([name, config]) => ({ name, config, source: PROBE_MODEL })));
+  session.rt = await Runtime.open({ modelRepository: repo.root, ...(cache ? { cache } : {}) });
+  return session.rt;
 }
 const stats = (r: Runtime, name = 'probe') => r.stats().models.find((m) => m.name === name)!;
 
@@ -68,8 +61,9 @@ describe('response cache in the runtime', () => {
     await r.infer('plain', x(1));
     expect(stats(r, 'plain').success).toBe(2);
     expect(stats(r, 'plain').cache).toBeUndefined();
-    await rt!.close();
-    repo!.cleanup();
+    await session.rt!.close();
+    session.repo!.cleanup();
+    session.rt = undefined;
     r = await open(undefined);
     await r.infer('probe', x(1));
     await r.infer('probe', x(1));
@@ -80,7 +74,7 @@ describe('response cache in the runtime', () => {
   it('never answers with the previous load after a reload', async () => {
     const r = await open({ sizeBytes: 1 << 20 });
     expect(y(await r.infer('probe', x(1)))).toEqual([2, 2, 2, 2]);
-    repo!.writeJs({ name: 'probe', config: CACHED.replace('string_value: "2"', 'string_value: "3"'), source: PROBE_MODEL });
+    session.repo!.writeJs({ name: 'probe', config: CACHED.replace('string_value: "2"', 'string_value: "3"'), source: PROBE_MODEL });
     await r.loadModel('probe');
     expect(y(await r.infer('probe', x(1)))).toEqual([3, 3, 3, 3]);
     expect(stats(r).cache).toMatchObject({ hits: 0, misses: 1 });

@@ -3,6 +3,8 @@
  * source text, and ensembles (config only, with the empty version directory Triton's layout wants).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { afterEach } from 'vitest';
+import type { Runtime } from '../../src/index.js';
 import { join } from 'node:path';
 import { makeRepo, type TempModel } from './temp-repo.js';
 
@@ -93,3 +95,15 @@ export function ensembleConfig(steps: string[], extra = '', maxBatch = 8): strin
 
 export const mapStep = (model: string, from: string, to: string, version = -1) =>
   `{ model_name: "${model}" model_version: ${version} input_map { key: "x" value: "${from}" } output_map { key: "y" value: "${to}" } }`;
+
+/** The runtime and repository a test opened, closed and removed after each test of the calling file. */
+export function pipelineSession(): { rt: Runtime | undefined; repo: PipelineRepo | undefined } {
+  const session: { rt: Runtime | undefined; repo: PipelineRepo | undefined } = { rt: undefined, repo: undefined };
+  afterEach(async () => {
+    await session.rt?.close();
+    session.repo?.cleanup();
+    session.rt = undefined;
+    session.repo = undefined;
+  });
+  return session;
+}
