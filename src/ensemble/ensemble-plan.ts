@@ -18,8 +18,6 @@ export interface EnsemblePlan {
   name: string;
   graph: EnsembleGraph;
   steps: PlannedStep[];
-  /** Whether two steps can ever run at the same time (then a failure cancels the other). */
-  fanOut: boolean;
 }
 
 export function planEnsemble(config: ModelConfig, graph: EnsembleGraph): EnsemblePlan {
@@ -33,7 +31,5 @@ export function planEnsemble(config: ModelConfig, graph: EnsembleGraph): Ensembl
       fetch,
     };
   });
-  const roots = graph.dependsOn.filter((d) => d.length === 0).length;
-  const fanOut = roots > 1 || graph.dependents.some((d) => d.length > 1);
-  return { name: config.name, graph, steps, fanOut };
+  return { name: config.name, graph, steps };
 }
