@@ -107,7 +107,8 @@ async function cacheTrials(rt: Runtime, seconds: number, reps: number): Promise<
   const allHits = (model: string) => (i: number) => rt.infer(model, input(hot[i % hot.length]!));
   const runs: [string, number, (i: number) => Promise<unknown>][] = [
     ['no cache, c=1', 1, allHits('fraud_mlp')], ['cache, 100% hits, c=1', 1, allHits('fraud_mlp_cached')],
-    ['no cache, c=64', 64, mixed('fraud_mlp')], ['cache, 90% hits, c=64', 64, mixed('fraud_mlp_cached')],
+    ['no cache, c=1, hot/fresh mix', 1, mixed('fraud_mlp')], ['cache, 90% hits, c=1', 1, mixed('fraud_mlp_cached')],
+    ['no cache, c=64, hot/fresh mix', 64, mixed('fraud_mlp')], ['cache, 90% hits, c=64', 64, mixed('fraud_mlp_cached')],
   ];
   const trials = new Map<string, TrialResult[]>();
   for (let rep = 0; rep < reps; rep++) {

@@ -28,13 +28,14 @@ export interface StepObserver {
   stepDone(step: number, seconds: number, error?: ServalError): void;
 }
 
-type Tensors = Record<string, InferOutputs[string]>;
+type Tensor = InferOutputs[string];
 
 export class EnsembleRun {
   readonly promise: Promise<InferOutputs>;
   private resolve!: (o: InferOutputs) => void;
   private reject!: (e: Error) => void;
-  private readonly tensors: Tensors;
+  /** The request's tensors by slot (EnsemblePlan). */
+  private readonly tensors: (Tensor | undefined)[];
   private readonly waiting: number[];
   private left: number;
   private settled = false;
@@ -45,7 +46,8 @@ export class EnsembleRun {
   constructor(private readonly plan: EnsemblePlan, inputs: InferInputs, private readonly options: RunOptions,
               private readonly infer: StepInfer, private readonly observer: StepObserver) {
     this.promise = new Promise((resolve, reject) => { this.resolve = resolve; this.reject = reject; });
-    this.tensors = { ...(inputs as Tensors) };
+    this.tensors = new Array<Tensor | undefined>(plan.slots);
+    for (const [name, slot] of plan.inputs) this.tensors[slot] = (inputs as Record<string, Tensor | undefined>)[name];
     this.waiting = plan.graph.dependsOn.map((d) => d.length);
     this.left = plan.steps.length;
     // Our own controller only for a deadline (it withdraws the queued steps); otherwise the steps take the caller's signal.
@@ -70,17 +72,20 @@ export class EnsembleRun {
       const t = this.tensors[tensor];
       if (t !== undefined) feeds[memberInput] = t;  // an optional ensemble input left out
     }
-    const opts: InferOptions = { priority: this.options.priority, outputs: step.fetch };
-    if (step.version > 0) opts.version = step.version;
     const now = performance.now();
-    if (this.options.timeoutAt !== undefined) {
-      const left = this.options.timeoutAt - now;
-      if (left <= 0) return this.fail(this.stepError(i, new TimeoutError('the ensemble deadline passed before the step started')));
-      opts.timeoutMs = left;
+    const { timeoutAt, sloAt } = this.options;
+    if (timeoutAt !== undefined && timeoutAt <= now) {
+      return this.fail(this.stepError(i, new TimeoutError('the ensemble deadline passed before the step started')));
     }
-    if (this.options.sloAt !== undefined) opts.sloMs = Math.max(0.001, this.options.sloAt - now);
-    const stepSignal = this.controller?.signal ?? this.options.signal;
-    if (stepSignal) opts.signal = stepSignal;
+    // Every field present (undefined = the member's default), so every step request has one object shape.
+    const opts: InferOptions = {
+      priority: this.options.priority,
+      outputs: step.fetch,
+      version: step.version > 0 ? step.version : undefined,
+      timeoutMs: timeoutAt === undefined ? undefined : timeoutAt - now,
+      sloMs: sloAt === undefined ? undefined : Math.max(0.001, sloAt - now),
+      signal: this.controller?.signal ?? this.options.signal,
+    };
     let pending: Promise<InferOutputs>;
     try {
       pending = this.infer(step.model, feeds, opts);
@@ -100,7 +105,7 @@ export class EnsembleRun {
   private stepDone(i: number, out: InferOutputs, started: number): void {
     this.observer.stepDone(i, (performance.now() - started) / 1000);
     if (this.settled) return;
-    for (const [memberOutput, tensor] of this.plan.steps[i]!.outputs) this.tensors[tensor] = out[memberOutput]!;
+    for (const [memberOutput, slot] of this.plan.steps[i]!.outputs) this.tensors[slot] = out[memberOutput];
     this.left--;
     for (const d of this.plan.graph.dependents[i]!) if (--this.waiting[d]! === 0) this.start(d);
     if (this.left === 0) this.finish();
@@ -108,7 +113,7 @@ export class EnsembleRun {
 
   private finish(): void {
     const result: InferOutputs = {};
-    for (const name of this.options.outputs) result[name] = this.tensors[name]!;
+    for (const name of this.options.outputs) result[name] = this.tensors[this.plan.outputs.get(name)!]!;
     this.cleanup();
     this.resolve(result);
   }
