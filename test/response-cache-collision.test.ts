@@ -5,7 +5,7 @@ import type { ModelConfig } from '../src/repository/model-config.js';
 
 vi.mock('node:crypto', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:crypto')>();
-  return { ...real, createHash: () => ({ update() { return this; }, digest: () => 'same' }) };
+  return { ...real, hash: () => 'same' };
 });
 
 const { ResponseCache } = await import('../src/cache/response-cache.js');
@@ -21,5 +21,6 @@ describe('response cache under hash collisions', () => {
     expect(Array.from((await ask(2)).y!.data as Float32Array)).toEqual([20]);
     expect(Array.from((await ask(2)).y!.data as Float32Array)).toEqual([20]);
     expect(cache.stats(v)).toMatchObject({ hits: 1, misses: 2 });
+    expect(cache.entries).toBe(1);  // the two requests did share one key: the mock hash is in effect
   });
 });
