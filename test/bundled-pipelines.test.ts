@@ -52,6 +52,12 @@ describe('bundled fraud_pipeline and fraud_ensemble over serval serve', () => {
     expect(meta).toMatchObject({ platform: 'ensemble', inputs: [{ name: 'transaction', datatype: 'BYTES', shape: [-1, 1] }] });
     const config = (await call(base, 'GET', '/v2/models/fraud_pipeline/config')).json;
     expect(config.platform).toBe('ensemble');
+    expect(config.ensemble_scheduling.step[2]).toEqual({
+      model_name: 'fraud_postprocess', model_version: -1,
+      input_map: { probability: 'probability', parse_error: 'parse_error' }, output_map: { decision: 'decision', reason: 'reason' },
+    });
+    const grpcConfig = (await client.call('ModelConfig', { name: 'fraud_pipeline' }))['config'];
+    expect(grpcConfig['ensemble_scheduling']['step'][0]).toMatchObject({ model_name: 'fraud_preprocess', input_map: { transaction: 'transaction' } });
     const stats = (await call(base, 'GET', '/v2/models/fraud_pipeline/stats')).json;
     expect(Number(stats.model_stats[0].inference_stats.success.count)).toBeGreaterThan(0);
     expect(Number((await call(base, 'GET', '/v2/models/fraud_preprocess/stats')).json.model_stats[0].inference_stats.success.count)).toBeGreaterThan(0);
