@@ -66,6 +66,23 @@ describe('javascript backend', () => {
     expect(r.stats().models[0]!.instances[0]!.restarts).toBe(1);
   });
 
+  it('execute_timeout_ms: a batch that runs too long fails, its thread is replaced, and serving goes on', async () => {
+    const events: { kind: string; reason?: string }[] = [];
+    const r = await open(jsConfig({ params: { factor: '2', execute_timeout_ms: '100' } }), undefined, events);
+    const started = performance.now();
+    const err = await rejected(r.infer('probe', mark(1800)));  // would sleep 800 ms
+    expect(err.code).toBe('EXECUTION_FAILED');
+    expect(err.message).toContain('execute() ran longer than execute_timeout_ms (100 ms)');
+    expect(performance.now() - started).toBeLessThan(700);
+    await expect.poll(() => events.find((e) => e.kind === 'instance-restarted')?.reason).toContain('ran longer than execute_timeout_ms (100 ms)');
+    expect(Array.from((await r.infer('probe', mark(1))).y!.data as Float32Array)).toEqual([2, 2, 4, 6]);
+  });
+
+  it('a bad execute_timeout_ms leaves the model UNAVAILABLE naming the parameter', async () => {
+    const r = await open(jsConfig({ params: { execute_timeout_ms: 'soon' } }));
+    expect(r.models()[0]!.reason).toContain('parameter execute_timeout_ms must be a positive number of milliseconds, got "soon"');
+  });
+
   it('a model.mjs without execute() leaves the model UNAVAILABLE with the reason', async () => {
     const r = await open(jsConfig(), 'export const nothing = 1;');
     expect(r.models()[0]).toMatchObject({ state: 'UNAVAILABLE' });

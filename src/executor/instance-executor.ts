@@ -14,6 +14,7 @@ import { PACKAGE_ROOT } from '../binding.js';
 import type { OnnxModelInfo } from '../repository/autocomplete.js';
 import type { ProviderStatus } from './execution-providers.js';
 import type { ExecutorWorkerData, FromWorker, JsModelSpec, ToWorker } from './protocol.js';
+import { ExecuteWatchdog, executeTimeoutMs } from '../js-backend/execute-watchdog.js';
 
 // Worker threads need JavaScript: when this module runs from TypeScript sources (tests), use the build.
 const WORKER_PATH = import.meta.url.endsWith('.ts')
@@ -49,8 +50,15 @@ export class InstanceExecutor {
   private stoppedWaiters: (() => void)[] = [];
   /** The execution provider the current worker's session runs on (known once loaded). */
   provider: ProviderStatus | undefined;
+  /** JavaScript models with `execute_timeout_ms`: terminates a thread whose batch runs past it. */
+  private readonly watchdog: ExecuteWatchdog | undefined;
+  /** Why the watchdog ended the current worker, reported instead of its exit code. */
+  private killedBecause: string | undefined;
 
-  constructor(private readonly options: InstanceExecutorOptions) {}
+  constructor(private readonly options: InstanceExecutorOptions) {
+    const limit = options.jsModel ? executeTimeoutMs(options.jsModel.config) : undefined;
+    this.watchdog = limit === undefined ? undefined : new ExecuteWatchdog(limit);
+  }
 
   /** Starts the worker and resolves with the model metadata once its session is loaded. */
   load(): Promise<OnnxModelInfo> {
@@ -96,6 +104,7 @@ export class InstanceExecutor {
   /** Waits for the worker to finish (after the native model is closed it drains and stops), then ends it. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    this.watchdog?.stop();
     const worker = this.worker;
     if (!worker) return;
     if (!this.stopped) await new Promise<void>((resolve) => {
@@ -112,11 +121,17 @@ export class InstanceExecutor {
       instanceKind: this.options.instanceKind,
       device: this.options.device,
       gpuAccelerators: this.options.gpuAccelerators,
-      ...(this.options.jsModel ? { jsModel: this.options.jsModel } : {}),
+      ...(this.options.jsModel ? { jsModel: { ...this.options.jsModel, ...(this.watchdog ? { batchClock: this.watchdog.buffer } : {}) } } : {}),
     };
     const worker = new Worker(this.options.jsModel ? JS_WORKER_PATH : WORKER_PATH, { workerData: data });
     this.worker = worker;
     this.stopped = false;
+    this.killedBecause = undefined;
+    // Fail the batch with the reason before the thread goes (its teardown would fail it as "exited mid-batch").
+    this.watchdog?.watch(worker, (reason) => {
+      this.killedBecause = reason;
+      this.options.onCrash(reason);
+    });
     worker.on('message', (m: FromWorker) => {
       if (m.kind === 'stopped') this.markStopped();
       if (m.kind === 'loaded') this.provider = m.provider;
@@ -126,7 +141,7 @@ export class InstanceExecutor {
       if (this.worker !== worker) return;
       this.markStopped();
       if (this.stopping || !this.start) return;
-      this.options.onCrash(`executor thread exited with code ${code}`);
+      if (!this.killedBecause) this.options.onCrash(`executor thread exited with code ${code}`);
       void this.restart();
     });
     return worker;

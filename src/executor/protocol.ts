@@ -21,6 +21,8 @@ export interface JsModelSpec {
   backend: string;
   /** The model's config as parsed (inputs and outputs are declared: there is no model file to read them from). */
   config: import('../repository/model-config.js').ModelConfig;
+  /** Where the thread writes when its running batch started (src/js-backend/execute-watchdog.ts), when the model has a limit. */
+  batchClock?: SharedArrayBuffer;
 }
 
 export interface WarmupTensor { name: string; ortType: string; dims: number[]; fill: 'zero' | 'random'; file?: string }

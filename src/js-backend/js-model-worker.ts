@@ -16,6 +16,7 @@ import type { ModelConfig } from '../repository/model-config.js';
 import type { ExecutorWorkerData, FromWorker, JsModelSpec, ToWorker, WarmupStep } from '../executor/protocol.js';
 import type { JsBatch, JsModelModule, JsTensor } from './js-model-api.js';
 import { checkJsOutputs } from './js-output-check.js';
+import { BatchClock } from './execute-watchdog.js';
 
 const data = workerData as ExecutorWorkerData;
 const spec = data.jsModel as JsModelSpec;
@@ -23,6 +24,7 @@ const config: ModelConfig = spec.config;
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
 let crashOnNextBatch = false;
+const clock = spec.batchClock ? new BatchClock(spec.batchClock) : undefined;
 
 function modelFile(): string {
   const file = data.modelFile;
@@ -96,12 +98,14 @@ async function serve(model: JsModelModule, start: Extract<ToWorker, { kind: 'sta
     }
     if (crashOnNextBatch) process.exit(70);  // test hook: die holding a batch
     const requested = config.output.map((_, i) => Math.floor(batch.outputMask / 2 ** i) % 2 === 1);
+    clock?.markStarted();
     try {
       const outputs = await runBatch(model, toJsBatch(batch, requested), requested);
       executor.complete(batch.id, outputs);
     } catch (err) {
       executor.fail(batch.id, `javascript model '${config.name}': ${(err as Error)?.message ?? String(err)}`);
     }
+    clock?.markIdle();
   }
   await model.finalize?.();
   post({ kind: 'stopped' });
