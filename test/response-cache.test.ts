@@ -8,7 +8,7 @@ import { parseCacheConfig } from '../src/cache/cache-config.js';
 import { tritonModelStats } from '../src/server/stats-json.js';
 import type { ModelConfig } from '../src/repository/model-config.js';
 import { caught, rejected } from './helpers/caught.js';
-import { PROBE_MODEL, jsConfig, pipelineRepo, pipelineSession } from './helpers/pipeline-repo.js';
+import { PROBE_MODEL, ensembleConfig, jsConfig, mapStep, pipelineRepo, pipelineSession } from './helpers/pipeline-repo.js';
 
 const session = pipelineSession();
 
@@ -78,6 +78,16 @@ describe('response cache in the runtime', () => {
     await r.loadModel('probe');
     expect(y(await r.infer('probe', x(1)))).toEqual([3, 3, 3, 3]);
     expect(stats(r).cache).toMatchObject({ hits: 0, misses: 1 });
+  });
+
+  it('caches an ensemble like a model: a hit runs none of its steps', async () => {
+    const r = await open({ sizeBytes: 1 << 20 }, { probe: jsConfig({ params: { factor: '2' } }) });
+    session.repo!.writeEnsemble('ens', `${ensembleConfig([mapStep('probe', 'x', 'y')])}\nresponse_cache { enable: true }`);
+    await r.loadModel('ens');
+    expect(y(await r.infer('ens', x(1)))).toEqual([2, 2, 2, 2]);
+    expect(y(await r.infer('ens', x(1)))).toEqual([2, 2, 2, 2]);
+    expect(stats(r, 'ens').cache).toMatchObject({ hits: 1, misses: 1 });
+    expect(stats(r, 'probe').success).toBe(1);
   });
 
   it('does not cache failures: a failed request runs again', async () => {
