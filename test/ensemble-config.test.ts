@@ -86,6 +86,8 @@ describe('bad ensemble configs are INVALID_CONFIG with file:line', () => {
       "field 'input' is required for backend \"javascript\" (there is no model file to read it from)"],
     ['a javascript model without max_batch_size', 'backend: "javascript"\ninput [ { name: "x" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: "y" data_type: TYPE_FP32 dims: [ 1 ] } ]', 1,
       "field 'max_batch_size' is required for backend \"javascript\""],
+    ['a javascript model on a GPU', 'backend: "javascript"\nmax_batch_size: 4\ninput [ { name: "x" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: "y" data_type: TYPE_FP32 dims: [ 1 ] } ]\ninstance_group [ { kind: KIND_GPU } ]', 5,
+      "field 'instance_group[0].kind' does not apply to backend \"javascript\""],
     ['a javascript model with another platform', 'platform: "onnxruntime_onnx"\nbackend: "javascript"', 1, 'must be empty or "javascript"'],
     ['an ensemble with a backend', 'platform: "ensemble"\nbackend: "onnxruntime"', 2, 'must be empty for platform "ensemble"'],
     ['an input_map entry with a message value', ensemble('{ model_name: "a" input_map { key: "x" value { } } output_map { key: "y" value: "y" } }'), 7,

@@ -114,6 +114,10 @@ function readPipelineFields(root: DecodedMessage, platform: string, backend: str
     }
     if (!root.has('max_batch_size')) throw root.fieldError('max_batch_size', `is required for ${what}`);
   }
+  if (JS_BACKENDS.includes(backend)) {
+    const gpu = root.messages('instance_group').find((g) => g.scalar<string>('kind') === 'KIND_GPU' || g.has('gpus'));
+    if (gpu) throw gpu.fieldError(gpu.has('gpus') ? 'gpus' : 'kind', `does not apply to backend "${backend}": JavaScript models run on CPU threads`);
+  }
   if (ensemble) {
     for (const field of ['instance_group', 'dynamic_batching', 'model_warmup']) {
       if (root.has(field)) throw root.fieldError(field, `does not apply to an ensemble (its steps are batched by their own models)`);
