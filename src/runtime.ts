@@ -349,7 +349,7 @@ export class Runtime {
       const v = version > 0 ? this.entries.get(model)?.versions.get(version) : this.entries.get(model)?.versions.get(this.servingVersion(model) ?? -1);
       return v?.state === 'READY' ? v.config : undefined;
     },
-    platformOf: async (model) => (await this.repository.readConfig(model)).config.platform,
+    readConfig: async (model) => (await this.repository.readConfig(model)).config,
   };
 
   private configOf(v: ServedVersion): ModelConfig {

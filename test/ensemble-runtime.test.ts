@@ -172,10 +172,23 @@ describe('loading', () => {
     await expect(r.loadModel('ens')).rejects.toThrow(/config\.pbtxt:5: field 'output\[0\]' is TYPE_FP64 \[-1, 4\] \(ensemble output "y"\) but is written as TYPE_FP32/);
   });
 
-  it('nested ensembles are refused (not supported yet)', async () => {
-    const r = await open({ ensembles: { ens: ensembleConfig([mapStep('p2', 'x', 'y')]), outer: ensembleConfig([mapStep('ens', 'x', 'y')]) } });
-    expect(r.models().find((m) => m.name === 'outer')!.reason).toContain('nested ensembles are not supported yet');
-    expect(r.isReady('ens')).toBe(true);
+  it('an ensemble may be a step of another: p2 → (p2 → p3) gives 12x', async () => {
+    const r = await open({ ensembles: { ens: ensembleConfig([mapStep('p2', 'x', 't'), mapStep('p3', 't', 'y')]), outer: ensembleConfig([mapStep('p2', 'x', 't'), mapStep('ens', 't', 'y')]) } });
+    expect(r.isReady('outer')).toBe(true);
+    expect(Array.from((await r.infer('outer', mark(1))).y!.data as Float32Array)).toEqual([12, 12, 24, 36]);
+    await r.unloadModel('p3');
+    expect(r.models().find((m) => m.name === 'outer')).toMatchObject({ state: 'UNAVAILABLE', reason: "member model 'ens' is not ready" });
+  });
+
+  it('a cycle of ensembles is refused at load, naming it, and does not hang the load', async () => {
+    const r = await open({ ensembles: {
+      a: ensembleConfig([mapStep('p2', 'x', 't'), mapStep('b', 't', 'y')]),
+      b: ensembleConfig([mapStep('a', 'x', 'y')]),
+    } });
+    const reason = (name: string) => r.models().find((m) => m.name === name)!.reason;
+    expect(reason('a')).toMatch(/a\/config\.pbtxt:7: field 'ensemble_scheduling\.step\[1\]\.model_name' names "b", which leads to a cycle of ensembles \(a → b → a\)/);
+    expect(reason('b')).toContain('(b → a → b)');
+    expect(r.isReady('p2')).toBe(true);
   });
 
   it('is READY only while its members are: unloading a member makes it UNAVAILABLE, reloading restores it', async () => {

@@ -1,15 +1,14 @@
 /**
  * EnsembleVersion: one served version of a `platform: "ensemble"` model. It has no instances of its own: each
  * request runs the steps (ensemble-run.ts) as ordinary requests to the member models through the Runtime, so
- * every step is batched, placed and admitted by its member. It loads once its members are loaded, and is READY
- * only while they are.
+ * every step is batched, placed and admitted by its member (a member may be another ensemble). It loads once its
+ * members are loaded, and is READY only while they are.
  *
  * Lifecycle: load() (waits for the members, checks them against the steps) → infer() while READY → unload():
  * stop accepting, wait (bounded) for the requests in flight.
  */
 import { CancelledError, InvalidArgumentError, InvalidInputError, ModelUnavailableError, type ServalError } from '../errors.js';
 import type { ParsedModelConfig } from '../repository/parse-config.js';
-import { ENSEMBLE_PLATFORM } from '../repository/parse-config.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import { prepareOptions } from '../model/input-validation.js';
 import type { ServedVersion } from '../model/served-version.js';
@@ -17,6 +16,7 @@ import type { InferInputs, InferOptions, InferOutputs, ModelState, ModelStats, R
 import { sourceError } from '../repository/validate-config.js';
 import { checkEnsembleGraph, sourceLocator } from './ensemble-graph.js';
 import { checkEnsembleMembers } from './ensemble-members.js';
+import { checkEnsembleCycles, type ConfigReader } from './ensemble-cycles.js';
 import { planEnsemble, type EnsemblePlan } from './ensemble-plan.js';
 import { EnsembleRun, type StepInfer } from './ensemble-run.js';
 import { EnsembleStatsRecorder } from './ensemble-stats.js';
@@ -28,8 +28,8 @@ export interface EnsembleHost {
   whenLoaded(model: string): Promise<void>;
   /** The config of the member version a step would use now (newest READY for -1); undefined when none is ready. */
   readyConfig(model: string, version: number): ModelConfig | undefined;
-  /** The member's platform as its config.pbtxt says (read before waiting, so nested ensembles cannot deadlock). */
-  platformOf(model: string): Promise<string>;
+  /** A model's config.pbtxt as parsed (read before waiting on members, so a cycle of ensembles cannot deadlock). */
+  readConfig: ConfigReader;
 }
 
 export interface EnsembleVersionOptions {
@@ -81,11 +81,7 @@ export class EnsembleVersion implements ServedVersion {
       const graph = checkEnsembleGraph(parsed.config, parsed.source);
       const where = sourceLocator(parsed.source);
       const names = [...new Set(this.members.map((m) => m.model))];
-      for (const [i, m] of this.members.entries()) {
-        if ((await o.host.platformOf(m.model).catch(() => '')) === ENSEMBLE_PLATFORM) {
-          throw where.error(i, 'model_name', `names "${m.model}", another ensemble: nested ensembles are not supported yet`);
-        }
-      }
+      await checkEnsembleCycles(parsed.config, o.host.readConfig, where);
       await Promise.all(names.map((n) => o.host.whenLoaded(n)));
       const configs = this.members.map((m, i) => {
         const c = o.host.readyConfig(m.model, m.version);
