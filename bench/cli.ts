@@ -4,7 +4,7 @@
  * bad range, a malformed trace), 1 when the target fails (unknown model, unreachable URL). Errors are one
  * line on stderr, never a stack (set SERVAL_DEBUG=1 for one).
  *
- * Sub-commands: `compare A.json B.json`, `dispatch` (bench/dispatch/), and the named benchmarks `embedded`, `http`, `scenarios`
+ * Sub-commands: `compare A.json B.json`, `dispatch` (bench/dispatch/), `pipeline` (bench/pipeline/), and the named benchmarks `embedded`, `http`, `scenarios`
  * (bench/named/). Anything else is the harness against one target.
  */
 import { Command, CommanderError } from 'commander';
@@ -34,6 +34,7 @@ export async function runBenchCli(argv: string[], io: CliIo = { stdout: process.
     if (first === 'jsthread') return await (await import('./dispatch/js-thread-cost.js')).run(rest);
     if (first === 'idle') return await (await import('./dispatch/idle-cpu.js')).run(rest);
     if (first === 'httpcpu') return await (await import('./dispatch/http-thread-cost.js')).run(rest);
+    if (first === 'pipeline') return await (await import('./pipeline/pipeline-bench.js')).run(rest);
     if ((NAMED as readonly string[]).includes(first ?? '')) return await namedCommand(first as NamedBenchmark, rest, io);
     return await harnessCommand(argv, io);
   } catch (err) {

@@ -69,6 +69,11 @@ export interface RuntimeOptions {
   warmup?: boolean;
   /** Called with load progress and state changes (the CLI prints these). */
   onEvent?: (event: RuntimeEvent) => void;
+  /**
+   * The response cache shared by every model whose config.pbtxt has `response_cache { enable: true }`
+   * (`serval serve --cache-config local,size=BYTES`). Absent: no caching.
+   */
+  cache?: { sizeBytes: number };
 }
 
 export type RuntimeEvent =
@@ -228,6 +233,34 @@ export interface ModelStats {
   instances: InstanceStats[];
   /** Seconds since the model version became ready (for utilisation rates). */
   uptimeSeconds: number;
+  /** Ensembles only: each step's requests and times, and the uncertainty output's distribution (src/ensemble/). */
+  ensemble?: EnsembleStats;
+  /** Models with `response_cache { enable: true }` on a runtime with a cache (src/cache/). */
+  cache?: CacheStats;
+}
+
+export interface EnsembleStepStats {
+  step: number;
+  model: string;
+  success: number;
+  /** Failed step requests by error code. */
+  failure: Record<string, number>;
+  /** Time from the step's request to its answer. */
+  seconds: HistogramSnapshot;
+}
+
+export interface EnsembleStats {
+  steps: EnsembleStepStats[];
+  /** The values of the output named by the ensemble's `uncertainty_output` parameter (e.g. probability_std). */
+  uncertainty?: { output: string; histogram: HistogramSnapshot };
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** Total seconds spent answering hits, and looking up (and filling after) misses, excluding the inference. */
+  hitSeconds: number;
+  missSeconds: number;
 }
 
 export interface RuntimeStats {

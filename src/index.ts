@@ -6,3 +6,5 @@ export { DATA_TYPES, type DataType, type TensorData } from './dtypes.js';
 export type { ModelConfig } from './repository/model-config.js';
 // Also brings in its augmentation of InstanceStats (the `emulatedDevice` field).
 export type { CurvePoint } from './executor/latency-curve.js';
+// What a JavaScript-backend model (model.js / model.mjs) receives and returns, for models written in TypeScript.
+export type { JsBatch, JsBatchOutputs, JsModelContext, JsModelModule, JsTensor } from './js-backend/js-model-api.js';

@@ -11,6 +11,10 @@ import { ModelRepository } from './repository/repository.js';
 import type { ModelConfig } from './repository/model-config.js';
 import { ModelVersion } from './model/model-version.js';
 import { CompletionTable } from './model/completion-table.js';
+import type { ServedVersion } from './model/served-version.js';
+import { EnsembleVersion, type EnsembleHost } from './ensemble/ensemble-version.js';
+import { ENSEMBLE_PLATFORM } from './repository/parse-config.js';
+import { ResponseCache } from './cache/response-cache.js';
 import type {
   AdmissionName, InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
   RuntimeEvent, RuntimeOptions, RuntimeStats,
@@ -22,7 +26,7 @@ const DEFAULT_DRAIN_MS = 30_000;
 
 interface ModelEntry {
   /** Served versions, ascending. */
-  versions: Map<number, ModelVersion>;
+  versions: Map<number, ServedVersion>;
   /** Why the model could not be loaded at all (bad config, missing repository entry). */
   error?: string;
 }
@@ -41,6 +45,8 @@ export class Runtime {
   private requested: string[] = [];
 
   private readonly admissionPolicies: readonly string[];
+  /** The response cache (src/cache/) of models with `response_cache { enable: true }`, when `options.cache` asks for one. */
+  private readonly cache: ResponseCache | undefined;
 
   private constructor(options: RuntimeOptions, policy: PolicyName, admission: AdmissionName) {
     this.options = options;
@@ -50,6 +56,7 @@ export class Runtime {
     this.repository = new ModelRepository(options.modelRepository);
     this.completions = new CompletionTable(loadAddon().buildInfo().statusCodes);
     this.native = new (loadAddon().NativeRuntime)(this.completions.complete, this.completions.header);
+    this.cache = options.cache ? new ResponseCache(options.cache.sizeBytes) : undefined;
   }
 
   /** Opens the repository and loads `options.loadModels` (all by default). Models that fail to load are UNAVAILABLE. */
@@ -71,6 +78,9 @@ export class Runtime {
     if (typeof admission !== 'string' || !admissions.includes(admission)) {
       throw new InvalidArgumentError(`unknown admission policy '${String(admission)}' (one of ${admissions.join(', ')})`);
     }
+    if (options.cache !== undefined && (typeof options.cache !== 'object' || options.cache === null)) {
+      throw new InvalidArgumentError('cache must be an object { sizeBytes }');
+    }
     if (options.intraOpThreads !== undefined && (!Number.isSafeInteger(options.intraOpThreads) || options.intraOpThreads < 1)) {
       throw new InvalidArgumentError('intraOpThreads must be a positive integer');
     }
@@ -88,7 +98,11 @@ export class Runtime {
   infer(model: string, inputs: InferInputs, options?: InferOptions): Promise<InferOutputs> {
     try {
       if (this.closed) return Promise.reject(new ClosedError('the runtime is closed'));
-      return this.route(model, options?.version).infer(inputs, options);
+      const v = this.route(model, options?.version);
+      // The version is named here for every kind (ensembles and cache hits included), before it can change.
+      if (options?.handle) options.handle.version = v.version;
+      if (this.cache?.enabledFor(v)) return this.cache.infer(v, inputs, options, () => v.infer(inputs, options));
+      return v.infer(inputs, options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -150,7 +164,8 @@ export class Runtime {
     for (const entry of this.entries.values()) {
       for (const v of entry.versions.values()) {
         const s = v.stats();
-        if (s) models.push(s);
+        const cache = s && this.cache?.stats(v);
+        if (s) models.push(cache ? { ...s, cache } : s);
       }
     }
     return { policy: this.policy, admission: this.admission, models };
@@ -197,6 +212,7 @@ export class Runtime {
     if (!entry) throw new UnknownModelError(`unknown model '${name}'`);
     this.entries.delete(name);
     this.requested = this.requested.filter((n) => n !== name);
+    for (const v of entry.versions.values()) this.cache?.forget(v);
     await Promise.all([...entry.versions.values()].map((v) => v.unload(options?.drainTimeoutMs ?? DEFAULT_DRAIN_MS)));
   }
 
@@ -258,9 +274,13 @@ export class Runtime {
       }
       throw err;
     }
-    const fresh = new Map<number, ModelVersion>();
+    const fresh = new Map<number, ServedVersion>();
     for (const version of versions) {
       this.emit({ kind: 'model-state', model: name, version, state: 'LOADING' });
+      if (parsed.config.platform === ENSEMBLE_PLATFORM) {
+        fresh.set(version, new EnsembleVersion({ name, version, parsed, host: this.ensembleHost, onEvent: (e) => this.emit(e) }));
+        continue;
+      }
       fresh.set(version, new ModelVersion({
         name, version, parsed, file: this.repository.modelFile(name, version, parsed.config), native: this.native, completions: this.completions,
         policy: this.policy, admission: this.admission, admissionPolicies: this.admissionPolicies, intraOpThreads: this.options.intraOpThreads ?? 1, warmup: this.options.warmup ?? true,
@@ -294,12 +314,13 @@ export class Runtime {
     }
     this.entries.set(name, { versions: fresh });
     if (!this.requested.includes(name)) this.requested.push(name);
+    for (const v of old?.versions.values() ?? []) this.cache?.forget(v);
     if (old) await Promise.all([...old.versions.values()].map((v) => v.unload(DEFAULT_DRAIN_MS)));
     if (failed.length === fresh.size) throw new ModelUnavailableError(`model '${name}' failed to load: ${describe()}`);
   }
 
   /** The version that serves a request: the given one, or the newest READY one. */
-  private route(model: string, version: number | undefined, requireReady = true): ModelVersion {
+  private route(model: string, version: number | undefined, requireReady = true): ServedVersion {
     if (typeof model !== 'string') throw new InvalidArgumentError('model name must be a string');
     const entry = this.entries.get(model);
     if (!entry) throw new UnknownModelError(`unknown model '${model}'`);
@@ -309,8 +330,8 @@ export class Runtime {
       if (!v) throw new UnknownModelError(`model '${model}' has no version ${version}`);
       return v;
     }
-    let pick: ModelVersion | undefined;
-    let last: ModelVersion | undefined;
+    let pick: ServedVersion | undefined;
+    let last: ServedVersion | undefined;
     for (const v of entry.versions.values()) {
       last = v;
       if (v.state === 'READY') pick = v;
@@ -323,7 +344,20 @@ export class Runtime {
     return pick;
   }
 
-  private configOf(v: ModelVersion): ModelConfig {
+  /** How ensembles (src/ensemble/) reach their members: through this runtime, like any caller. */
+  private readonly ensembleHost: EnsembleHost = {
+    infer: (model, inputs, options) => this.infer(model, inputs, options),
+    whenLoaded: async (model) => {
+      await (this.loading.get(model) ?? (this.entries.has(model) ? undefined : this.loadModel(model)))?.catch(() => {});
+    },
+    readyConfig: (model, version) => {
+      const v = version > 0 ? this.entries.get(model)?.versions.get(version) : this.entries.get(model)?.versions.get(this.servingVersion(model) ?? -1);
+      return v?.state === 'READY' ? v.config : undefined;
+    },
+    readConfig: async (model) => (await this.repository.readConfig(model)).config,
+  };
+
+  private configOf(v: ServedVersion): ModelConfig {
     if (!v.config) throw new ModelUnavailableError(`model '${v.name}' version ${v.version} is ${v.state}${v.reason ? `: ${v.reason}` : ''}`);
     return v.config;
   }

@@ -32,7 +32,9 @@ afterAll(async () => {
 
 describe('model generator', () => {
   it('knows the bundled models and the fixtures', () => {
-    expect(MODEL_NAMES).toEqual(['fraud_mlp', 'image_cnn', 'tabular_mixed', 'identity_all_types', 'slow_identity']);
+    expect(MODEL_NAMES).toEqual([
+      'fraud_mlp', 'fraud_mlp_s1', 'fraud_mlp_s2', 'fraud_mlp_s3', 'image_cnn', 'tabular_mixed', 'identity_all_types', 'slow_identity',
+    ]);
   });
 
   it('is deterministic and leaves identical files alone', () => {
@@ -44,7 +46,8 @@ describe('model generator', () => {
   it('copies the committed config.pbtxt next to each model written elsewhere, so the output is a repository', async () => {
     const entries = await new ModelRepository(out).list();
     expect(entries.map((e) => [e.name, e.versions, e.configPath !== undefined])).toEqual([
-      ['fraud_mlp', [1], true], ['identity_all_types', [1], false], ['image_cnn', [1], true],
+      ['fraud_mlp', [1], true], ['fraud_mlp_s1', [1], true], ['fraud_mlp_s2', [1], true], ['fraud_mlp_s3', [1], true],
+      ['identity_all_types', [1], false], ['image_cnn', [1], true],
       ['slow_identity', [1], true], ['tabular_mixed', [1], true],
     ]);
   });

@@ -62,7 +62,7 @@ describe('platform tensorrt_plan', () => {
 
   it.each([
     ['a mismatched backend', 'platform: "tensorrt_plan"\nbackend: "onnxruntime"', 2, `field 'backend' must be "tensorrt" for platform "tensorrt_plan"`],
-    ['another platform', 'platform: "pytorch_libtorch"', 1, `field 'platform' must be "onnxruntime_onnx" or "tensorrt_plan", got "pytorch_libtorch"`],
+    ['another platform', 'platform: "pytorch_libtorch"', 1, `field 'platform' must be "onnxruntime_onnx", "tensorrt_plan" or "ensemble", got "pytorch_libtorch"`],
   ])('rejects %s', (_case, text, line, message) => {
     const err = caught(() => parse(text));
     expect(err.code).toBe('INVALID_CONFIG');

@@ -18,8 +18,11 @@ function configError(text: string): CaughtError {
 describe('bundled configs', () => {
   const names = readdirSync(MODELS).filter((n) => existsSync(join(MODELS, n, 'config.pbtxt')));
 
-  it('include the three bundled models', () => {
-    expect(names.sort()).toEqual(['fraud_mlp', 'image_cnn', 'tabular_mixed']);
+  it('include the bundled models, pipelines and ensembles', () => {
+    expect(names.sort()).toEqual([
+      'fraud_ensemble', 'fraud_mlp', 'fraud_mlp_s1', 'fraud_mlp_s2', 'fraud_mlp_s3', 'fraud_pipeline', 'fraud_postprocess',
+      'fraud_preprocess', 'fraud_uncertainty', 'image_cnn', 'tabular_mixed',
+    ]);
   });
 
   it.each(names)('%s/config.pbtxt parses', (name) => {
@@ -28,7 +31,9 @@ describe('bundled configs', () => {
     expect(config.name).toBe(name);
     expect(config.maxBatchSize).toBeGreaterThan(0);
     expect(config.input.length).toBeGreaterThan(0);
-    expect(config.dynamicBatching).toBeDefined();
+    // An ensemble has no batcher of its own: its steps are batched by their members.
+    if (config.platform === 'ensemble') expect(config.ensembleScheduling?.step.length).toBeGreaterThan(0);
+    else expect(config.dynamicBatching).toBeDefined();
   });
 
   it('fraud_mlp reads as written', () => {

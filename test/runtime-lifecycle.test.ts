@@ -15,7 +15,7 @@ afterEach(async () => {
 
 describe('runtime lifecycle', () => {
   it('serves several models concurrently', async () => {
-    const rt = await Runtime.open({ modelRepository: BUNDLED_REPOSITORY });
+    const rt = await Runtime.open({ modelRepository: BUNDLED_REPOSITORY, loadModels: ['fraud_mlp', 'image_cnn', 'tabular_mixed'] });
     cleanups.push(() => rt.close());
     const fraud = Array.from({ length: 200 }, () => rt.infer('fraud_mlp', { features: { data: new Float32Array(128), dims: [1, 128] } }));
     const cnn = Array.from({ length: 20 }, () => rt.infer('image_cnn', { image: { data: new Float32Array(3 * 32 * 32), dims: [1, 3, 32, 32] } }));

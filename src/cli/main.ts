@@ -92,6 +92,7 @@ async function serveCommand(config: ServeConfig, version: string): Promise<void>
       modelRepository: config.modelRepository,
       ...(config.policy ? { policy: config.policy as never } : {}),
       ...(config.admission ? { admission: config.admission as never } : {}),
+      ...(config.cacheConfig ? { cache: config.cacheConfig } : {}),
       onEvent: events.log,
     },
     host: config.host,

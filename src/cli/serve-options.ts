@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadAddon } from '../binding.js';
 import type { ModelControlMode } from '../server/routes.js';
 import type { LogFormat } from '../server/logger.js';
+import { parseCacheConfig } from '../cache/cache-config.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -35,6 +36,8 @@ export interface ServeConfig {
   maxJsonBodyMb: number;
   maxBufferedBodyMb: number;
   bodyTimeoutSecs: number;
+  /** `--cache-config local,size=BYTES`: the response cache of models with `response_cache { enable: true }`. */
+  cacheConfig?: { sizeBytes: number };
 }
 
 export type ServeKey = keyof ServeConfig;
@@ -66,6 +69,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'strictReadiness', flags: '--strict-readiness <bool>', env: 'SERVAL_STRICT_READINESS', help: 'true: /v2/health/ready is 200 only while every model asked for is ready; false: while the server is up (default: true)' },
   { key: 'shutdownGraceSecs', flags: '--shutdown-grace-secs <n>', env: 'SERVAL_SHUTDOWN_GRACE_SECS', help: 'on SIGTERM/SIGINT, how long to keep serving with readiness false before draining (default: 5)' },
   { key: 'drainTimeoutSecs', flags: '--drain-timeout-secs <n>', env: 'SERVAL_DRAIN_TIMEOUT_SECS', help: 'on SIGTERM/SIGINT, after the grace period, how long to wait for accepted requests (default: 30)' },
+  { key: 'cacheConfig', flags: '--cache-config <spec>', env: 'SERVAL_CACHE_CONFIG', help: 'response cache for models with response_cache { enable: true }: local,size=BYTES (K/M/G suffix; default: no cache)' },
   { key: 'config', flags: '--config <file>', env: 'SERVAL_CONFIG', help: 'JSON file with any of the options above in camelCase (e.g. {"httpPort": 8000})' },
 ];
 
@@ -144,6 +148,14 @@ export function resolveServeConfig(cli: Partial<Record<ServeKey | 'config', unkn
   if (policy) cfg.policy = str(policy);
   const admission = get('admission');
   if (admission) cfg.admission = str(admission);
+  const cache = get('cacheConfig');
+  if (cache) {
+    try {
+      cfg.cacheConfig = parseCacheConfig(str(cache));
+    } catch (err) {
+      throw new UsageError(`${cache.from}: ${(err as Error).message}`);
+    }
+  }
   const tokenFile = pathOf('authTokenFile');
   if (tokenFile) cfg.authTokenFile = tokenFile;
   return cfg;

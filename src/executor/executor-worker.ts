@@ -12,13 +12,11 @@ import { modelInfoFromSession } from '../repository/autocomplete.js';
 import { EmulatedDevice } from './emulated-device.js';
 import { availableProviders } from './installed-providers.js';
 import { planProviders, providerStatus, type ProviderName, type ProviderStatus, type SkippedProvider } from './execution-providers.js';
-import type { ExecutorWorkerData, FromWorker, ToWorker, WarmupStep, WarmupTensor } from './protocol.js';
+import { IDLE_WAIT_MS, takeCrashRequest, type ExecutorWorkerData, type FromWorker, type ToWorker, type WarmupStep, type WarmupTensor } from './protocol.js';
 
 const data = workerData as ExecutorWorkerData;
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
-/** How long an idle executor sleeps in the native wait before it looks up (ms). */
-const IDLE_WAIT_MS = 1000;
 
 
 type TypedArrayCtor = new (n: number | ArrayBufferLike) => ArrayBufferView;
@@ -81,8 +79,6 @@ async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { k
   const { inputs, outputs } = start;
   const device = start.device ? new EmulatedDevice(start.device) : undefined;
   for (;;) {
-    // Idle, the thread sleeps in the native wait: nothing is sent to a serving worker as a message (the test
-    // hook below is shared memory), so long waits cost an idle server nothing but one wake-up a second.
     const batch = executor.next(IDLE_WAIT_MS);
     if (batch === false) break;
     if (batch === null) {
@@ -90,10 +86,7 @@ async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { k
       continue;
     }
     const t0 = performance.now();
-    if (Atomics.load(data.crashFlag, 0) === 1) {  // test hook: die holding a batch
-      Atomics.store(data.crashFlag, 0, 0);
-      process.exit(70);
-    }
+    if (takeCrashRequest(data.crashFlag)) process.exit(70);  // test hook: die holding a batch
     try {
       const feeds: Record<string, ort.Tensor> = {};
       for (let i = 0; i < inputs.length; i++) {

@@ -13,12 +13,17 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../binding.js';
 import type { OnnxModelInfo } from '../repository/autocomplete.js';
 import type { ProviderStatus } from './execution-providers.js';
-import type { ExecutorWorkerData, FromWorker, ToWorker } from './protocol.js';
+import type { ExecutorWorkerData, FromWorker, JsModelSpec, ToWorker } from './protocol.js';
+import { ExecuteWatchdog, executeTimeoutMs } from '../js-backend/execute-watchdog.js';
 
 // Worker threads need JavaScript: when this module runs from TypeScript sources (tests), use the build.
 const WORKER_PATH = import.meta.url.endsWith('.ts')
   ? join(PACKAGE_ROOT, 'dist', 'src', 'executor', 'executor-worker.js')
   : fileURLToPath(new URL('./executor-worker.js', import.meta.url));
+/** The executor thread of JavaScript-backend models (src/js-backend/js-model-worker.ts). */
+const JS_WORKER_PATH = import.meta.url.endsWith('.ts')
+  ? join(PACKAGE_ROOT, 'dist', 'src', 'js-backend', 'js-model-worker.js')
+  : fileURLToPath(new URL('../js-backend/js-model-worker.js', import.meta.url));
 
 export interface InstanceExecutorOptions {
   modelFile: string;
@@ -32,6 +37,8 @@ export interface InstanceExecutorOptions {
   onCrash: (reason: string) => void;
   /** Called when a warmup step that is not required failed (the instance serves anyway). */
   onWarmupSkipped?: (reason: string) => void;
+  /** Run a JavaScript-backend model instead of an onnxruntime session. */
+  jsModel?: JsModelSpec;
 }
 
 export class InstanceExecutor {
@@ -43,8 +50,15 @@ export class InstanceExecutor {
   private stoppedWaiters: (() => void)[] = [];
   /** The execution provider the current worker's session runs on (known once loaded). */
   provider: ProviderStatus | undefined;
+  /** JavaScript models with `execute_timeout_ms`: terminates a thread whose batch runs past it. */
+  private readonly watchdog: ExecuteWatchdog | undefined;
+  /** Why the watchdog ended the current worker, reported instead of its exit code. */
+  private killedBecause: string | undefined;
 
-  constructor(private readonly options: InstanceExecutorOptions) {}
+  constructor(private readonly options: InstanceExecutorOptions) {
+    const limit = options.jsModel ? executeTimeoutMs(options.jsModel.config) : undefined;
+    this.watchdog = limit === undefined ? undefined : new ExecuteWatchdog(limit);
+  }
 
   /** Starts the worker and resolves with the model metadata once its session is loaded. */
   load(): Promise<OnnxModelInfo> {
@@ -90,6 +104,7 @@ export class InstanceExecutor {
   /** Waits for the worker to finish (after the native model is closed it drains and stops), then ends it. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    this.watchdog?.stop();
     const worker = this.worker;
     if (!worker) return;
     if (!this.stopped) await new Promise<void>((resolve) => {
@@ -109,10 +124,17 @@ export class InstanceExecutor {
       device: this.options.device,
       gpuAccelerators: this.options.gpuAccelerators,
       crashFlag: this.crashFlag,
+      ...(this.options.jsModel ? { jsModel: { ...this.options.jsModel, ...(this.watchdog ? { batchClock: this.watchdog.buffer } : {}) } } : {}),
     };
-    const worker = new Worker(WORKER_PATH, { workerData: data });
+    const worker = new Worker(this.options.jsModel ? JS_WORKER_PATH : WORKER_PATH, { workerData: data });
     this.worker = worker;
     this.stopped = false;
+    this.killedBecause = undefined;
+    // Fail the batch with the reason before the thread goes (its teardown would fail it as "exited mid-batch").
+    this.watchdog?.watch(worker, (reason) => {
+      this.killedBecause = reason;
+      this.options.onCrash(reason);
+    });
     worker.on('message', (m: FromWorker) => {
       if (m.kind === 'stopped') this.markStopped();
       if (m.kind === 'loaded') this.provider = m.provider;
@@ -122,7 +144,7 @@ export class InstanceExecutor {
       if (this.worker !== worker) return;
       this.markStopped();
       if (this.stopping || !this.start) return;
-      this.options.onCrash(`executor thread exited with code ${code}`);
+      if (!this.killedBecause) this.options.onCrash(`executor thread exited with code ${code}`);
       void this.restart();
     });
     return worker;

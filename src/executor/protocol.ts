@@ -17,6 +17,29 @@ export interface ExecutorWorkerData {
    * while it holds its next batch.
    */
   crashFlag: Int32Array;
+  /** A JavaScript-backend model (src/js-backend/): the worker runs its execute() instead of an onnxruntime session. */
+  jsModel?: JsModelSpec;
+}
+
+export interface JsModelSpec {
+  /** `javascript` (the user's model.js / model.mjs at `modelFile`) or a built-in backend (`uncertainty`). */
+  backend: string;
+  /** The model's config as parsed (inputs and outputs are declared: there is no model file to read them from). */
+  config: import('../repository/model-config.js').ModelConfig;
+  /** Where the thread writes when its running batch started (src/js-backend/execute-watchdog.ts), when the model has a limit. */
+  batchClock?: SharedArrayBuffer;
+}
+
+/**
+ * How long an idle executor thread sleeps in the native wait before it looks up (ms). Nothing is sent to a
+ * serving worker as a message (the crash test hook is shared memory), so long waits cost an idle server
+ * nothing but one wake-up a second per instance.
+ */
+export const IDLE_WAIT_MS = 1000;
+
+/** The crash test hook (ExecutorWorkerData.crashFlag): true once per request, clearing it. */
+export function takeCrashRequest(flag: Int32Array): boolean {
+  return Atomics.compareExchange(flag, 0, 1, 0) === 1;
 }
 
 export interface WarmupTensor { name: string; ortType: string; dims: number[]; fill: 'zero' | 'random'; file?: string }

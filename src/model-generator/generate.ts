@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, copyFil
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildFraudMlp } from './onnx/fraud-mlp.js';
+import { FRAUD_ENSEMBLE_SEEDS, buildFraudMlp } from './onnx/fraud-mlp.js';
 import { buildIdentityAllTypes } from './onnx/identity-all-types.js';
 import { buildImageCnn } from './onnx/image-cnn.js';
 import { buildSlowIdentity } from './onnx/slow-identity.js';
@@ -26,7 +26,9 @@ interface ModelEntry {
 }
 
 const MODELS: readonly ModelEntry[] = [
-  { name: 'fraud_mlp', build: buildFraudMlp, fixture: false },
+  { name: 'fraud_mlp', build: () => buildFraudMlp(), fixture: false },
+  // The members of the fraud_ensemble uncertainty example: fraud_mlp's architecture with other seeds.
+  ...FRAUD_ENSEMBLE_SEEDS.map((seed, i) => ({ name: `fraud_mlp_s${i + 1}`, build: () => buildFraudMlp(seed, `fraud_mlp_s${i + 1}`), fixture: false })),
   { name: 'image_cnn', build: buildImageCnn, fixture: false },
   { name: 'tabular_mixed', build: buildTabularMixed, fixture: false },
   { name: 'identity_all_types', build: buildIdentityAllTypes, fixture: true },

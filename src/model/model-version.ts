@@ -14,7 +14,7 @@ import { InstanceExecutor } from '../executor/instance-executor.js';
 import { tensorRtPlanReason } from '../executor/execution-providers.js';
 import { availableProviders } from '../executor/installed-providers.js';
 import { autoCompleteConfig } from '../repository/autocomplete.js';
-import { TENSORRT_MODEL_FILENAME, TENSORRT_PLATFORM, type ParsedModelConfig } from '../repository/parse-config.js';
+import { JS_BACKENDS, TENSORRT_MODEL_FILENAME, TENSORRT_PLATFORM, type ParsedModelConfig } from '../repository/parse-config.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import type { InferInputs, InferOptions, InferOutputs, ModelState, ModelStats, RuntimeEvent } from '../api-types.js';
 import { inputPlan, prepareInputs, prepareOptions, type InputPlan } from './input-validation.js';
@@ -91,6 +91,7 @@ export class ModelVersion {
           instanceKind: instances[i]!.kind,
           device: instances[i]!.device,
           gpuAccelerators,
+          ...(JS_BACKENDS.includes(o.parsed.config.backend) ? { jsModel: { backend: o.parsed.config.backend, config: o.parsed.config } } : {}),
           onCrash: (reason) => {
             this.nativeModel?.failInflight(i, reason);
             this.nativeModel?.noteRestart(i);

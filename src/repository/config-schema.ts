@@ -11,8 +11,11 @@ export type FieldSchema =
   | { readonly type: ScalarType; readonly repeated?: true }
   | { readonly type: 'enum'; readonly values: readonly string[]; readonly repeated?: true }
   | { readonly type: 'message'; readonly message: MessageSchema; readonly repeated?: true }
-  /** A protobuf map, written in text format as repeated `{ key: ... value { ... } }` entries. */
-  | { readonly type: 'map'; readonly key: 'string' | 'uint64'; readonly value: MessageSchema };
+  /**
+   * A protobuf map, written in text format as repeated `{ key: ... value { ... } }` entries, or
+   * `{ key: "..." value: "..." }` when the value is a string (`value: 'string'`).
+   */
+  | { readonly type: 'map'; readonly key: 'string' | 'uint64'; readonly value: MessageSchema | 'string' };
 
 export interface MessageSchema {
   /** Triton's message name, used in errors (`unknown field 'x' in ModelConfig`). */
@@ -148,6 +151,22 @@ const OPTIMIZATION: MessageSchema = {
   ],
 };
 
+const STRING_MAP: FieldSchema = { type: 'map', key: 'string', value: 'string' };
+
+/** Triton's ModelEnsembling.Step: one member request; its maps name member tensors (key) by ensemble tensors (value). */
+const ENSEMBLE_STEP: MessageSchema = {
+  name: 'ModelEnsembling.Step',
+  fields: { model_name: { type: 'string' }, model_version: { type: 'int64' }, input_map: STRING_MAP, output_map: STRING_MAP },
+  unsupported: ['model_namespace'],
+};
+
+const ENSEMBLE_SCHEDULING: MessageSchema = {
+  name: 'ModelEnsembling',
+  fields: { step: { type: 'message', message: ENSEMBLE_STEP, repeated: true } },
+};
+
+const RESPONSE_CACHE: MessageSchema = { name: 'ModelResponseCache', fields: { enable: { type: 'bool' } } };
+
 export const MODEL_CONFIG_SCHEMA: MessageSchema = {
   name: 'ModelConfig',
   fields: {
@@ -164,10 +183,12 @@ export const MODEL_CONFIG_SCHEMA: MessageSchema = {
     model_warmup: { type: 'message', message: WARMUP, repeated: true },
     default_model_filename: { type: 'string' },
     optimization: { type: 'message', message: OPTIMIZATION },
+    ensemble_scheduling: { type: 'message', message: ENSEMBLE_SCHEDULING },
+    response_cache: { type: 'message', message: RESPONSE_CACHE },
   },
   unsupported: [
-    'sequence_batching', 'ensemble_scheduling', 'batch_input', 'batch_output',
+    'sequence_batching', 'batch_input', 'batch_output',
     'cc_model_filenames', 'metric_tags', 'model_operations', 'model_transaction_policy',
-    'model_repository_agents', 'response_cache', 'runtime',
+    'model_repository_agents', 'runtime',
   ],
 };

@@ -79,6 +79,22 @@ export interface OptimizationConfig {
   executionAccelerators: { gpuExecutionAccelerator: { name: string }[] };
 }
 
+/**
+ * One step of an ensemble (Triton's `ensemble_scheduling.step`): a request to `modelName`. `inputMap` maps the
+ * member's input names to ensemble tensor names, `outputMap` the member's output names to ensemble tensor names.
+ */
+export interface EnsembleStepConfig {
+  modelName: string;
+  /** -1: the newest ready version at request time. @default -1 */
+  modelVersion: number;
+  inputMap: Record<string, string>;
+  outputMap: Record<string, string>;
+}
+
+export interface EnsembleSchedulingConfig {
+  step: EnsembleStepConfig[];
+}
+
 export interface ModelConfig {
   name: string;
   /** @default 'onnxruntime_onnx' */
@@ -100,6 +116,10 @@ export interface ModelConfig {
   defaultModelFilename: string;
   /** Present when config.pbtxt has an `optimization` block. */
   optimization?: OptimizationConfig;
+  /** `platform: "ensemble"` models: the steps (src/ensemble/ runs them). */
+  ensembleScheduling?: EnsembleSchedulingConfig;
+  /** config.pbtxt `response_cache { enable: true }`: answers repeated identical requests from the runtime's cache. */
+  responseCache?: { enable: boolean };
 }
 
 export function defaultQueuePolicy(): QueuePolicyConfig {

@@ -5,7 +5,7 @@
  */
 import { fromTritonType } from '../dtypes.js';
 import type {
-  DynamicBatchingConfig, InstanceGroupConfig, ModelConfig, ModelWarmupConfig, OptimizationConfig, QueuePolicyConfig, TensorConfig,
+  DynamicBatchingConfig, EnsembleSchedulingConfig, InstanceGroupConfig, ModelConfig, ModelWarmupConfig, OptimizationConfig, QueuePolicyConfig, TensorConfig,
   VersionPolicyConfig, WarmupInputConfig,
 } from './model-config.js';
 import { defaultQueuePolicy } from './model-config.js';
@@ -13,6 +13,7 @@ import { GPU_ACCELERATORS, MODEL_CONFIG_SCHEMA } from './config-schema.js';
 import { parsePbtxt } from './pbtxt.js';
 import { configError, decodeMessage, type DecodedMessage } from './schema-decoder.js';
 import { checkBatchLimits } from './validate-config.js';
+import { checkEnsembleGraph } from '../ensemble/ensemble-graph.js';
 
 export const ONNX_PLATFORM = 'onnxruntime_onnx';
 export const ONNX_BACKEND = 'onnxruntime';
@@ -21,6 +22,15 @@ export const DEFAULT_MODEL_FILENAME = 'model.onnx';
 export const TENSORRT_PLATFORM = 'tensorrt_plan';
 export const TENSORRT_BACKEND = 'tensorrt';
 export const TENSORRT_MODEL_FILENAME = 'model.plan';
+/** Triton's ensemble platform: steps run other models (src/ensemble/). No model file, no instances. */
+export const ENSEMBLE_PLATFORM = 'ensemble';
+/** serval's JavaScript backend: `<model>/<version>/model.js` (or `.mjs`) run in the executor threads. */
+export const JAVASCRIPT_BACKEND = 'javascript';
+export const JAVASCRIPT_MODEL_FILENAME = 'model.js';
+/** serval's built-in reduction over N member outputs (mean, std, vote share, entropy): a JavaScript backend with no user file. */
+export const UNCERTAINTY_BACKEND = 'uncertainty';
+/** Backends whose code runs in a JavaScript executor thread instead of an onnxruntime session. */
+export const JS_BACKENDS: readonly string[] = [JAVASCRIPT_BACKEND, UNCERTAINTY_BACKEND];
 
 /** Where a config came from, kept so that later stages (auto-complete) can name file, line and field. */
 export interface ConfigSource {
@@ -71,24 +81,94 @@ export function parseModelConfig(text: string, options: ParseConfigOptions = {})
     parameters: Object.fromEntries(root.entries<string>('parameters')
       .map(({ key, value }) => [key, value.scalar<string>('string_value') ?? ''])),
     modelWarmup: root.messages('model_warmup').map(readWarmup),
-    defaultModelFilename: readFileName(root, 'default_model_filename')
-      ?? (platform === TENSORRT_PLATFORM ? TENSORRT_MODEL_FILENAME : DEFAULT_MODEL_FILENAME),
+    defaultModelFilename: readFileName(root, 'default_model_filename') ?? defaultFileName(platform, backend),
     ...(optimization ? { optimization } : {}),
+    ...readPipelineFields(root, platform, backend),
   };
   const source: ConfigSource = { file, lines };
+  if (config.ensembleScheduling) checkEnsembleGraph(config, source);
   // Without max_batch_size the limit is auto-completed from the model, and checked then.
   if (lines.has('max_batch_size')) checkBatchLimits(config, source);
   return { config, source };
 }
 
-/** ONNX Runtime (the default), or a TensorRT plan (`platform: "tensorrt_plan"` or `backend: "tensorrt"`). */
+function defaultFileName(platform: string, backend: string): string {
+  if (platform === TENSORRT_PLATFORM) return TENSORRT_MODEL_FILENAME;
+  if (backend === JAVASCRIPT_BACKEND) return JAVASCRIPT_MODEL_FILENAME;
+  return DEFAULT_MODEL_FILENAME;
+}
+
+/**
+ * `ensemble_scheduling` (only with platform "ensemble", which needs it), `response_cache`, and what ensembles and
+ * JavaScript models must declare because there is no model file to auto-complete them from.
+ */
+function readPipelineFields(root: DecodedMessage, platform: string, backend: string): Pick<ModelConfig, 'ensembleScheduling' | 'responseCache'> {
+  const scheduling = root.message('ensemble_scheduling');
+  const ensemble = platform === ENSEMBLE_PLATFORM;
+  if (scheduling && !ensemble) throw root.fieldError('ensemble_scheduling', `needs platform "${ENSEMBLE_PLATFORM}"`);
+  if (ensemble && !scheduling) throw root.fieldError('platform', `is "${ENSEMBLE_PLATFORM}" but the config has no ensemble_scheduling`);
+  if (ensemble || JS_BACKENDS.includes(backend)) {
+    const what = ensemble ? `platform "${ENSEMBLE_PLATFORM}"` : `backend "${backend}"`;
+    for (const field of ['input', 'output']) {
+      if (!root.has(field)) throw root.fieldError(field, `is required for ${what} (there is no model file to read it from)`);
+    }
+    if (!root.has('max_batch_size')) throw root.fieldError('max_batch_size', `is required for ${what}`);
+  }
+  if (JS_BACKENDS.includes(backend)) {
+    const gpu = root.messages('instance_group').find((g) => g.scalar<string>('kind') === 'KIND_GPU' || g.has('gpus'));
+    if (gpu) throw gpu.fieldError(gpu.has('gpus') ? 'gpus' : 'kind', `does not apply to backend "${backend}": JavaScript models run on CPU threads`);
+  }
+  if (ensemble) {
+    for (const field of ['instance_group', 'dynamic_batching', 'model_warmup']) {
+      if (root.has(field)) throw root.fieldError(field, `does not apply to an ensemble (its steps are batched by their own models)`);
+    }
+  }
+  const cache = root.message('response_cache');
+  return {
+    ...(scheduling ? { ensembleScheduling: readEnsembleScheduling(scheduling) } : {}),
+    ...(cache ? { responseCache: { enable: cache.scalar<boolean>('enable') ?? false } } : {}),
+  };
+}
+
+function readEnsembleScheduling(m: DecodedMessage): EnsembleSchedulingConfig {
+  const steps = m.messages('step');
+  if (steps.length === 0) throw m.fieldError('step', 'must list at least one step');
+  return {
+    step: steps.map((s) => {
+      const modelName = s.scalar<string>('model_name');
+      if (!modelName) throw s.fieldError('model_name', modelName === '' ? 'must not be empty' : 'is required');
+      const modelVersion = s.scalar<number>('model_version') ?? -1;
+      if (modelVersion !== -1 && modelVersion < 1) throw s.fieldError('model_version', `must be -1 (newest ready) or a version >= 1, got ${modelVersion}`);
+      const map = (field: string) => {
+        const entries = s.stringEntries(field);
+        if (entries.length === 0) throw s.fieldError(field, `must map at least one tensor of model "${modelName}"`);
+        for (const e of entries) if (e.value === '') throw configError(s.file, e.line, `field '${s.pathOf(field)}[${JSON.stringify(e.key)}]' names an empty ensemble tensor`);
+        return Object.fromEntries(entries.map((e) => [e.key, e.value]));
+      };
+      return { modelName, modelVersion, inputMap: map('input_map'), outputMap: map('output_map') };
+    }),
+  };
+}
+
+/**
+ * ONNX Runtime (the default), a TensorRT plan (`platform: "tensorrt_plan"` or `backend: "tensorrt"`), an ensemble
+ * (`platform: "ensemble"`), or one of serval's JavaScript backends (`backend: "javascript"` / `"uncertainty"`).
+ */
 function readPlatform(root: DecodedMessage): { platform: string; backend: string } {
   const platform = root.scalar<string>('platform');
   const backend = root.scalar<string>('backend');
+  if (platform === ENSEMBLE_PLATFORM) {
+    if (backend !== undefined && backend !== '') throw root.fieldError('backend', `must be empty for platform "${ENSEMBLE_PLATFORM}", got "${backend}"`);
+    return { platform: ENSEMBLE_PLATFORM, backend: '' };
+  }
+  if (backend !== undefined && JS_BACKENDS.includes(backend)) {
+    if (platform !== undefined && platform !== backend) throw root.fieldError('platform', `must be empty or "${backend}" for backend "${backend}", got "${platform}"`);
+    return { platform: backend, backend };
+  }
   const tensorrt = platform === TENSORRT_PLATFORM || (platform === undefined && backend === TENSORRT_BACKEND);
   const expected = tensorrt ? { platform: TENSORRT_PLATFORM, backend: TENSORRT_BACKEND } : { platform: ONNX_PLATFORM, backend: ONNX_BACKEND };
   if (platform !== undefined && platform !== expected.platform) {
-    throw root.fieldError('platform', `must be "${ONNX_PLATFORM}" or "${TENSORRT_PLATFORM}", got "${platform}"`);
+    throw root.fieldError('platform', `must be "${ONNX_PLATFORM}", "${TENSORRT_PLATFORM}" or "${ENSEMBLE_PLATFORM}", got "${platform}"`);
   }
   if (backend !== undefined && backend !== expected.backend) {
     throw root.fieldError('backend', `must be "${expected.backend}" for platform "${expected.platform}", got "${backend}"`);

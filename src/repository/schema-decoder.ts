@@ -66,6 +66,11 @@ export class DecodedMessage {
     return (this.items.get(field) ?? []).map((i) => ({ key: i.key as K, value: i.value as DecodedMessage }));
   }
 
+  /** The entries of a map whose values are strings (`input_map { key: "a" value: "b" }`), with each entry's line. */
+  stringEntries(field: string): { key: string; value: string; line: number }[] {
+    return (this.items.get(field) ?? []).map((i) => ({ key: String(i.key), value: i.value as string, line: i.line }));
+  }
+
   /** An error about `field` of this message: `file:line: field 'path' <message>`. */
   fieldError(field: string, message: string, line = this.lineOf(field)): InvalidConfigError {
     return configError(this.file, line, `field '${this.pathOf(field)}' ${message}`);
@@ -137,7 +142,7 @@ class Decoder {
     return { line: value.line, value: this.scalar(value, spec, path) };
   }
 
-  private mapEntry(value: PbtxtValue, keyType: 'string' | 'uint64', schema: MessageSchema, path: string, siblings: Item[]): Item {
+  private mapEntry(value: PbtxtValue, keyType: 'string' | 'uint64', schema: MessageSchema | 'string', path: string, siblings: Item[]): Item {
     if (value.kind !== 'message') {
       throw configError(this.file, value.line, `field '${path}' is a map: write '${path.split('.').pop()} { key: ... value { ... } }'`);
     }
@@ -160,6 +165,11 @@ class Decoder {
     }
     const itemPath = `${path}[${JSON.stringify(key)}]`;
     this.lines.set(itemPath, value.line);
+    if (schema === 'string') {
+      const text = parts.get('value')?.values[0];
+      if (!text) throw configError(this.file, value.line, `field '${itemPath}' has no value`);
+      return { line: value.line, key, value: this.scalar(text, { type: 'string' }, `${itemPath}.value`) };
+    }
     const body = parts.get('value')?.values[0] ?? { kind: 'message', fields: [], line: value.line };
     if (body.kind !== 'message') {
       throw configError(this.file, body.line, `field '${itemPath}.value' is a message: write 'value { ... }'`);

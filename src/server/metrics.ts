@@ -8,6 +8,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { HistogramSnapshot, InstanceStats, ModelState, ModelStats, ModelVersionInfo, RuntimeStats } from '../api-types.js';
 import type { ServingRuntime } from './serving-runtime.js';
+import { registerPipelineMetrics } from './pipeline-metrics.js';
 
 type Labels = Record<string, string>;
 
@@ -26,7 +27,7 @@ const nowSeconds = (): number => Number(process.hrtime.bigint()) / 1e9;
  * A histogram whose buckets come from a `HistogramSnapshot` (non-cumulative counts per bound) at
  * scrape time. Implements the part of prom-client's metric interface that `Registry` uses.
  */
-class SnapshotHistogram {
+export class SnapshotHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
 
@@ -91,6 +92,7 @@ export class ServerMetrics {
     });
 
     const self = this;
+    registerPipelineMetrics(this.registry, () => self.snapshot.stats);
     const perModel = (name: string, help: string, value: (m: ModelStats) => number): void => {
       new Counter({
         name,

@@ -7,7 +7,7 @@ import type { ModelConfig } from '../api-types.js';
 import { isDataType, toTritonType } from '../dtypes.js';
 
 /** Fields whose keys are user data (names, priority levels), not field names. */
-const MAP_FIELDS = new Set(['priorityQueuePolicy', 'inputs']);
+const MAP_FIELDS = new Set(['priorityQueuePolicy', 'inputs', 'inputMap', 'outputMap']);
 
 const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 

@@ -12,9 +12,12 @@ export const FRAUD_MLP_HIDDEN_1 = 512;
 export const FRAUD_MLP_HIDDEN_2 = 256;
 const SEED = 0x5e4a1001;
 
-export function buildFraudMlp(): Uint8Array {
-  const rng = mulberry32(SEED);
-  const g = new GraphBuilder('fraud_mlp');
+/** Seeds of the members of the bundled fraud_ensemble (fraud_mlp_s1..s3): same architecture, other weights. */
+export const FRAUD_ENSEMBLE_SEEDS: readonly number[] = [0x5e4a2001, 0x5e4a2002, 0x5e4a2003];
+
+export function buildFraudMlp(seed = SEED, name = 'fraud_mlp'): Uint8Array {
+  const rng = mulberry32(seed);
+  const g = new GraphBuilder(name);
   const features = g.input('features', OnnxType.FLOAT, ['batch', FRAUD_MLP_INPUT]);
   g.output('probability', OnnxType.FLOAT, ['batch', 1]);
 

@@ -3,7 +3,8 @@
  * (proto/model_config.proto, Triton's field names and numbers). Mapped: name, platform, backend,
  * version_policy, max_batch_size, input, output (dims, reshape, optional), dynamic_batching (all of
  * its fields, priority queue policies included), instance_group (name, kind, count, gpus), parameters,
- * model_warmup, default_model_filename and optimization's execution_accelerators. Everything else of Triton's ModelConfig is not served.
+ * model_warmup, default_model_filename, ensemble_scheduling, response_cache and optimization's
+ * execution_accelerators. Everything else of Triton's ModelConfig is not served.
  */
 import type { ModelConfig } from '../../api-types.js';
 import { toTritonType } from '../../dtypes.js';
@@ -47,6 +48,13 @@ export function modelConfigMessage(c: ModelConfig): Message {
       execution_accelerators: { gpu_execution_accelerator: c.optimization.executionAccelerators.gpuExecutionAccelerator.map(accelerator) },
     };
   }
+  const steps = c.ensembleScheduling?.step;
+  if (steps) {
+    message['ensemble_scheduling'] = {
+      step: steps.map((s) => ({ model_name: s.modelName, model_version: s.modelVersion, input_map: s.inputMap, output_map: s.outputMap })),
+    };
+  }
+  if (c.responseCache) message['response_cache'] = { enable: c.responseCache.enable };
   const b = c.dynamicBatching;
   if (b) {
     message['dynamic_batching'] = {
