@@ -2,7 +2,7 @@
 // native batcher), fan-out and fan-in, failures and cancellation name the step and reach every step in flight,
 // deadlines and priorities propagate, and the ensemble is READY only while its members are.
 import { describe, expect, it } from 'vitest';
-import { Runtime } from '../src/index.js';
+import { Runtime, type RequestHandle } from '../src/index.js';
 import { rejected } from './helpers/caught.js';
 import { PROBE_MODEL, ensembleConfig, jsConfig, mapStep, pipelineRepo, pipelineSession } from './helpers/pipeline-repo.js';
 import { rows } from './helpers/temp-repo.js';
@@ -113,6 +113,20 @@ describe('failures, cancellation, deadlines and priorities reach the steps', () 
     const err = await rejected(pending);
     expect(err.code).toBe('CANCELLED');
     expect(performance.now() - started).toBeLessThan(250);  // answered before the blocker let the step run
+    await blocker;
+    await expect.poll(() => modelStats(r, 'p2').failure['CANCELLED']).toBe(1);
+    expect(modelStats(r, 'p3').success).toBe(0);
+  });
+
+  it('RequestHandle.cancel (what the HTTP transports call when a client goes away) withdraws the queued step', async () => {
+    const r = await open({ p2: jsConfig({ maxBatch: 1, params: { factor: '1' } }), maxBatch: 1 });
+    const blocker = r.infer('p2', mark(1300));
+    await new Promise((res) => setTimeout(res, 20));
+    const handle: RequestHandle = {};
+    const pending = r.infer('ens', mark(1), { handle });
+    expect(handle.version).toBe(1);
+    handle.cancel!();
+    expect((await rejected(pending)).code).toBe('CANCELLED');
     await blocker;
     await expect.poll(() => modelStats(r, 'p2').failure['CANCELLED']).toBe(1);
     expect(modelStats(r, 'p3').success).toBe(0);

@@ -8,7 +8,7 @@
  * per request on the 3-step pipeline), so steps carry one only when the caller gave one or set a timeout.
  */
 import { CancelledError, TimeoutError, errorFromCode, type ServalError, type ServalErrorCode } from '../errors.js';
-import type { InferInputs, InferOptions, InferOutputs } from '../api-types.js';
+import type { InferInputs, InferOptions, InferOutputs, RequestHandle } from '../api-types.js';
 import type { EnsemblePlan } from './ensemble-plan.js';
 
 /** What a step calls: the Runtime's `infer` (the member's own batcher, placement and admission). */
@@ -39,7 +39,8 @@ export class EnsembleRun {
   private readonly waiting: number[];
   private left: number;
   private settled = false;
-  private readonly controller: AbortController | undefined;
+  /** Per step: filled in by the runtime while the step is queued; `cancel` withdraws it. */
+  private readonly stepHandles: (RequestHandle | undefined)[];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private onAbort: (() => void) | undefined;
 
@@ -50,9 +51,10 @@ export class EnsembleRun {
     for (const [name, slot] of plan.inputs) this.tensors[slot] = (inputs as Record<string, Tensor | undefined>)[name];
     this.waiting = plan.graph.dependsOn.map((d) => d.length);
     this.left = plan.steps.length;
-    // Our own controller only for a deadline (it withdraws the queued steps); otherwise the steps take the caller's signal.
+    // Queued steps are withdrawn through their request handles when the run fails (deadline, a failed step,
+    // the caller's signal or cancel()): no AbortController or listener per step.
+    this.stepHandles = new Array<RequestHandle | undefined>(plan.steps.length);
     const signal = options.signal;
-    if (options.timeoutAt !== undefined) this.controller = new AbortController();
     if (signal) {
       this.onAbort = () => this.fail(new CancelledError(`ensemble '${plan.name}' cancelled by the caller`));
       signal.addEventListener('abort', this.onAbort, { once: true });
@@ -84,7 +86,7 @@ export class EnsembleRun {
       version: step.version > 0 ? step.version : undefined,
       timeoutMs: timeoutAt === undefined ? undefined : timeoutAt - now,
       sloMs: sloAt === undefined ? undefined : Math.max(0.001, sloAt - now),
-      signal: this.controller?.signal ?? this.options.signal,
+      handle: (this.stepHandles[i] = {}),
     };
     let pending: Promise<InferOutputs>;
     try {
@@ -118,10 +120,15 @@ export class EnsembleRun {
     this.resolve(result);
   }
 
+  /** Cancels the whole request (its client went away): queued steps are withdrawn, the promise rejects CANCELLED. */
+  cancel(): void {
+    this.fail(new CancelledError(`ensemble '${this.plan.name}' cancelled by the caller`));
+  }
+
   private fail(err: Error): void {
     if (this.settled) return;
     this.cleanup();
-    this.controller?.abort();
+    for (const h of this.stepHandles) h?.cancel?.();
     this.reject(err);
   }
 

@@ -129,6 +129,7 @@ export class EnsembleVersion implements ServedVersion {
         ...(signal ? { signal } : {}),
         outputs: wanted,
       }, this.options.host.infer, recorder);
+      if (options?.handle) options.handle.cancel = () => run.cancel();
     } catch (err) {
       recorder.requestDone(started, err as ServalError);
       return Promise.reject(err);
