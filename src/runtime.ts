@@ -11,6 +11,8 @@ import {
 import { ModelRepository } from './repository/repository.js';
 import type { ModelConfig } from './repository/model-config.js';
 import { ModelVersion } from './model/model-version.js';
+import { TrafficRegistry } from './rollout/traffic-registry.js';
+import type { RolloutState } from './rollout/rollout-controller.js';
 import type {
   AdmissionName, InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
   RuntimeEvent, RuntimeOptions, RuntimeStats,
@@ -40,6 +42,8 @@ export class Runtime {
   private requested: string[] = [];
 
   private readonly admissionPolicies: readonly string[];
+  /** Rollouts and drift monitors (src/rollout/, src/drift/): consulted only for the models that have one. */
+  readonly traffic: TrafficRegistry;
 
   private constructor(options: RuntimeOptions, policy: PolicyName, admission: AdmissionName) {
     this.options = options;
@@ -48,6 +52,13 @@ export class Runtime {
     this.admissionPolicies = loadAddon().buildInfo().admissionPolicies;
     this.repository = new ModelRepository(options.modelRepository);
     this.native = new (loadAddon().NativeRuntime)((code, message) => errorFromCode(code as ServalErrorCode, message));
+    this.traffic = new TrafficRegistry({
+      serve: (model, version, inputs, opts) => this.route(model, version).infer(inputs, opts),
+      servingVersion: (model) => this.servingVersion(model),
+      isReady: (model, version) => this.entries.get(model)?.versions.get(version)?.state === 'READY',
+      configOf: (model, version) => this.entries.get(model)?.versions.get(version)?.config,
+      emit: (e) => this.emit(e),
+    });
   }
 
   /** Opens the repository and loads `options.loadModels` (all by default). Models that fail to load are UNAVAILABLE. */
@@ -86,10 +97,38 @@ export class Runtime {
   infer(model: string, inputs: InferInputs, options?: InferOptions): Promise<InferOutputs> {
     try {
       if (this.closed) return Promise.reject(new ClosedError('the runtime is closed'));
+      if (this.traffic.handles(model)) return this.traffic.infer(model, inputs, options).outputs;
       return this.route(model, options?.version).infer(inputs, options);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * `infer`, also naming the version chosen to serve it (the HTTP and gRPC `model_version`): while a rollout
+   * runs, a request that names no version is given an arm here, once. `version` is undefined when none serves.
+   */
+  inferServed(model: string, inputs: InferInputs, options?: InferOptions): { version: number | undefined; outputs: Promise<InferOutputs> } {
+    try {
+      if (this.traffic.handles(model) && !this.closed) return this.traffic.infer(model, inputs, options);
+      return { version: options?.version ?? this.servingVersion(model), outputs: this.infer(model, inputs, options) };
+    } catch (err) {
+      return { version: options?.version, outputs: Promise.reject(err) };
+    }
+  }
+
+  /**
+   * Starts (or replaces) a rollout between two READY versions of `model` (canary, A/B or shadow; see
+   * src/rollout/rollout-spec.ts for the spec and its defaults) and returns its state.
+   */
+  rollout(model: string, spec: unknown): RolloutState {
+    if (!this.entries.has(model)) throw new UnknownModelError(`unknown model '${model}'`);
+    return this.traffic.rollout(model, spec);
+  }
+
+  /** The rollout of `model` (phase, weights, per-arm statistics, last reason), or undefined when it has none. */
+  rolloutState(model: string): RolloutState | undefined {
+    return this.traffic.rolloutState(model);
   }
 
   /**
@@ -148,7 +187,7 @@ export class Runtime {
     for (const entry of this.entries.values()) {
       for (const v of entry.versions.values()) {
         const s = v.stats();
-        if (s) models.push(s);
+        if (s) models.push(this.traffic.withDrift(s));
       }
     }
     return { policy: this.policy, admission: this.admission, models };
@@ -194,6 +233,7 @@ export class Runtime {
     const entry = this.entries.get(name);
     if (!entry) throw new UnknownModelError(`unknown model '${name}'`);
     this.entries.delete(name);
+    this.traffic.onUnloaded(name);
     this.requested = this.requested.filter((n) => n !== name);
     await Promise.all([...entry.versions.values()].map((v) => v.unload(options?.drainTimeoutMs ?? DEFAULT_DRAIN_MS)));
   }
@@ -205,6 +245,7 @@ export class Runtime {
   async close(options?: { drainTimeoutMs?: number }): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.traffic.close();
     await Promise.allSettled([...this.loading.values()]);
     const all = [...this.entries.values()].flatMap((e) => [...e.versions.values()]);
     await Promise.all(all.map((v) => v.unload(options?.drainTimeoutMs ?? DEFAULT_DRAIN_MS)));
@@ -245,6 +286,7 @@ export class Runtime {
     try {
       parsed = await this.repository.readConfig(name);
       versions = await this.repository.versions(name, parsed);
+      versions = await this.traffic.versionsToLoad(name, parsed.config.parameters, versions, this.repository.modelDir(name));
       if (versions.length === 0) throw new ModelUnavailableError(`model '${name}' has no version directory to serve`);
     } catch (err) {
       const entry: ModelEntry = this.entries.get(name) ?? { versions: new Map() };
@@ -289,7 +331,9 @@ export class Runtime {
         `model '${name}' reload failed, versions ${serving.map((v) => v.version).join(', ')} keep serving: ${describe()}`,
       );
     }
+    const previous = this.servingVersion(name);
     this.entries.set(name, { versions: fresh });
+    this.traffic.onLoaded(name, parsed.config.parameters, previous);
     if (!this.requested.includes(name)) this.requested.push(name);
     if (old) await Promise.all([...old.versions.values()].map((v) => v.unload(DEFAULT_DRAIN_MS)));
     if (failed.length === fresh.size) throw new ModelUnavailableError(`model '${name}' failed to load: ${describe()}`);

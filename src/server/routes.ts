@@ -16,6 +16,7 @@ import { tritonModelConfig } from './model-config-json.js';
 import { isRouteMatch, Router, type RouteHandler } from './router.js';
 import type { ServingRuntime } from './serving-runtime.js';
 import { tritonModelStats } from './stats-json.js';
+import { addRolloutRoutes } from '../rollout/rollout-routes.js';
 import { decodeInferRequest, encodeInferResponse, parseHeaderLength, parseJsonObject } from './v2-codec.js';
 
 export type ModelControlMode = 'none' | 'poll' | 'explicit';
@@ -154,9 +155,10 @@ function buildRouter(ctx: RoutesContext): Router {
     const headerLength = parseHeaderLength(req.headers['inference-header-content-length'], req.body.byteLength);
     const decoded = decodeInferRequest(req.body, headerLength, () => singleInput(runtime.metadata(name, version).inputs, name));
     const options = { ...decoded.options, signal: req.signal, ...(version !== undefined ? { version } : {}) };
-    // infer() routes synchronously when called, so the newest ready version now is the one that serves it.
-    const served = version ?? newestReadyVersion(runtime, name);
-    const outputs = await runtime.infer(name, decoded.inputs, options);
+    // The version is chosen once, when the request is routed (a rollout may split requests that name none).
+    const routed = runtime.inferServed(name, decoded.inputs, options);
+    const served = routed.version ?? '';
+    const outputs = await routed.outputs;
     lastInference.set(`${name}/${served}`, Date.now());
     const { headers, body } = encodeInferResponse(name, served, outputs, decoded.plan);
     return { status: 200, headers, body };
@@ -186,6 +188,7 @@ function buildRouter(ctx: RoutesContext): Router {
     })
     .add('POST', '/v2/repository/models/:model/load', (req, p) => modelControl(ctx, req, p, 'load'))
     .add('POST', '/v2/repository/models/:model/unload', (req, p) => modelControl(ctx, req, p, 'unload'));
+  addRolloutRoutes(router, runtime, ctx.logger, validateModelName);
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
     router
       .add('GET', prefix, metadata)

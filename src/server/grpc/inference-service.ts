@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { InvalidInputError, UnknownModelError } from '../../errors.js';
-import { newestReadyVersion, parseVersion, validateModelName } from '../routes.js';
+import { parseVersion, validateModelName } from '../routes.js';
 import { tritonModelStats } from '../stats-json.js';
 import { abortOnCancel, authenticate, failure, type GrpcServiceContext } from './grpc-calls.js';
 import { GrpcStatusError } from './grpc-status.js';
@@ -51,9 +51,10 @@ export function createInferenceService(ctx: GrpcServiceContext): InferenceServic
     const version = modelVersion(req.model_version);
     const decoded = decodeModelInferRequest(req);
     const options = { ...decoded.options, signal, ...(version !== undefined ? { version } : {}) };
-    // infer() routes synchronously when called, so the newest ready version now is the one that serves it.
-    const served = version ?? newestReadyVersion(runtime, name);
-    const outputs = await runtime.infer(name, decoded.inputs, options);
+    // The version is chosen once, when the request is routed (a rollout may split requests that name none).
+    const routed = runtime.inferServed(name, decoded.inputs, options);
+    const served = routed.version ?? '';
+    const outputs = await routed.outputs;
     ctx.lastInference.set(`${name}/${served}`, Date.now());
     return encodeModelInferResponse(name, served, outputs, decoded);
   };

@@ -1,0 +1,81 @@
+/**
+ * The analysis of a canary step: each guard read on the candidate's window against the stable arm's
+ * window over the same traffic mix. Pure: the controller decides what a failure means (rollback).
+ */
+import { ArmWindow, RESERVOIR_ELEMENTS, round } from './arm-window.js';
+import type { CanaryGuards } from './rollout-spec.js';
+import { ksTestSorted } from './significance.js';
+
+export type GuardName = 'errors' | 'p99' | 'slo' | 'prediction_drift';
+
+export interface GuardReading {
+  guard: GuardName;
+  /** `skipped`: the guard cannot be read (no SLO, no numeric output, too few answers). */
+  status: 'pass' | 'fail' | 'skipped';
+  candidate: number;
+  stable: number;
+  /** The bound the candidate's value is held to. */
+  limit: number;
+  detail: string;
+}
+
+/** Reads every guard. `stable` is the baseline window; both must hold at least `minRequests` judged answers to pass. */
+export function analyzeStep(stable: ArmWindow, candidate: ArmWindow, guards: CanaryGuards): GuardReading[] {
+  return [errorGuard(stable, candidate, guards), p99Guard(stable, candidate, guards), sloGuard(stable, candidate, guards), driftGuard(stable, candidate, guards)];
+}
+
+function errorGuard(stable: ArmWindow, candidate: ArmWindow, g: CanaryGuards): GuardReading {
+  const c = candidate.errorRate();
+  const s = stable.errorRate();
+  const limit = s + g.maxErrorRateIncrease;
+  const codes = Object.entries(candidate.errors).map(([k, n]) => `${k} ${n}`).join(', ');
+  // Errors fail a step before `minRequests` answers once the excess is certain: more errors (at least 3)
+  // than `minRequests` answers may hold.
+  const certain = candidate.armErrors >= 3 && candidate.armErrors > limit * g.minRequests;
+  const status = candidate.judged >= g.minRequests || certain ? (c > limit ? 'fail' : 'pass') : 'skipped';
+  return reading('errors', status, c, s, limit,
+    `error rate ${pct(c)} (${candidate.armErrors}/${candidate.judged}${codes ? `: ${codes}` : ''}) vs stable ${pct(s)} + ${pct(g.maxErrorRateIncrease)}`);
+}
+
+function p99Guard(stable: ArmWindow, candidate: ArmWindow, g: CanaryGuards): GuardReading {
+  const c = candidate.quantileMs(0.99);
+  const s = stable.quantileMs(0.99);
+  const limit = s * g.maxP99Ratio + g.p99SlackMs;
+  const status = enough(stable, candidate, g) ? (c > limit ? 'fail' : 'pass') : 'skipped';
+  return reading('p99', status, c, s, limit, `p99 ${c.toFixed(2)} ms vs ${g.maxP99Ratio} x stable ${s.toFixed(2)} ms + ${g.p99SlackMs} ms`);
+}
+
+function sloGuard(stable: ArmWindow, candidate: ArmWindow, g: CanaryGuards): GuardReading {
+  if (g.sloMs === undefined) return reading('slo', 'skipped', 0, 0, 0, 'no SLO (set guards.sloMs or the model parameter slo_ms)');
+  const c = candidate.judged === 0 ? 1 : candidate.sloHits / candidate.judged;
+  const s = stable.judged === 0 ? 1 : stable.sloHits / stable.judged;
+  const limit = s - g.maxSloAttainmentDrop;
+  const status = enough(stable, candidate, g) ? (c < limit ? 'fail' : 'pass') : 'skipped';
+  return reading('slo', status, c, s, limit, `SLO ${g.sloMs} ms attainment ${pct(c)} vs stable ${pct(s)} - ${pct(g.maxSloAttainmentDrop)}`);
+}
+
+function driftGuard(stable: ArmWindow, candidate: ArmWindow, g: CanaryGuards): GuardReading {
+  const elements = Math.min(stable.reservoir.length, candidate.reservoir.length, RESERVOIR_ELEMENTS);
+  if (elements === 0 || !enough(stable, candidate, g)) {
+    return reading('prediction_drift', 'skipped', 0, 0, g.maxPredictionDrift, elements === 0 ? 'no numeric output sampled yet' : 'too few answers');
+  }
+  let worst = { d: 0, p: 1, e: 0 };
+  for (let e = 0; e < elements; e++) {
+    const t = ksTestSorted(stable.sortedOutputs(e), candidate.sortedOutputs(e));
+    if (t.statistic > worst.d) worst = { d: t.statistic, p: t.pValue, e };
+  }
+  const alpha = g.driftAlpha / elements;
+  const status = worst.d > g.maxPredictionDrift && worst.p < alpha ? 'fail' : 'pass';
+  return reading('prediction_drift', status, worst.d, 0, g.maxPredictionDrift,
+    `KS distance of predictions ${worst.d.toFixed(3)} (element ${worst.e}, p=${worst.p.toExponential(2)}, alpha ${alpha.toExponential(2)})`);
+}
+
+function enough(stable: ArmWindow, candidate: ArmWindow, g: CanaryGuards): boolean {
+  return candidate.judged >= g.minRequests && stable.judged >= g.minRequests;
+}
+
+function reading(guard: GuardName, status: GuardReading['status'], candidate: number, stable: number, limit: number, detail: string): GuardReading {
+  return { guard, status, candidate: round(candidate), stable: round(stable), limit: round(limit), detail };
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
