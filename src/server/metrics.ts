@@ -8,6 +8,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { HistogramSnapshot, InstanceStats, ModelState, ModelStats, ModelVersionInfo, RuntimeStats } from '../api-types.js';
 import type { ServingRuntime } from './serving-runtime.js';
+import { registerTrafficMetrics } from '../rollout/traffic-metrics.js';
 
 type Labels = Record<string, string>;
 
@@ -147,6 +148,7 @@ export class ServerMetrics {
         }
       },
     });
+    registerTrafficMetrics(this.registry, () => runtime.traffic);
     const admissionGauge = (name: string, help: string, value: (m: ModelStats) => number): void => {
       new Gauge({
         name,
