@@ -14,7 +14,7 @@ export interface DriftOptions {
   sampleRate: number;
   /** Quantile bins per feature (PSI and the binned KS test). @default 10 */
   bins: number;
-  /** A feature drifts when its PSI reaches this... @default 0.2 */
+  /** A feature drifts when its PSI reaches this (0.1: the usual "moderate shift")... @default 0.1 */
   psiThreshold: number;
   /** ...and its KS test rejects at this family-wise level (Bonferroni over every monitored feature). @default 0.01 */
   alpha: number;
@@ -23,7 +23,7 @@ export interface DriftOptions {
 }
 
 export const DEFAULT_DRIFT: DriftOptions = {
-  referenceRows: 1000, windowRows: 500, sampleRate: 1, bins: 10, psiThreshold: 0.2, alpha: 0.01, maxFeatures: 64,
+  referenceRows: 1000, windowRows: 500, sampleRate: 1, bins: 10, psiThreshold: 0.1, alpha: 0.01, maxFeatures: 64,
 };
 
 const PARAMS: Record<string, [keyof DriftOptions, number, number, boolean]> = {
