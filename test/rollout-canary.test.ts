@@ -113,7 +113,7 @@ describe('canary analysis', () => {
     const failures = await drive(c, f, 5000);
     expect(failures).toEqual([]);
     expect(c.phase).toBe('rolled_back');
-    expect(c.state().reason).toMatch(/^step 1\/3 \(10%\): guard p99 failed: p99 25\.\d+ ms vs 1\.5 x stable 2\.\d+ ms \+ 5 ms/);
+    expect(c.state().reason).toMatch(/^step 1\/3 \(10%\): guard p99 failed: p99 \(read as p95\.0 over 20 answers\) 25\.\d+ ms vs 1\.5 x stable 2\.\d+ ms \+ 5 ms/);
     expect(c.state().timeline.at(-1)!.atMs).toBeLessThan(3000);
     expect(f.transitions.at(-1)).toMatchObject({ phase: 'rolled_back', guard: 'p99', candidateWeight: 0 });
     expect(c.choose()).toBe(1);
