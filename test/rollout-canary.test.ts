@@ -61,7 +61,7 @@ describe('canary spec', () => {
   it('the minimal HTTP spec gets the default guards', () => {
     const spec = parseRolloutSpec(SPEC);
     expect(spec).toMatchObject({ strategy: 'canary', stable: 1, candidate: 2, steps: [10, 50, 100], stepSeconds: 3 });
-    expect(spec.guards).toEqual({ maxErrorRateIncrease: 0.02, maxP99Ratio: 1.5, p99SlackMs: 5, maxSloAttainmentDrop: 0.05, maxPredictionDrift: 0.2, driftAlpha: 0.001, minRequests: 20 });
+    expect(spec.guards).toEqual({ maxErrorRateIncrease: 0.02, maxP99Ratio: 1.5, p99SlackMs: 5, maxSloAttainmentDrop: 0.05, maxPredictionDrift: 0.2, driftAlpha: 0.001, latencyAlpha: 0.01, minRequests: 20 });
   });
 
   it('a user overrides one guard and keeps the others', () => {
@@ -113,10 +113,18 @@ describe('canary analysis', () => {
     const failures = await drive(c, f, 5000);
     expect(failures).toEqual([]);
     expect(c.phase).toBe('rolled_back');
-    expect(c.state().reason).toMatch(/^step 1\/3 \(10%\): guard p99 failed: p99 \(read as p95\.0 over 20 answers\) 25\.\d+ ms vs 1\.5 x stable 2\.\d+ ms \+ 5 ms/);
+    expect(c.state().reason).toMatch(/^step 1\/3 \(10%\): guard p99 failed: p99 \(read as p95\.0 over 20 answers\) 25\.\d+ ms vs 1\.5 x stable 2\.\d+ ms \+ 5 ms; rank test p=/);
     expect(c.state().timeline.at(-1)!.atMs).toBeLessThan(3000);
     expect(f.transitions.at(-1)).toMatchObject({ phase: 'rolled_back', guard: 'p99', candidateWeight: 0 });
     expect(c.choose()).toBe(1);
+  });
+
+  it('does not roll back for one slow outlier when the candidate is as fast as a whole (rank test)', async () => {
+    let candidateCalls = 0;
+    const f = fakeHost({ 1: { latencyMs: (i) => 2 + (i % 3) }, 2: { latencyMs: (i) => (++candidateCalls === 5 ? 200 : 2 + (i % 3)) } });
+    const c = new RolloutController('m', parseRolloutSpec(SPEC), f.host);
+    await drive(c, f, 5000);
+    expect(c.phase).toBe('promoted');
   });
 
   it('rolls back a candidate that fails on some inputs; only its own share of requests failed', async () => {

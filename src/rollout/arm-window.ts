@@ -52,6 +52,9 @@ export class ArmWindow {
   /** Reservoir of output rows: reservoir[e] holds element e of the kept rows. */
   readonly reservoir: number[][] = [];
   private rowsSeen = 0;
+  /** Reservoir of judged answers' latencies (ms), for the rank test of the latency guard. */
+  private readonly latencies: number[] = [];
+  private latenciesSeen = 0;
 
   constructor(private readonly sloMs: number | undefined, private readonly random: () => number, outputName?: string) {
     this.outputName = outputName;
@@ -103,6 +106,11 @@ export class ArmWindow {
     return moments(this.outputN, this.outputSum, this.outputSq);
   }
 
+  /** The kept latencies (ms), sorted ascending (a copy). */
+  sortedLatencies(): Float64Array {
+    return Float64Array.from(this.latencies).sort();
+  }
+
   /** Element e of the kept output rows, sorted ascending (a copy). */
   sortedOutputs(e: number): Float64Array {
     return Float64Array.from(this.reservoir[e] ?? []).sort();
@@ -126,6 +134,8 @@ export class ArmWindow {
     this.buckets[i]!++;
     this.latencySum += ms;
     this.latencySq += ms * ms;
+    const slot = reservoirSlot(++this.latenciesSeen, this.random);
+    if (slot >= 0) this.latencies[slot] = ms;
   }
 
   private recordOutputs(outputs: InferOutputs): void {
@@ -147,19 +157,21 @@ export class ArmWindow {
     }
   }
 
-  /** Vitter's algorithm R: every row seen has the same chance to be kept. */
   private keepRow(data: ArrayLike<number>, offset: number, width: number): void {
-    this.rowsSeen++;
-    let slot = this.rowsSeen - 1;
-    if (slot >= RESERVOIR_ROWS) {
-      slot = Math.floor(this.random() * this.rowsSeen);
-      if (slot >= RESERVOIR_ROWS) return;
-    }
+    const slot = reservoirSlot(++this.rowsSeen, this.random);
+    if (slot < 0) return;
     for (let e = 0; e < width; e++) {
       const column = (this.reservoir[e] ??= []);
       column[slot] = data[offset + e]!;
     }
   }
+}
+
+/** Vitter's algorithm R: the slot of the `seen`-th item (every item has the same chance to be kept), or -1 to drop it. */
+function reservoirSlot(seen: number, random: () => number): number {
+  if (seen <= RESERVOIR_ROWS) return seen - 1;
+  const slot = Math.floor(random() * seen);
+  return slot < RESERVOIR_ROWS ? slot : -1;
 }
 
 function firstNumericOutput(outputs: InferOutputs): string | undefined {

@@ -27,6 +27,11 @@ export interface CanaryGuards {
   maxPredictionDrift: number;
   /** Significance level of the prediction-drift test (Bonferroni-divided over the elements). @default 0.001 */
   driftAlpha: number;
+  /**
+   * Significance the latency and SLO guards also require: a one-sided rank test (Mann-Whitney) that the
+   * candidate's latencies are larger, and a proportion test that it misses the SLO more. @default 0.01
+   */
+  latencyAlpha: number;
   /** Requests each arm must answer in a step before its guards are read. @default 20 */
   minRequests: number;
 }
@@ -38,6 +43,7 @@ export const DEFAULT_GUARDS: CanaryGuards = {
   maxSloAttainmentDrop: 0.05,
   maxPredictionDrift: 0.2,
   driftAlpha: 0.001,
+  latencyAlpha: 0.01,
   minRequests: 20,
 };
 
@@ -134,6 +140,7 @@ const GUARD_LIMITS: Record<keyof CanaryGuards, [number, number]> = {
   sloMs: [0.001, 3_600_000],
   maxPredictionDrift: [0, 1],
   driftAlpha: [1e-12, 1],
+  latencyAlpha: [1e-12, 1],
   minRequests: [1, 1_000_000],
 };
 

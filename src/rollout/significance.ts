@@ -85,3 +85,37 @@ export function ksTestSorted(a: ArrayLike<number>, b: ArrayLike<number>): TestRe
   }
   return { statistic: d, pValue: ksPValue(d, n, m) };
 }
+
+/**
+ * One-sided Mann-Whitney U test that `b` tends to be larger than `a` (normal approximation with a tie
+ * correction of the ranks; both inputs ascending-sorted). p = 1 when either sample is empty.
+ */
+export function mannWhitneyGreater(a: ArrayLike<number>, b: ArrayLike<number>): TestResult {
+  const n = a.length;
+  const m = b.length;
+  if (n === 0 || m === 0) return { statistic: 0, pValue: 1 };
+  // Rank sum of b over the merged order; ties share their mean rank.
+  let i = 0;
+  let j = 0;
+  let rank = 0;
+  let rankSumB = 0;
+  let tieTerm = 0;
+  while (i < n || j < m) {
+    const x = j >= m || (i < n && a[i]! <= b[j]!) ? a[i]! : b[j]!;
+    let inA = 0;
+    let inB = 0;
+    while (i < n && a[i]! === x) { i++; inA++; }
+    while (j < m && b[j]! === x) { j++; inB++; }
+    const t = inA + inB;
+    rankSumB += inB * (rank + (t + 1) / 2);
+    rank += t;
+    tieTerm += t * t * t - t;
+  }
+  const u = rankSumB - (m * (m + 1)) / 2;
+  const mean = (n * m) / 2;
+  const total = n + m;
+  const variance = ((n * m) / 12) * (total + 1 - tieTerm / (total * (total - 1)));
+  if (variance <= 0) return { statistic: 0, pValue: 1 };
+  const z = (u - mean) / Math.sqrt(variance);
+  return { statistic: z, pValue: 1 - normalCdf(z) };
+}
