@@ -26,8 +26,8 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
     .option('--parts <list>', `comma-separated subset of ${PARTS.join(', ')}`, PARTS.join(','))
     .option('--rate <rps>', 'canary: open-loop arrival rate (requests/s)', '200')
     .option('--step-seconds <s>', 'canary: each step\'s analysis window', '3')
-    .option('--shadow-window <s>', 'shadow: seconds per off/on window', '4')
-    .option('--shadow-pairs <n>', 'shadow: off/on window pairs', '3')
+    .option('--shadow-window <s>', 'shadow: seconds per off/on window', '3')
+    .option('--shadow-pairs <n>', 'shadow: off/on window pairs', '5')
     .option('--drift-trials <n>', 'drift: seeded trials per row', '100')
     .option('--seed <n>', 'seed', '1');
   cmd.parse(argv, { from: 'user' });
@@ -61,7 +61,9 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
     const s = out.shadow;
     io.stdout.write(`\nShadow (100 % copy; capacity ${s.capacity.toFixed(0)} req/s, load ${s.rate.toFixed(0)} req/s)\n`);
     io.stdout.write(`${renderTable(shadowColumns, s.windows, markdown)}\n`);
-    io.stdout.write(`stable p99 off ${s.p99OffMs.toFixed(2)} ms, on ${s.p99OnMs.toFixed(2)} ms: ${(s.increase * 100).toFixed(1)} % (target < 10 %: ${s.met ? 'met' : 'NOT met'}); shadow ${JSON.stringify(s.shadow)}\n`);
+    io.stdout.write(`stable p99 off ${s.p99OffMs.toFixed(2)} ms, on ${s.p99OnMs.toFixed(2)} ms: ${(s.increase * 100).toFixed(1)} %; ` +
+      `p99 spread between windows of one mode ${(s.noise * 100).toFixed(0)} %; target < 10 %: ${s.verdict}\n` +
+      `CPU per stable request ${(s.cpuIncrease * 100).toFixed(1)} % with the copy; shadow ${JSON.stringify(s.shadow)}\n`);
   }
   if (parts.includes('drift')) {
     const trials = parsePositiveInt(String(o['driftTrials']), '--drift-trials');
@@ -99,6 +101,8 @@ const shadowColumns: Column<ShadowResult['windows'][number]>[] = [
   { header: 'failures', value: (w) => String(w.failures) },
   { header: 'stable p50 ms', value: (w) => ms(w.p50Ms) },
   { header: 'stable p99 ms', value: (w) => ms(w.p99Ms) },
+  { header: 'CPU us / request', value: (w) => w.cpuUsPerRequest.toFixed(0) },
+  { header: 'load (1 min)', value: (w) => w.load1.toFixed(1) },
 ];
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;

@@ -51,7 +51,7 @@ export const DEFAULT_GUARDS: CanaryGuards = {
 export type AbMetric = 'latency_ms' | 'error_rate' | 'slo_attainment' | `output:${string}`;
 
 export interface ShadowOptions {
-  /** Shadow copies in flight at most; a copy beyond it is shed (counted). @default 8 */
+  /** Shadow copies in flight at most; a copy beyond it is shed (counted). @default 64 */
   maxInFlight: number;
   /** Queue timeout of a shadow copy (ms): a stale copy is dropped from the candidate's queue. @default 1000 */
   timeoutMs: number;
@@ -61,7 +61,7 @@ export interface ShadowOptions {
   copyPercent: number;
 }
 
-export const DEFAULT_SHADOW: ShadowOptions = { maxInFlight: 8, timeoutMs: 1000, tolerance: 0.001, copyPercent: 100 };
+export const DEFAULT_SHADOW: ShadowOptions = { maxInFlight: 64, timeoutMs: 1000, tolerance: 0.001, copyPercent: 100 };
 
 export interface RolloutSpec {
   strategy: RolloutStrategy;
