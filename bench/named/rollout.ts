@@ -13,7 +13,7 @@ import { parsePositiveInt, parsePositiveNumber } from '../parse.js';
 import { writeChart } from '../report/chart.js';
 import { type Column, renderTable } from '../report/table.js';
 import { CANARY_SCENARIOS, runCanaryScenario, type CanaryResult } from '../rollout/canary-scenarios.js';
-import { detectionRow, observeCost, type DetectionRow, type ObserveCost } from '../rollout/drift-detection.js';
+import { detectionRow, observeCost, runtimeDriftCost, type DetectionRow, type ObserveCost, type RuntimeDriftCost } from '../rollout/drift-detection.js';
 import { rolloutTimelineSpec } from '../rollout/rollout-chart.js';
 import { runShadowOverhead, type ShadowResult } from '../rollout/shadow-overhead.js';
 import type { CommandFactory } from './common.js';
@@ -36,7 +36,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
   const seed = parsePositiveInt(String(o['seed']), '--seed');
   const markdown = o['markdown'] === true;
   const say = (s: string) => { if (o['quiet'] !== true) io.stderr.write(`${s}\n`); };
-  const out: { canary?: CanaryResult[]; shadow?: ShadowResult; drift?: { detection: DetectionRow[]; cost: ObserveCost[] } } = {};
+  const out: { canary?: CanaryResult[]; shadow?: ShadowResult; drift?: { detection: DetectionRow[]; cost: ObserveCost[]; runtime: RuntimeDriftCost[] } } = {};
   let ok = true;
 
   if (parts.includes('canary')) {
@@ -70,10 +70,15 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
     say('drift: detection and false alarms on seeded data ...');
     const detection = [250, 500].map((windowRows) => detectionRow({ ...DEFAULT_DRIFT, windowRows }, trials, 20));
     const cost = [[16, 1], [128, 1], [128, 0.1]].map(([f, r]) => observeCost(f!, r!));
-    out.drift = { detection, cost };
+    say('drift: CPU per request on the runtime, monitoring off/on ...');
+    const runtime = await runtimeDriftCost(2000, 3);
+    out.drift = { detection, cost, runtime };
     io.stdout.write(`\nDrift (16 N(0,1) features, feature 3 shifted by 0.5 sigma after a ${DEFAULT_DRIFT.referenceRows}-request reference; PSI >= ${DEFAULT_DRIFT.psiThreshold} and KS p < ${DEFAULT_DRIFT.alpha}/features)\n`);
     io.stdout.write(`${renderTable(detectionColumns, detection, markdown)}\n`);
     io.stdout.write(`${renderTable(costColumns, cost, markdown)}\n`);
+    const mean = (mode: string) => runtime.filter((r) => r.mode === mode).reduce((a, r) => a + r.cpuUsPerRequest, 0) / runtime.filter((r) => r.mode === mode).length;
+    io.stdout.write(`fraud_mlp on the runtime, 128 features, every request sampled: CPU per request ${runtime.map((r) => `${r.mode} ${r.cpuUsPerRequest.toFixed(0)}`).join(', ')} us ` +
+      `(mean off ${mean('off').toFixed(0)}, on ${mean('on').toFixed(0)})\n`);
   }
   if (o['json']) await writeFile(String(o['json']), `${JSON.stringify({ date: new Date().toISOString(), ...out }, null, 1)}\n`);
   if (o['chart'] && out.canary) await writeChart(String(o['chart']), rolloutTimelineSpec(out.canary));

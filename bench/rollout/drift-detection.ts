@@ -3,7 +3,12 @@
  * 0.5-sigma mean shift of one feature is flagged on that feature (and on another) within one window after
  * the reference; the false-alarm rate on unshifted data; and the CPU cost of `observe` on the request path.
  */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { InferOutputs } from '../../src/api-types.js';
+import { Runtime } from '../../src/runtime.js';
+import { BUNDLED_REPOSITORY } from '../../src/model-generator/generate.js';
 import { DriftMonitor } from '../../src/drift/drift-monitor.js';
 import { DEFAULT_DRIFT, type DriftOptions } from '../../src/drift/drift-options.js';
 import { mulberry32, normalSamples } from '../../src/model-generator/onnx/prng.js';
@@ -76,4 +81,38 @@ export function observeCost(features: number, sampleRate: number, calls = 50_000
   for (let i = 0; i < calls; i++) m.observe(1, rows[i % 64]!, never);
   const used = process.cpuUsage(before);
   return { features, sampleRate, cpuUsPerRequest: (used.user + used.system) / calls };
+}
+
+export interface RuntimeDriftCost { mode: 'off' | 'on'; requests: number; cpuUsPerRequest: number }
+
+/**
+ * CPU per request of fraud_mlp (128 features) served by the runtime without and with drift monitoring
+ * (every request sampled), alternating windows of `requests` sequential requests (A B A B ...).
+ */
+export async function runtimeDriftCost(requests: number, pairs: number): Promise<RuntimeDriftCost[]> {
+  const root = mkdtempSync(join(tmpdir(), 'serval-bench-drift-'));
+  const config = (name: string, extra: string) =>
+    `name: "${name}"\nmax_batch_size: 8\ndynamic_batching { }\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n${extra}\n`;
+  for (const [name, extra] of [['plain', ''], ['monitored', 'parameters { key: "drift_monitor" value { string_value: "true" } }']] as const) {
+    mkdirSync(join(root, name, '1'), { recursive: true });
+    copyFileSync(join(BUNDLED_REPOSITORY, 'fraud_mlp', '1', 'model.onnx'), join(root, name, '1', 'model.onnx'));
+    writeFileSync(join(root, name, 'config.pbtxt'), config(name, extra));
+  }
+  const rt = await Runtime.open({ modelRepository: root });
+  try {
+    const rng = mulberry32(3);
+    const rows = Array.from({ length: 64 }, () => ({ features: { data: normalSamples(rng, 128, 1), dims: [1, 128] } }));
+    const out: RuntimeDriftCost[] = [];
+    for (let i = 0; i < pairs * 2; i++) {
+      const mode = i % 2 === 0 ? 'off' : 'on';
+      const before = process.cpuUsage();
+      for (let r = 0; r < requests; r++) await rt.infer(mode === 'on' ? 'monitored' : 'plain', rows[r % 64]!);
+      const used = process.cpuUsage(before);
+      out.push({ mode, requests, cpuUsPerRequest: (used.user + used.system) / requests });
+    }
+    return out;
+  } finally {
+    await rt.close();
+    rmSync(root, { recursive: true, force: true });
+  }
 }
