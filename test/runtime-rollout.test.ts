@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runtime, type RuntimeEvent } from '../src/index.js';
 import { rolloutScorerConfig, writeRolloutModel } from '../src/model-generator/rollout-repository.js';
+import { RepositoryPoller } from '../src/server/repository-poller.js';
+import { createLogger } from '../src/server/logger.js';
 import { caught } from './helpers/caught.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -118,5 +120,18 @@ describe('rollouts on the runtime', () => {
     await rt.loadModel('s');
     expect(rt.models().map((m) => [m.version, m.state])).toEqual([[1, 'READY'], [2, 'READY']]);
     expect(rt.rolloutState('s')).toMatchObject({ strategy: 'canary', stable: '1', candidate: '2', phase: 'progressing', weights: { candidate: 10 } });
+  });
+
+  it('in poll mode, a version dropped into the repository enters as a canary', async () => {
+    const root = repo();
+    const config = rolloutScorerConfig('parameters { key: "rollout_new_versions" value { string_value: "canary" } }').replace('version_policy { all { } }', '');
+    writeRolloutModel(root, 's', { 1: {} }, config);
+    const rt = await open(root);
+    const poller = new RepositoryPoller(root, rt, 60_000, createLogger({ write: () => {} }));
+    await poller.start();
+    cleanups.push(() => poller.stop());
+    writeRolloutModel(root, 's', { 2: {} }, config);
+    await poller.pollOnce();
+    expect(rt.rolloutState('s')).toMatchObject({ strategy: 'canary', stable: '1', candidate: '2', weights: { candidate: 10 } });
   });
 });

@@ -11,7 +11,7 @@
  */
 import type { InferInputs, InferOutputs, RuntimeEvent } from '../api-types.js';
 import { round } from '../rollout/arm-window.js';
-import type { DriftOptions } from './drift-options.js';
+import type { DriftOptions, DriftReference } from './drift-options.js';
 import { FeatureSketch, type FeatureScore } from './feature-sketch.js';
 
 export interface FeatureDrift {
@@ -50,7 +50,7 @@ class VersionDrift {
   windowsScored = 0;
   private seen = 0;
 
-  constructor(private readonly options: DriftOptions) {}
+  constructor(private readonly options: DriftOptions, private readonly reference: DriftReference | undefined) {}
 
   /** Counter sampling: exactly `sampleRate` of the requests, evenly spread. */
   sampled(): boolean {
@@ -65,6 +65,8 @@ class VersionDrift {
       const width = Math.min(rowWidth, this.options.maxFeatures);
       const o = this.options;
       t = { kind, width, sketches: Array.from({ length: width }, () => new FeatureSketch(o.referenceRows, o.windowRows, o.bins)), drifted: new Array(width).fill(false) };
+      const rows = this.reference?.[name];
+      if (rows) t.sketches.forEach((sketch, f) => sketch.setReference(rows.map((r) => r[f] ?? NaN)));
       this.tensors.set(`${kind}:${name}`, t);
     }
     return t;
@@ -81,13 +83,16 @@ export class DriftMonitor {
   private readonly versions = new Map<number, VersionDrift>();
   private closed = false;
 
-  constructor(readonly model: string, readonly options: DriftOptions, private readonly emit: (e: RuntimeEvent) => void) {}
+  /** `reference`: rows by tensor name from `drift_reference_file`; other tensors learn theirs from the first requests. */
+  constructor(
+    readonly model: string, readonly options: DriftOptions, private readonly emit: (e: RuntimeEvent) => void, private readonly reference?: DriftReference,
+  ) {}
 
   /** Samples one request's inputs now and its outputs when they arrive. Never throws, never delays the answer. */
   observe(version: number, inputs: InferInputs, outputs: Promise<InferOutputs>): void {
     if (this.closed) return;
     let v = this.versions.get(version);
-    if (!v) this.versions.set(version, (v = new VersionDrift(this.options)));
+    if (!v) this.versions.set(version, (v = new VersionDrift(this.options, this.reference)));
     if (!v.sampled()) return;
     const state = v;
     try {

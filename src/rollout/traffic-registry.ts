@@ -13,7 +13,7 @@ import { InvalidArgumentError, ModelUnavailableError, UnknownModelError } from '
 import type { ModelConfig } from '../repository/model-config.js';
 import { scanVersions } from '../repository/model-versions.js';
 import { DriftMonitor } from '../drift/drift-monitor.js';
-import { driftOptionsFromParameters } from '../drift/drift-options.js';
+import { driftOptionsFromParameters, readDriftReference, type DriftReference } from '../drift/drift-options.js';
 import { RolloutController, type RolloutAction, type RolloutState, ACTIONS } from './rollout-controller.js';
 import { newVersionsEnterAsCanary, parseRolloutSpec, specFromParameters, type RolloutSpec } from './rollout-spec.js';
 
@@ -38,6 +38,8 @@ export type RollbackCounts = Map<string, Map<string, number>>;
 
 export class TrafficRegistry {
   private readonly models = new Map<string, ModelTraffic>();
+  /** Drift reference files read while a model loads, taken by its monitor when the load completes. */
+  private readonly references = new Map<string, DriftReference>();
   readonly rollbacks: RollbackCounts = new Map();
 
   constructor(private readonly host: TrafficHost, private readonly now: () => number = () => performance.now()) {}
@@ -120,7 +122,9 @@ export class TrafficRegistry {
    * fails the load with its reason.
    */
   async versionsToLoad(model: string, params: Record<string, string>, selected: number[], modelDir: string): Promise<number[]> {
-    driftOptionsFromParameters(params, model);
+    const drift = driftOptionsFromParameters(params, model);
+    this.references.delete(model);
+    if (drift?.referenceFile) this.references.set(model, await readDriftReference(drift.referenceFile, modelDir, model));
     const keep = new Set(selected);
     const running = this.models.get(model)?.rollout;
     if (running && running.phase !== 'promoted' && running.phase !== 'rolled_back') {
@@ -170,8 +174,9 @@ export class TrafficRegistry {
     }
     const drift = driftOptionsFromParameters(params, model);
     t.drift?.close();
-    if (drift) t.drift = new DriftMonitor(model, drift, (e) => this.host.emit(e));
+    if (drift) t.drift = new DriftMonitor(model, drift, (e) => this.host.emit(e), this.references.get(model));
     else delete t.drift;
+    this.references.delete(model);
     if (!t.rollout && !t.drift) this.models.delete(model);
   }
 
