@@ -6,3 +6,6 @@ export { DATA_TYPES, type DataType, type TensorData } from './dtypes.js';
 export type { ModelConfig } from './repository/model-config.js';
 // Also brings in its augmentation of InstanceStats (the `emulatedDevice` field).
 export type { CurvePoint } from './executor/latency-curve.js';
+export type { RolloutSpecInput, CanaryGuards, ShadowOptions, AbMetric } from './rollout/rollout-spec.js';
+export type { RolloutState, RolloutPhase, RolloutAction, TimelineEntry } from './rollout/rollout-controller.js';
+export type { VersionDriftSummary, FeatureDrift } from './drift/drift-monitor.js';

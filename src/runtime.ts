@@ -13,6 +13,7 @@ import type { ModelConfig } from './repository/model-config.js';
 import { ModelVersion } from './model/model-version.js';
 import { TrafficRegistry } from './rollout/traffic-registry.js';
 import type { RolloutState } from './rollout/rollout-controller.js';
+import type { RolloutSpecInput } from './rollout/rollout-spec.js';
 import type {
   AdmissionName, InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
   RuntimeEvent, RuntimeOptions, RuntimeStats,
@@ -121,7 +122,7 @@ export class Runtime {
    * Starts (or replaces) a rollout between two READY versions of `model` (canary, A/B or shadow; see
    * src/rollout/rollout-spec.ts for the spec and its defaults) and returns its state.
    */
-  rollout(model: string, spec: unknown): RolloutState {
+  rollout(model: string, spec: RolloutSpecInput): RolloutState {
     if (!this.entries.has(model)) throw new UnknownModelError(`unknown model '${model}'`);
     return this.traffic.rollout(model, spec);
   }

@@ -11,6 +11,7 @@ import type { Logger } from '../server/logger.js';
 import type { Router } from '../server/router.js';
 import type { ServingRuntime } from '../server/serving-runtime.js';
 import { parseJsonObject } from '../server/v2-codec.js';
+import type { RolloutSpecInput } from './rollout-spec.js';
 
 type RolloutRuntime = Pick<ServingRuntime, 'rollout' | 'rolloutState' | 'traffic' | 'models'>;
 
@@ -28,7 +29,7 @@ export function addRolloutRoutes(router: Router, runtime: RolloutRuntime, logger
         logger.info('rollout steered', { model: name, action: String(body['action']), phase: state.phase });
         return jsonResponse(200, state);
       }
-      const state = runtime.rollout(name, body);
+      const state = runtime.rollout(name, body as unknown as RolloutSpecInput); // checked field by field there
       logger.info('rollout started', { model: name, strategy: state.strategy, stable: state.stable, candidate: state.candidate });
       return jsonResponse(200, state);
     })

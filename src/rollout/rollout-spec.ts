@@ -86,7 +86,7 @@ export interface RolloutSpecInput {
   strategy: RolloutStrategy;
   stable: number | string;
   candidate: number | string;
-  steps?: number[];
+  steps?: readonly number[];
   stepSeconds?: number;
   weight?: number;
   metric?: string;
