@@ -12,6 +12,7 @@ import { rolloutScorerConfig, writeRolloutModel } from '../src/model-generator/r
 import { BearerAuth } from '../src/server/auth.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { call } from './fixtures/http-call.js';
+import { asFloat32, inferenceClient, rawBytes } from './fixtures/grpc-client.js';
 
 const TOKEN = 'rollout-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -27,7 +28,7 @@ describe('rollout over HTTP', () => {
     writeRolloutModel(root, 's', { 1: {}, 2: { shift: 3 } }, rolloutScorerConfig('parameters { key: "drift_reference_requests" value { string_value: "20" } }\nparameters { key: "drift_window_requests" value { string_value: "20" } }'));
     writeFileSync(join(root, 'token'), TOKEN);
     const runtime = await Runtime.open({ modelRepository: root });
-    server = await startServer({ runtime, port: 0, auth: BearerAuth.fromFile(join(root, 'token')), transport: 'node' });
+    server = await startServer({ runtime, port: 0, grpcPort: 0, auth: BearerAuth.fromFile(join(root, 'token')), transport: 'node' });
   });
   afterAll(async () => {
     await server.close();
@@ -89,5 +90,31 @@ describe('rollout over HTTP', () => {
     expect((await call(server.url, 'DELETE', '/v2/models/s/rollout', undefined, auth)).status).toBe(200);
     expect((await call(server.url, 'GET', '/v2/models/s/rollout', undefined, auth)).status).toBe(404);
     expect((await call(server.url, 'POST', '/v2/models/s/infer', body(2), auth)).json.model_version).toBe('2');
+  });
+
+  it('over gRPC: model_version names the arm, routing_key sticks, a non-string routing_key is INVALID_ARGUMENT (bad input)', async () => {
+    await call(server.url, 'POST', '/v2/models/s/rollout', { strategy: 'ab', stable: '1', candidate: '2', weight: 50 }, auth);
+    const client = inferenceClient(`127.0.0.1:${server.grpcPort}`);
+    try {
+      const infer = (parameters: Record<string, unknown> = {}) => client.call('ModelInfer', {
+        model_name: 's', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4] }], raw_input_contents: [rawBytes(Float32Array.of(2, 2, 2, 2))], parameters,
+      }, { token: TOKEN });
+      const versions = new Set<string>();
+      for (let i = 0; i < 30; i++) {
+        const res = await infer();
+        expect(asFloat32(res['raw_output_contents'][0])[0]).toBe(res['model_version'] === '2' ? 4 : 1);
+        versions.add(res['model_version']);
+      }
+      expect([...versions].sort()).toEqual(['1', '2']);
+      const keyed = new Set<string>();
+      for (let i = 0; i < 6; i++) keyed.add((await infer({ routing_key: { string_param: 'acct-1' } }))['model_version']);
+      expect(keyed.size).toBe(1);
+      const bad = await infer({ routing_key: { int64_param: '3' } }).catch((e) => e);
+      expect(bad.code).toBe(3); // INVALID_ARGUMENT
+      expect(bad.details).toMatch(/routing_key/);
+    } finally {
+      client.close();
+      await call(server.url, 'DELETE', '/v2/models/s/rollout', undefined, auth);
+    }
   });
 });
