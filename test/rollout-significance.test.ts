@@ -1,6 +1,6 @@
 /** The statistical tests behind rollout guards and drift: known values, and the direction of one-sided tests. */
 import { describe, expect, it } from 'vitest';
-import { ksTestSorted, mannWhitneyGreater, normalCdf, twoProportionTest, welchTest } from '../src/rollout/significance.js';
+import { ksTestSorted, mannWhitneyGreater, normalCdf, signTestGreater, twoProportionTest, welchTest } from '../src/rollout/significance.js';
 
 describe('significance', () => {
   it('normal CDF at known points', () => {
@@ -30,5 +30,12 @@ describe('significance', () => {
     expect(twoProportionTest(10, 1000, 10, 1000).pValue).toBeCloseTo(1, 6);
     expect(twoProportionTest(10, 1000, 40, 1000).pValue).toBeLessThan(0.001);
     expect(welchTest({ n: 100, mean: 1, variance: 1 }, { n: 100, mean: 1.5, variance: 1 }).pValue).toBeCloseTo(0.000407, 4);
+  });
+
+  it('sign test tail probabilities', () => {
+    expect(signTestGreater(7, 7)).toBeCloseTo(1 / 128, 10);
+    expect(signTestGreater(9, 10)).toBeCloseTo(11 / 1024, 10);
+    expect(signTestGreater(0, 10)).toBe(1);
+    expect(signTestGreater(5, 10)).toBeCloseTo(638 / 1024, 10);
   });
 });

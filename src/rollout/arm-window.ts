@@ -55,6 +55,8 @@ export class ArmWindow {
   /** Reservoir of judged answers' latencies (ms), for the rank test of the latency guard. */
   private readonly latencies: number[] = [];
   private latenciesSeen = 0;
+  /** Latencies since the last `takeBlockMedian` (one time block of the paired test). */
+  private block: number[] = [];
 
   constructor(private readonly sloMs: number | undefined, private readonly random: () => number, outputName?: string) {
     this.outputName = outputName;
@@ -106,6 +108,19 @@ export class ArmWindow {
     return moments(this.outputN, this.outputSum, this.outputSq);
   }
 
+  /**
+   * The median latency and the share of SLO misses (0 without an SLO) of the answers since the last call
+   * (undefined when none), and starts a new block.
+   */
+  takeBlock(): { median: number; missRate: number } | undefined {
+    const b = this.block.sort((x, y) => x - y);
+    this.block = [];
+    if (b.length === 0) return undefined;
+    const median = b.length % 2 === 1 ? b[b.length >> 1]! : (b[b.length / 2 - 1]! + b[b.length / 2]!) / 2;
+    const slo = this.sloMs;
+    return { median, missRate: slo === undefined ? 0 : b.filter((ms) => ms > slo).length / b.length };
+  }
+
   /** The kept latencies (ms), sorted ascending (a copy). */
   sortedLatencies(): Float64Array {
     return Float64Array.from(this.latencies).sort();
@@ -136,6 +151,7 @@ export class ArmWindow {
     this.latencySq += ms * ms;
     const slot = reservoirSlot(++this.latenciesSeen, this.random);
     if (slot >= 0) this.latencies[slot] = ms;
+    if (this.block.length < RESERVOIR_ROWS) this.block.push(ms);
   }
 
   private recordOutputs(outputs: InferOutputs): void {

@@ -14,7 +14,7 @@ import type { ServalError } from '../errors.js';
 import { uniforms } from '../placement/seeds.js';
 import { abReadout, type AbReadout } from './ab-readout.js';
 import { ArmWindow, type ArmSummary } from './arm-window.js';
-import { analyzeStep, type GuardName, type GuardReading } from './canary-analysis.js';
+import { analyzeStep, type BlockPair, type GuardName, type GuardReading } from './canary-analysis.js';
 import type { RolloutSpec, RolloutStrategy } from './rollout-spec.js';
 import { compareOutputs, ShadowTally } from './shadow-compare.js';
 
@@ -77,6 +77,8 @@ export interface RolloutState {
 }
 
 const TIMELINE_LIMIT = 256;
+/** Canary at 100%: the share of requests mirrored to the stable version (lowest priority) to keep a same-time baseline. */
+const MIRROR_PERCENT = 10;
 
 /** A routing key's bucket in [0, 100): FNV-1a, so a key lands on the same arm on every server. */
 export function routingBucket(key: string): number {
@@ -96,9 +98,11 @@ export class RolloutController {
   private readonly startedWall = new Date();
   private window: { stable: ArmWindow; candidate: ArmWindow };
   private readonly total: { stable: ArmWindow; candidate: ArmWindow };
-  /** The last stable window with enough answers: the baseline while the stable arm gets none (the 100% step). */
-  private baseline: ArmWindow | undefined;
   private guards: GuardReading[] = [];
+  /** Per-block median latencies of both arms in the current window (see BlockPairs), and the block's start. */
+  private blocks: BlockPair[] = [];
+  private blockStart: number;
+  private readonly blockMs: number;
   private reason: string;
   private shadowInFlight = 0;
   private readonly tally = new ShadowTally();
@@ -114,6 +118,8 @@ export class RolloutController {
     this.sloMs = spec.guards.sloMs;
     this.startedAt = host.now();
     this.stepStart = this.startedAt;
+    this.blockStart = this.startedAt;
+    this.blockMs = Math.min(250, (spec.stepSeconds * 1000) / 12);
     this.window = this.newWindows();
     this.total = this.newWindows();
     this.reason = this.startReason();
@@ -163,7 +169,12 @@ export class RolloutController {
       return { version, outputs: Promise.reject(err) };
     }
     outputs.then((out) => this.recordSuccess(arm, t0, out), (err) => this.recordFailure(arm, t0, err));
-    if (arm === 'stable' && this.spec.strategy === 'shadow' && this.phase === 'progressing') this.copy(inputs, options, outputs);
+    if (this.phase === 'progressing') {
+      if (arm === 'stable' && this.spec.strategy === 'shadow') this.copy(this.spec.candidate, inputs, options, outputs);
+      else if (arm === 'candidate' && this.spec.strategy === 'canary' && this.candidateWeight() >= 100 && this.random() * 100 < MIRROR_PERCENT) {
+        this.copy(this.spec.stable, inputs, options, outputs);
+      }
+    }
     return { version, outputs };
   }
 
@@ -176,8 +187,8 @@ export class RolloutController {
     }
     if (this.spec.strategy !== 'canary') return;
     const { guards: g } = this.spec;
-    const base = this.baselineWindow();
-    this.guards = analyzeStep(base, this.window.candidate, g);
+    if (now - this.blockStart >= this.blockMs) this.closeBlock(now);
+    this.guards = analyzeStep(this.window.stable, this.window.candidate, g, this.blocks);
     const failed = this.guards.find((r) => r.status === 'fail');
     const step = `step ${this.stepIndex + 1}/${this.spec.steps.length} (${this.candidateWeight()}%)`;
     if (failed) {
@@ -185,9 +196,8 @@ export class RolloutController {
       return;
     }
     if (now - this.stepStart < this.spec.stepSeconds * 1000) return;
-    const stableNeeded = this.candidateWeight() < 100;
-    if (this.window.candidate.judged < g.minRequests || (stableNeeded ? this.window.stable.judged : base.judged) < g.minRequests) {
-      const waiting = `${step}: window over, waiting for ${g.minRequests} answers per arm (candidate ${this.window.candidate.judged}, stable ${stableNeeded ? this.window.stable.judged : base.judged})`;
+    if (this.window.candidate.judged < g.minRequests || this.window.stable.judged < g.minRequests) {
+      const waiting = `${step}: window over, waiting for ${g.minRequests} answers per arm (candidate ${this.window.candidate.judged}, stable ${this.window.stable.judged})`;
       if (this.reason !== waiting) this.note('waiting', waiting);
       this.reason = waiting;
       return;
@@ -250,18 +260,26 @@ export class RolloutController {
     };
   }
 
-  private copy(inputs: InferInputs, options: InferOptions | undefined, stableAnswer: Promise<InferOutputs>): void {
+  /**
+   * Sends a copy of a request to `version` at its lowest priority, bounded by `shadow.maxInFlight` (beyond it
+   * the copy is shed) and `shadow.timeoutMs`; its answer is recorded for that version's arm and never returned.
+   * Shadow: the candidate's copy is compared with the stable answer. Canary at 100%: a share of the requests
+   * is mirrored to the stable version, so the last step still compares both arms on the same traffic and time.
+   */
+  private copy(version: number, inputs: InferInputs, options: InferOptions | undefined, answered: Promise<InferOutputs>): void {
     const { shadow } = this.spec;
-    if (shadow.copyPercent < 100 && this.random() * 100 >= shadow.copyPercent) return;
-    if (this.shadowInFlight >= shadow.maxInFlight || !this.host.isReady(this.spec.candidate)) {
+    const arm = version === this.spec.candidate ? 'candidate' : 'stable';
+    const compare = this.spec.strategy === 'shadow';
+    if (compare && shadow.copyPercent < 100 && this.random() * 100 >= shadow.copyPercent) return;
+    if (this.shadowInFlight >= shadow.maxInFlight || !this.host.isReady(version)) {
       this.tally.shed++;
       return;
     }
     const t0 = this.host.now();
-    let answer: Promise<InferOutputs>;
+    let copied: Promise<InferOutputs>;
     try {
-      answer = this.host.serve(this.spec.candidate, inputs, {
-        priority: this.host.lowestPriority(this.spec.candidate),
+      copied = this.host.serve(version, inputs, {
+        priority: this.host.lowestPriority(version),
         timeoutMs: shadow.timeoutMs,
         ...(options?.outputs ? { outputs: options.outputs } : {}),
       });
@@ -271,17 +289,17 @@ export class RolloutController {
     }
     this.shadowInFlight++;
     this.tally.copies++;
-    void Promise.allSettled([stableAnswer, answer]).then(([s, c]) => {
+    void Promise.allSettled([answered, copied]).then(([a, c]) => {
       this.shadowInFlight--;
       if (c.status === 'rejected') {
         const code = (c.reason as ServalError)?.code;
         if (code === 'SHED' || code === 'TIMEOUT' || code === 'QUEUE_FULL') this.tally.shed++;
         else this.tally.candidateErrors++;
-        this.recordFailure('candidate', t0, c.reason);
+        this.recordFailure(arm, t0, c.reason);
         return;
       }
-      this.recordSuccess('candidate', t0, c.value);
-      if (s.status === 'fulfilled') this.tally.add(compareOutputs(s.value, c.value, shadow.tolerance));
+      this.recordSuccess(arm, t0, c.value);
+      if (compare && a.status === 'fulfilled') this.tally.add(compareOutputs(a.value, c.value, shadow.tolerance));
     });
   }
 
@@ -298,15 +316,18 @@ export class RolloutController {
     this.total[arm].recordFailure(ms, code);
   }
 
-  private baselineWindow(): ArmWindow {
-    if (this.window.stable.judged >= this.spec.guards.minRequests) return this.window.stable;
-    return this.baseline ?? this.total.stable;
-  }
-
   private rotateWindow(now: number): void {
-    if (this.window.stable.judged >= this.spec.guards.minRequests) this.baseline = this.window.stable;
     this.window = this.newWindows();
     this.stepStart = now;
+    this.blocks = [];
+    this.blockStart = now;
+  }
+
+  private closeBlock(now: number): void {
+    const s = this.window.stable.takeBlock();
+    const c = this.window.candidate.takeBlock();
+    if (s !== undefined && c !== undefined) this.blocks.push({ stable: s, candidate: c });
+    this.blockStart = now;
   }
 
   private newWindows(): { stable: ArmWindow; candidate: ArmWindow } {

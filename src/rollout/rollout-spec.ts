@@ -28,8 +28,9 @@ export interface CanaryGuards {
   /** Significance level of the prediction-drift test (Bonferroni-divided over the elements). @default 0.001 */
   driftAlpha: number;
   /**
-   * Significance the latency and SLO guards also require: a one-sided rank test (Mann-Whitney) that the
-   * candidate's latencies are larger, and a proportion test that it misses the SLO more. @default 0.01
+   * Significance the latency and SLO guards also require that the candidate is slower as a whole: a one-sided
+   * sign test over time blocks (the candidate's median latency above the stable one's in most ~250 ms blocks
+   * of the window; at the 100% step 10% of the requests are mirrored to the stable version for this). @default 0.01
    */
   latencyAlpha: number;
   /** Requests each arm must answer in a step before its guards are read. @default 20 */

@@ -119,3 +119,15 @@ export function mannWhitneyGreater(a: ArrayLike<number>, b: ArrayLike<number>): 
   const z = (u - mean) / Math.sqrt(variance);
   return { statistic: z, pValue: 1 - normalCdf(z) };
 }
+
+/** One-sided sign test: P(X >= k) for X ~ Binomial(n, 1/2). */
+export function signTestGreater(k: number, n: number): number {
+  if (n === 0 || k <= 0) return 1;
+  let term = 2 ** -n; // P(X = 0)
+  let tail = k === 0 ? term : 0;
+  for (let i = 1; i <= n; i++) {
+    term *= (n - i + 1) / i;
+    if (i >= k) tail += term;
+  }
+  return Math.min(1, tail);
+}
