@@ -1,7 +1,8 @@
 /**
  * Shadow overhead: the stable arm's p99 at 50 % of capacity, without and with a 100 % shadow copy to the
- * candidate, in one process on one runtime, alternating off/on windows (A B A B ...). Both versions
+ * candidate, in one process on one runtime, alternating off/on windows. Both versions
  * run on an emulated device (device_latency_model), so the instances' speed does not depend on the host;
+ * windows alternate A B B A (off on on off ...), so an order effect cancels;
  * what the copy costs the stable arm is the event loop's and the host's extra work.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -57,7 +58,8 @@ export async function runShadowOverhead(seed: number, windowSeconds: number, pai
     const all: Record<'off' | 'on', Outcome[]> = { off: [], on: [] };
     let shadow: ShadowResult['shadow'];
     for (let i = 0; i < pairs * 2; i++) {
-      const mode = i % 2 === 0 ? 'off' : 'on';
+      // A B B A A B ...: an effect of a window's position (first or second of a pair) cancels out.
+      const mode = i % 4 === 0 || i % 4 === 3 ? 'off' : 'on';
       if (mode === 'on') rt.rollout('scorer', { strategy: 'shadow', stable: '1', candidate: '2' });
       const cpu = process.cpuUsage();
       const outcomes = await openLoad({ rate, durationMs: windowSeconds * 1000, rng: new Rng(seed + i), send: () => rt.inferServed('scorer', input(inputs)) });
