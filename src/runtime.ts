@@ -332,9 +332,8 @@ export class Runtime {
         `model '${name}' reload failed, versions ${serving.map((v) => v.version).join(', ')} keep serving: ${describe()}`,
       );
     }
-    const previous = this.servingVersion(name);
     this.entries.set(name, { versions: fresh });
-    this.traffic.onLoaded(name, parsed.config.parameters, previous);
+    this.traffic.onLoaded(name, parsed.config.parameters);
     if (!this.requested.includes(name)) this.requested.push(name);
     if (old) await Promise.all([...old.versions.values()].map((v) => v.unload(DEFAULT_DRAIN_MS)));
     if (failed.length === fresh.size) throw new ModelUnavailableError(`model '${name}' failed to load: ${describe()}`);

@@ -134,4 +134,23 @@ describe('rollouts on the runtime', () => {
     await poller.pollOnce();
     expect(rt.rolloutState('s')).toMatchObject({ strategy: 'canary', stable: '1', candidate: '2', weights: { candidate: 10 } });
   });
+
+  it('after a rollback, a reload keeps the stable version serving and does not retry the rejected candidate', async () => {
+    const root = repo();
+    const config = rolloutScorerConfig('parameters { key: "rollout_new_versions" value { string_value: "canary" } }').replace('version_policy { all { } }', '');
+    writeRolloutModel(root, 's', { 1: {} }, config);
+    const rt = await open(root);
+    writeRolloutModel(root, 's', { 2: { shift: 3 } }, config);
+    await rt.loadModel('s');
+    rt.traffic.control('s', 'rollback');
+    await rt.loadModel('s');
+    expect(rt.models().map((m) => [m.version, m.state])).toEqual([[1, 'READY'], [2, 'READY']]);
+    expect(rt.rolloutState('s')).toMatchObject({ phase: 'rolled_back', stable: '1', candidate: '2' });
+    expect(rt.inferServed('s', x(1)).version).toBe(1);
+    // A newer version is a new candidate, against the version that serves (1), not the rejected one.
+    writeRolloutModel(root, 's', { 3: {} }, config);
+    await rt.loadModel('s');
+    expect(rt.rolloutState('s')).toMatchObject({ phase: 'progressing', stable: '1', candidate: '3' });
+    expect(rt.models().map((m) => m.version)).toEqual([1, 3]);
+  });
 });

@@ -38,6 +38,8 @@ export type RollbackCounts = Map<string, Map<string, number>>;
 
 export class TrafficRegistry {
   private readonly models = new Map<string, ModelTraffic>();
+  /** The version serving when a (re)load began, for the canary of a version that arrives with it. */
+  private readonly servingBefore = new Map<string, number | undefined>();
   /** Drift reference files read while a model loads, taken by its monitor when the load completes. */
   private readonly references = new Map<string, DriftReference>();
   readonly rollbacks: RollbackCounts = new Map();
@@ -117,28 +119,29 @@ export class TrafficRegistry {
 
   /**
    * The versions a (re)load of `model` serves: version_policy's `selected`, plus the arms of a running or
-   * declared rollout, plus, under `rollout_new_versions: "canary"`, the version serving now when a newer one
-   * arrives (only versions whose directory exists). Also checks the rollout and drift parameters, so a bad one
-   * fails the load with its reason.
+   * declared rollout, plus the version a finished rollout settled on, plus, under `rollout_new_versions:
+   * "canary"`, the version serving now when a newer one arrives (only versions whose directory exists). Also
+   * checks the rollout and drift parameters, so a bad one fails the load with its reason.
    */
   async versionsToLoad(model: string, params: Record<string, string>, selected: number[], modelDir: string): Promise<number[]> {
     const drift = driftOptionsFromParameters(params, model);
     this.references.delete(model);
     if (drift?.referenceFile) this.references.set(model, await readDriftReference(drift.referenceFile, modelDir, model));
     const keep = new Set(selected);
-    const running = this.models.get(model)?.rollout;
-    if (running && running.phase !== 'promoted' && running.phase !== 'rolled_back') {
-      keep.add(running.spec.stable);
-      keep.add(running.spec.candidate);
+    const current = this.models.get(model)?.rollout;
+    if (current && !isFinished(current)) {
+      keep.add(current.spec.stable);
+      keep.add(current.spec.candidate);
+    } else if (current) {
+      keep.add(winner(current));
     }
-    if (params['rollout_strategy'] !== undefined) {
-      const declared = specFromParameters(params, model, { stable: 1, candidate: 2 });
-      if (declared && params['rollout_stable'] && params['rollout_candidate']) {
-        keep.add(declared.stable);
-        keep.add(declared.candidate);
-      }
+    const declared = params['rollout_strategy'] === undefined ? undefined : specFromParameters(params, model, { stable: 1, candidate: 2 });
+    if (declared && params['rollout_stable'] && params['rollout_candidate']) {
+      keep.add(declared.stable);
+      keep.add(declared.candidate);
     }
-    const serving = this.host.servingVersion(model);
+    const serving = this.servingNow(model);
+    this.servingBefore.set(model, serving);
     if (newVersionsEnterAsCanary(params) && serving !== undefined && Math.max(...selected) > serving) keep.add(serving);
     if (keep.size === selected.length) return selected;
     const available = await scanVersions(modelDir);
@@ -146,38 +149,47 @@ export class TrafficRegistry {
   }
 
   /**
-   * After a (re)load: starts the declared rollout or the canary of a new version, and (re)creates drift
-   * monitors from the config parameters. `previous` is the version that served before the load.
+   * After a (re)load: starts the declared rollout (unless one between the same versions exists) or the canary
+   * of a new version (unless that version was rolled back already), and (re)creates the drift monitor.
    */
-  onLoaded(model: string, params: Record<string, string>, previous: number | undefined): void {
+  onLoaded(model: string, params: Record<string, string>): void {
     try {
-      this.afterLoad(model, params, previous);
+      this.afterLoad(model, params);
     } catch (err) {
       // versionsToLoad checked these parameters before the load; this is a last guard, never a crash.
       this.host.emit({ kind: 'warmup-failed', model, version: 0, instance: -1, reason: `rollout/drift parameters: ${(err as Error).message}` });
     }
   }
 
-  private afterLoad(model: string, params: Record<string, string>, previous: number | undefined): void {
+  private afterLoad(model: string, params: Record<string, string>): void {
     const t = this.models.get(model) ?? {};
     this.models.set(model, t);
+    const previous = this.servingBefore.get(model);
+    this.servingBefore.delete(model);
     const newest = this.host.servingVersion(model);
-    const running = t.rollout && t.rollout.phase !== 'promoted' && t.rollout.phase !== 'rolled_back';
-    if (!running) {
-      const explicit = params['rollout_stable'] && params['rollout_candidate'];
-      let spec: RolloutSpec | undefined;
-      if (explicit) spec = specFromParameters(params, model);
-      else if (newVersionsEnterAsCanary(params) && previous !== undefined && newest !== undefined && newest > previous) {
-        spec = specFromParameters({ rollout_strategy: 'canary', ...params }, model, { stable: previous, candidate: newest });
-      }
-      if (spec && this.host.isReady(model, spec.stable) && this.host.isReady(model, spec.candidate)) this.begin(model, spec);
+    const current = t.rollout;
+    let spec: RolloutSpec | undefined;
+    if (params['rollout_stable'] && params['rollout_candidate']) {
+      spec = specFromParameters(params, model);
+      if (current && current.spec.stable === spec?.stable && current.spec.candidate === spec.candidate) spec = undefined;
+    } else if (!(current && !isFinished(current)) && newVersionsEnterAsCanary(params) && previous !== undefined && newest !== undefined && newest > previous) {
+      const rejected = current?.phase === 'rolled_back' && current.spec.candidate === newest;
+      if (!rejected) spec = specFromParameters({ rollout_strategy: 'canary', ...params }, model, { stable: previous, candidate: newest });
     }
+    if (spec && this.host.isReady(model, spec.stable) && this.host.isReady(model, spec.candidate)) this.begin(model, spec);
     const drift = driftOptionsFromParameters(params, model);
     t.drift?.close();
     if (drift) t.drift = new DriftMonitor(model, drift, (e) => this.host.emit(e), this.references.get(model));
     else delete t.drift;
     this.references.delete(model);
     if (!t.rollout && !t.drift) this.models.delete(model);
+  }
+
+  /** The version requests naming none go to now: a finished rollout's winner, a running one's stable version, else the newest ready. */
+  private servingNow(model: string): number | undefined {
+    const r = this.models.get(model)?.rollout;
+    if (!r) return this.host.servingVersion(model);
+    return isFinished(r) ? winner(r) : r.spec.stable;
   }
 
   onUnloaded(model: string): void {
@@ -238,4 +250,13 @@ function stripRouting(options: InferOptions | undefined): InferOptions | undefin
   if (options?.routingKey === undefined) return options;
   const { routingKey: _k, ...rest } = options;
   return rest;
+}
+
+function isFinished(r: RolloutController): boolean {
+  return r.phase === 'promoted' || r.phase === 'rolled_back';
+}
+
+/** The version a finished rollout settled on. */
+function winner(r: RolloutController): number {
+  return r.phase === 'promoted' ? r.spec.candidate : r.spec.stable;
 }
