@@ -4,6 +4,7 @@
  * one analysis window; client failures split into the candidate's own errors and all others). Shadow: the
  * stable arm's p99 at 50 % load without and with a 100 % copy, alternating windows in one run. Drift:
  * detection of a 0.5-sigma shift, false alarms on clean data, and the CPU cost per request.
+ * Each canary scenario, the shadow run and the runtime drift cost run in a fresh child process.
  * Prints tables and the canary timeline; `--json` and `--chart` write them.
  */
 import { writeFile } from 'node:fs/promises';
@@ -12,10 +13,11 @@ import { DEFAULT_DRIFT } from '../../src/drift/drift-options.js';
 import { parsePositiveInt, parsePositiveNumber } from '../parse.js';
 import { writeChart } from '../report/chart.js';
 import { type Column, renderTable } from '../report/table.js';
-import { CANARY_SCENARIOS, runCanaryScenario, type CanaryResult } from '../rollout/canary-scenarios.js';
-import { detectionRow, observeCost, runtimeDriftCost, type DetectionRow, type ObserveCost, type RuntimeDriftCost } from '../rollout/drift-detection.js';
+import { CANARY_SCENARIOS, type CanaryResult } from '../rollout/canary-scenarios.js';
+import { detectionRow, observeCost, type DetectionRow, type ObserveCost, type RuntimeDriftCost } from '../rollout/drift-detection.js';
 import { rolloutTimelineSpec } from '../rollout/rollout-chart.js';
-import { runShadowOverhead, type ShadowResult } from '../rollout/shadow-overhead.js';
+import { runInChild } from '../rollout/rollout-trial.js';
+import type { ShadowResult } from '../rollout/shadow-overhead.js';
 import type { CommandFactory } from './common.js';
 
 const PARTS = ['canary', 'shadow', 'drift'] as const;
@@ -45,7 +47,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
     out.canary = [];
     for (const s of CANARY_SCENARIOS) {
       say(`canary: ${s.name} candidate at ${rate} req/s ...`);
-      out.canary.push(await runCanaryScenario(s, rate, seed, stepSeconds));
+      out.canary.push(await runInChild({ kind: 'canary', scenario: s.name, rate, seed, stepSeconds }));
     }
     io.stdout.write(`\nCanary (steps 10/50/100 %, ${stepSeconds} s windows, default guards, Poisson ${rate} req/s)\n`);
     io.stdout.write(`${renderTable(canaryColumns, out.canary, markdown)}\n`);
@@ -57,7 +59,9 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
   }
   if (parts.includes('shadow')) {
     say('shadow: capacity, then off/on windows at 50 % load ...');
-    out.shadow = await runShadowOverhead(seed, parsePositiveNumber(String(o['shadowWindow']), '--shadow-window'), parsePositiveInt(String(o['shadowPairs']), '--shadow-pairs'));
+    out.shadow = await runInChild({
+      kind: 'shadow', seed, windowSeconds: parsePositiveNumber(String(o['shadowWindow']), '--shadow-window'), pairs: parsePositiveInt(String(o['shadowPairs']), '--shadow-pairs'),
+    });
     const s = out.shadow;
     io.stdout.write(`\nShadow (100 % copy; capacity ${s.capacity.toFixed(0)} req/s, load ${s.rate.toFixed(0)} req/s)\n`);
     io.stdout.write(`${renderTable(shadowColumns, s.windows, markdown)}\n`);
@@ -71,7 +75,7 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
     const detection = [250, 500].map((windowRows) => detectionRow({ ...DEFAULT_DRIFT, windowRows }, trials, 20));
     const cost = [[16, 1], [128, 1], [128, 0.1]].map(([f, r]) => observeCost(f!, r!));
     say('drift: CPU per request on the runtime, monitoring off/on ...');
-    const runtime = await runtimeDriftCost(2000, 3);
+    const runtime = await runInChild({ kind: 'drift-runtime', requests: 2000, pairs: 3 });
     out.drift = { detection, cost, runtime };
     io.stdout.write(`\nDrift (16 N(0,1) features, feature 3 shifted by 0.5 sigma after a ${DEFAULT_DRIFT.referenceRows}-request reference; PSI >= ${DEFAULT_DRIFT.psiThreshold} and KS p < ${DEFAULT_DRIFT.alpha}/features)\n`);
     io.stdout.write(`${renderTable(detectionColumns, detection, markdown)}\n`);
