@@ -98,6 +98,19 @@ describe('shadow', () => {
     expect(c.state().shadow).toMatchObject({ inFlight: 0, compared: 2, agreementRate: 1 });
   });
 
+  it('sheds copies first while the stable arm is backed up (more than maxStableInFlight unanswered)', async () => {
+    const release: (() => void)[] = [];
+    const { h, calls } = host((v) => (v === 1 ? new Promise((resolve) => release.push(() => resolve(out(1)))) : Promise.resolve(out(1))));
+    const c = new RolloutController('m', parseRolloutSpec({ strategy: 'shadow', stable: 1, candidate: 2, shadow: { maxStableInFlight: 3 } }), h);
+    const answers = Array.from({ length: 6 }, () => c.serve(input, undefined).outputs);
+    expect(calls.filter((x) => x.version === 2)).toHaveLength(3);
+    expect(c.state().shadow).toMatchObject({ copies: 3, shed: 3 });
+    release.forEach((r) => r());
+    await Promise.all(answers);
+    c.serve(input, undefined);
+    expect(c.state().shadow).toMatchObject({ copies: 4, shed: 3 });
+  });
+
   it('counts a failing shadow copy against the candidate, never against the client', async () => {
     const { h } = host(async (v) => {
       if (v === 2) throw Object.assign(new Error('bad'), { code: 'EXECUTION_FAILED' });

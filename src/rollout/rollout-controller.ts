@@ -105,6 +105,8 @@ export class RolloutController {
   private readonly blockMs: number;
   private reason: string;
   private shadowInFlight = 0;
+  /** Requests of the stable arm not yet answered (shadow copies are shed while it is above its bound). */
+  private stableInFlight = 0;
   private readonly tally = new ShadowTally();
   private readonly random: () => number;
   private readonly outputName: string | undefined;
@@ -171,7 +173,12 @@ export class RolloutController {
       this.recordFailure(arm, t0, err);
       return { version, outputs: Promise.reject(err) };
     }
-    outputs.then((out) => this.recordSuccess(arm, t0, out), (err) => this.recordFailure(arm, t0, err));
+    const stable = arm === 'stable';
+    if (stable) this.stableInFlight++;
+    outputs.then(
+      (out) => { if (stable) this.stableInFlight--; this.recordSuccess(arm, t0, out); },
+      (err) => { if (stable) this.stableInFlight--; this.recordFailure(arm, t0, err); },
+    );
     if (this.phase === 'progressing') {
       if (arm === 'stable' && this.spec.strategy === 'shadow') this.copy(this.spec.candidate, inputs, options, outputs);
       else if (arm === 'candidate' && this.spec.strategy === 'canary' && this.candidateWeight() >= 100 && this.random() * 100 < MIRROR_PERCENT) {
@@ -274,7 +281,8 @@ export class RolloutController {
     const arm = version === this.spec.candidate ? 'candidate' : 'stable';
     const compare = this.spec.strategy === 'shadow';
     if (compare && shadow.copyPercent < 100 && this.random() * 100 >= shadow.copyPercent) return;
-    if (this.shadowInFlight >= shadow.maxInFlight || !this.host.isReady(version)) {
+    const backedUp = compare && this.stableInFlight > shadow.maxStableInFlight;
+    if (backedUp || this.shadowInFlight >= shadow.maxInFlight || !this.host.isReady(version)) {
       this.tally.shed++;
       return;
     }

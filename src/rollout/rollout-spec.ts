@@ -60,9 +60,14 @@ export interface ShadowOptions {
   tolerance: number;
   /** Share of requests copied, percent. @default 100 */
   copyPercent: number;
+  /**
+   * Shed first: no copy is made while more than this many requests of the stable arm are unanswered (the
+   * stable arm is backed up, so the host's time goes to it). @default 32
+   */
+  maxStableInFlight: number;
 }
 
-export const DEFAULT_SHADOW: ShadowOptions = { maxInFlight: 64, timeoutMs: 1000, tolerance: 0.001, copyPercent: 100 };
+export const DEFAULT_SHADOW: ShadowOptions = { maxInFlight: 64, timeoutMs: 1000, tolerance: 0.001, copyPercent: 100, maxStableInFlight: 32 };
 
 export interface RolloutSpec {
   strategy: RolloutStrategy;
@@ -150,6 +155,7 @@ const SHADOW_LIMITS: Record<keyof ShadowOptions, [number, number]> = {
   timeoutMs: [1, 3_600_000],
   tolerance: [0, Number.MAX_VALUE],
   copyPercent: [0, 100],
+  maxStableInFlight: [0, 1_000_000],
 };
 
 /** Checks a spec and fills its defaults. Every problem is an InvalidArgumentError naming the field. */
