@@ -4,7 +4,8 @@
  * bad range, a malformed trace), 1 when the target fails (unknown model, unreachable URL). Errors are one
  * line on stderr, never a stack (set SERVAL_DEBUG=1 for one).
  *
- * Sub-commands: `compare A.json B.json`, `dispatch` (bench/dispatch/), `pipeline` (bench/pipeline/), and the named benchmarks `embedded`, `http`, `scenarios`
+ * Sub-commands: `compare A.json B.json`, `dispatch` (bench/dispatch/), `pipeline` (bench/pipeline/), `jsthread`, `httpcpu`,
+ * `idle` (bench/dispatch/), and the named benchmarks `embedded`, `http`, `scenarios`, `rollout`
  * (bench/named/). Anything else is the harness against one target.
  */
 import { Command, CommanderError } from 'commander';
@@ -23,7 +24,7 @@ import { ADMISSIONS, parseAdmission, parsePolicy, POLICIES } from './policies.js
 
 export interface CliIo extends HarnessIo {}
 
-const NAMED = ['embedded', 'http', 'scenarios'] as const;
+const NAMED = ['embedded', 'http', 'scenarios', 'rollout'] as const;
 type NamedBenchmark = (typeof NAMED)[number];
 
 export async function runBenchCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {

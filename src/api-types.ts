@@ -4,6 +4,7 @@
  */
 import type { DataType, TensorData } from './dtypes.js';
 import type { ModelConfig } from './repository/model-config.js';
+import type { VersionDriftSummary } from './drift/drift-monitor.js';
 
 export type { DataType, TensorData, ModelConfig };
 
@@ -85,7 +86,14 @@ export type RuntimeEvent =
    * The default warmup (one zero-filled request, run when config.pbtxt has no `model_warmup`) failed: zeros
    * are not a valid input for every model. The instance serves anyway; a failing `model_warmup` fails the load.
    */
-  | { kind: 'warmup-failed'; model: string; version: number; instance: number; reason: string };
+  | { kind: 'warmup-failed'; model: string; version: number; instance: number; reason: string }
+  /** A rollout started or changed phase or weight (src/rollout/); `guard` names the guard of an automatic rollback. */
+  | {
+    kind: 'rollout'; model: string; strategy: 'canary' | 'ab' | 'shadow'; phase: 'progressing' | 'paused' | 'promoted' | 'rolled_back';
+    stable: number; candidate: number; candidateWeight: number; reason: string; guard?: string;
+  }
+  /** A monitored feature drifted from its reference (src/drift/): PSI over the threshold and a significant KS test. */
+  | { kind: 'drift'; model: string; version: number; tensor: string; tensorKind: 'input' | 'output'; feature: number; psi: number; ks: number; pValue: number };
 
 export interface InferOptions {
   /** Model version; the newest ready version when omitted. */
@@ -104,6 +112,11 @@ export interface InferOptions {
   signal?: AbortSignal;
   /** Return only these outputs (all when omitted). */
   outputs?: string[];
+  /**
+   * While the model has a rollout, requests with the same key land on the same arm (A/B stickiness); the
+   * v2 request parameter `routing_key`. Ignored otherwise.
+   */
+  routingKey?: string;
   /**
    * An object the runtime fills in as the request moves, for servers and audit trails that need to know
    * more than the outputs (and a cheaper way to cancel than `signal`: no listener per request).
@@ -233,6 +246,8 @@ export interface ModelStats {
   instances: InstanceStats[];
   /** Seconds since the model version became ready (for utilisation rates). */
   uptimeSeconds: number;
+  /** Drift of this version's inputs and outputs against their reference, when the model is monitored (`drift_*` parameters). */
+  drift?: VersionDriftSummary;
   /** Ensembles only: each step's requests and times, and the uncertainty output's distribution (src/ensemble/). */
   ensemble?: EnsembleStats;
   /** Models with `response_cache { enable: true }` on a runtime with a cache (src/cache/). */

@@ -8,3 +8,6 @@ export type { ModelConfig } from './repository/model-config.js';
 export type { CurvePoint } from './executor/latency-curve.js';
 // What a JavaScript-backend model (model.js / model.mjs) receives and returns, for models written in TypeScript.
 export type { JsBatch, JsBatchOutputs, JsModelContext, JsModelModule, JsTensor } from './js-backend/js-model-api.js';
+export type { RolloutSpecInput, CanaryGuards, ShadowOptions, AbMetric } from './rollout/rollout-spec.js';
+export type { RolloutState, RolloutPhase, RolloutAction, TimelineEntry } from './rollout/rollout-controller.js';
+export type { VersionDriftSummary, FeatureDrift } from './drift/drift-monitor.js';

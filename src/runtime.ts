@@ -15,8 +15,11 @@ import type { ServedVersion } from './model/served-version.js';
 import { EnsembleVersion, type EnsembleHost } from './ensemble/ensemble-version.js';
 import { ENSEMBLE_PLATFORM } from './repository/parse-config.js';
 import { ResponseCache } from './cache/response-cache.js';
+import { TrafficRegistry } from './rollout/traffic-registry.js';
+import type { RolloutState } from './rollout/rollout-controller.js';
+import type { RolloutSpecInput } from './rollout/rollout-spec.js';
 import type {
-  AdmissionName, InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
+  AdmissionName, InferInputs, InferOptions, InferOutputs, RequestHandle, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
   RuntimeEvent, RuntimeOptions, RuntimeStats,
 } from './api-types.js';
 
@@ -47,6 +50,8 @@ export class Runtime {
   private readonly admissionPolicies: readonly string[];
   /** The response cache (src/cache/) of models with `response_cache { enable: true }`, when `options.cache` asks for one. */
   private readonly cache: ResponseCache | undefined;
+  /** Rollouts and drift monitors (src/rollout/, src/drift/): consulted only for the models that have one. */
+  readonly traffic: TrafficRegistry;
 
   private constructor(options: RuntimeOptions, policy: PolicyName, admission: AdmissionName) {
     this.options = options;
@@ -57,6 +62,13 @@ export class Runtime {
     this.completions = new CompletionTable(loadAddon().buildInfo().statusCodes);
     this.native = new (loadAddon().NativeRuntime)(this.completions.complete, this.completions.header);
     this.cache = options.cache ? new ResponseCache(options.cache.sizeBytes) : undefined;
+    this.traffic = new TrafficRegistry({
+      serve: (model, version, inputs, opts) => this.serve(model, version, inputs, opts),
+      servingVersion: (model) => this.servingVersion(model),
+      isReady: (model, version) => this.entries.get(model)?.versions.get(version)?.state === 'READY',
+      configOf: (model, version) => this.entries.get(model)?.versions.get(version)?.config,
+      emit: (e) => this.emit(e),
+    });
   }
 
   /** Opens the repository and loads `options.loadModels` (all by default). Models that fail to load are UNAVAILABLE. */
@@ -98,14 +110,44 @@ export class Runtime {
   infer(model: string, inputs: InferInputs, options?: InferOptions): Promise<InferOutputs> {
     try {
       if (this.closed) return Promise.reject(new ClosedError('the runtime is closed'));
-      const v = this.route(model, options?.version);
-      // The version is named here for every kind (ensembles and cache hits included), before it can change.
-      if (options?.handle) options.handle.version = v.version;
-      if (this.cache?.enabledFor(v)) return this.cache.infer(v, inputs, options, () => v.infer(inputs, options));
-      return v.infer(inputs, options);
+      if (this.traffic.handles(model)) return this.traffic.infer(model, inputs, options).outputs;
+      return this.serve(model, options?.version, inputs, options);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * `infer`, also naming the version chosen to serve it (the HTTP and gRPC `model_version`): while a rollout
+   * runs, a request that names no version is given an arm here, once. `version` is undefined when none serves.
+   */
+  inferServed(model: string, inputs: InferInputs, options?: InferOptions): { version: number | undefined; outputs: Promise<InferOutputs> } {
+    const handle: RequestHandle = options?.handle ?? {};
+    const outputs = this.infer(model, inputs, { ...options, handle });
+    return { version: handle.version ?? options?.version, outputs };
+  }
+
+  /**
+   * Starts (or replaces) a rollout between two READY versions of `model` (canary, A/B or shadow; see
+   * src/rollout/rollout-spec.ts for the spec and its defaults) and returns its state.
+   */
+  rollout(model: string, spec: RolloutSpecInput): RolloutState {
+    if (!this.entries.has(model)) throw new UnknownModelError(`unknown model '${model}'`);
+    return this.traffic.rollout(model, spec);
+  }
+
+  /** The rollout of `model` (phase, weights, per-arm statistics, last reason), or undefined when it has none. */
+  rolloutState(model: string): RolloutState | undefined {
+    return this.traffic.rolloutState(model);
+  }
+
+  /** One request to `version` of `model` (the newest ready one when undefined), through its cache when it has one. */
+  private serve(model: string, version: number | undefined, inputs: InferInputs, options: InferOptions | undefined): Promise<InferOutputs> {
+    const v = this.route(model, version);
+    // The version is named here for every kind (ensembles and cache hits included), before it can change.
+    if (options?.handle) options.handle.version = v.version;
+    if (this.cache?.enabledFor(v)) return this.cache.infer(v, inputs, options, () => v.infer(inputs, options));
+    return v.infer(inputs, options);
   }
 
   /**
@@ -165,7 +207,7 @@ export class Runtime {
       for (const v of entry.versions.values()) {
         const s = v.stats();
         const cache = s && this.cache?.stats(v);
-        if (s) models.push(cache ? { ...s, cache } : s);
+        if (s) models.push(this.traffic.withDrift(cache ? { ...s, cache } : s));
       }
     }
     return { policy: this.policy, admission: this.admission, models };
@@ -211,6 +253,7 @@ export class Runtime {
     const entry = this.entries.get(name);
     if (!entry) throw new UnknownModelError(`unknown model '${name}'`);
     this.entries.delete(name);
+    this.traffic.onUnloaded(name);
     this.requested = this.requested.filter((n) => n !== name);
     for (const v of entry.versions.values()) this.cache?.forget(v);
     await Promise.all([...entry.versions.values()].map((v) => v.unload(options?.drainTimeoutMs ?? DEFAULT_DRAIN_MS)));
@@ -223,6 +266,7 @@ export class Runtime {
   async close(options?: { drainTimeoutMs?: number }): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.traffic.close();
     await Promise.allSettled([...this.loading.values()]);
     const all = [...this.entries.values()].flatMap((e) => [...e.versions.values()]);
     await Promise.all(all.map((v) => v.unload(options?.drainTimeoutMs ?? DEFAULT_DRAIN_MS)));
@@ -264,6 +308,7 @@ export class Runtime {
     try {
       parsed = await this.repository.readConfig(name);
       versions = await this.repository.versions(name, parsed);
+      versions = await this.traffic.versionsToLoad(name, parsed.config.parameters, versions, this.repository.modelDir(name));
       if (versions.length === 0) throw new ModelUnavailableError(`model '${name}' has no version directory to serve`);
     } catch (err) {
       const entry: ModelEntry = this.entries.get(name) ?? { versions: new Map() };
@@ -313,6 +358,7 @@ export class Runtime {
       );
     }
     this.entries.set(name, { versions: fresh });
+    this.traffic.onLoaded(name, parsed.config.parameters);
     if (!this.requested.includes(name)) this.requested.push(name);
     for (const v of old?.versions.values() ?? []) this.cache?.forget(v);
     if (old) await Promise.all([...old.versions.values()].map((v) => v.unload(DEFAULT_DRAIN_MS)));

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../server/logger.js';
 import { startServer, type RunningServer } from '../server/server.js';
 import { servalVersion } from './package-info.js';
 import { resolveServeConfig, SERVE_OPTIONS, UsageError, type ServeConfig, type ServeKey } from './serve-options.js';
+import { logTrafficEvent } from '../rollout/traffic-events.js';
 
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
@@ -126,6 +127,7 @@ function runtimeEventLogger(logger: Logger): { log: (e: RuntimeEvent) => void; s
   const last = new Map<string, ModelState>();
   let running = false;
   const log = (e: RuntimeEvent): void => {
+    if (e.kind === 'rollout' || e.kind === 'drift') return logTrafficEvent(logger, e);
     if (e.kind === 'warmup-failed') {
       logger.warn('default warmup failed; the model serves anyway', { model: e.model, version: e.version, instance: e.instance, reason: e.reason });
       return;

@@ -9,6 +9,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'pr
 import type { HistogramSnapshot, InstanceStats, ModelState, ModelStats, ModelVersionInfo, RuntimeStats } from '../api-types.js';
 import type { ServingRuntime } from './serving-runtime.js';
 import { registerPipelineMetrics } from './pipeline-metrics.js';
+import { registerTrafficMetrics } from '../rollout/traffic-metrics.js';
 
 type Labels = Record<string, string>;
 
@@ -155,6 +156,7 @@ export class ServerMetrics {
         }
       },
     });
+    registerTrafficMetrics(this.registry, () => runtime.traffic);
     const admissionGauge = (name: string, help: string, value: (m: ModelStats) => number): void => {
       new Gauge({
         name,

@@ -16,6 +16,7 @@ import { tritonModelConfig } from './model-config-json.js';
 import { isRouteMatch, Router, type RouteHandler } from './router.js';
 import type { ServingRuntime } from './serving-runtime.js';
 import { tritonModelStats } from './stats-json.js';
+import { addRolloutRoutes } from '../rollout/rollout-routes.js';
 import { decodeInferRequest, encodeInferResponse, parseHeaderLength, parseJsonObject } from './v2-codec.js';
 
 export type ModelControlMode = 'none' | 'poll' | 'explicit';
@@ -191,6 +192,7 @@ function buildRouter(ctx: RoutesContext): Router {
     })
     .add('POST', '/v2/repository/models/:model/load', (req, p) => modelControl(ctx, req, p, 'load'))
     .add('POST', '/v2/repository/models/:model/unload', (req, p) => modelControl(ctx, req, p, 'unload'));
+  addRolloutRoutes(router, runtime, ctx.logger, validateModelName);
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
     router
       .add('GET', prefix, metadata)

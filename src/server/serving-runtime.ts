@@ -19,6 +19,10 @@ export type ServingRuntime = Pick<
   | 'policy'
   | 'admission'
   | 'servingVersion'
+  | 'inferServed'
+  | 'rollout'
+  | 'rolloutState'
+  | 'traffic'
 > &
   /** The repository, when there is one: its root is redacted from messages sent to clients. */
   Partial<Pick<Runtime, 'repository'>>;

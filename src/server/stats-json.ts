@@ -23,6 +23,8 @@ export interface TritonModelStats {
   emulated_devices?: EmulatedDeviceJson[];
   /** serval's addition, only for models with KIND_GPU instances: where each instance runs, and why if not on the GPU. */
   execution_providers?: { instance: number; kind: string; execution_provider: string; fallback_reason?: string }[];
+  /** serval's addition, only for drift-monitored models: each feature's PSI and KS against its reference (src/drift/). */
+  drift?: ModelStats['drift'];
 }
 
 export interface EmulatedDeviceJson {
@@ -65,6 +67,7 @@ export function tritonModelStats(m: ModelStats, lastInference: number): TritonMo
     memory_usage: [],
     ...emulatedDevices(m),
     ...executionProviders(m),
+    ...(m.drift ? { drift: m.drift } : {}),
   };
 }
 

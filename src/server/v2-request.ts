@@ -147,6 +147,11 @@ function decodeJsonRequest(jsonPart: Buffer, binary: Buffer | undefined, what: s
   const sloMs = optionalNonNegativeNumber(params, 'slo_ms', 'request');
   if (sloMs !== undefined) options.sloMs = sloMs;
   const binaryDefault = optionalBoolean(params, 'binary_data_output', 'request') ?? false;
+  const routingKey = params['routing_key'];
+  if (routingKey !== undefined) {
+    if (typeof routingKey !== 'string') throw new InvalidInputError(`request: parameter "routing_key" must be a string, got ${jsonPreview(routingKey)}`);
+    options.routingKey = routingKey;
+  }
 
   const inputs = decodeInputs(req['inputs'], binary, exact);
   const plan: ResponsePlan = { binaryDefault };

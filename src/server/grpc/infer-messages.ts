@@ -110,6 +110,11 @@ export function decodeModelInferRequest(req: ModelInferRequest): DecodedGrpcInfe
   const sloMs = numberParameter(req.parameters, 'slo_ms', 'request');
   if (sloMs !== undefined) options.sloMs = sloMs;
   const binaryOutput = boolParameter(req.parameters, 'binary_data_output', 'request');
+  const routingKey = req.parameters['routing_key'];
+  if (routingKey !== undefined) {
+    if (routingKey.parameter_choice !== 'string_param') throw new InvalidInputError(`request: parameter "routing_key" must be a string_param, got ${describe(routingKey)}`);
+    options.routingKey = routingKey.string_param ?? '';
+  }
 
   const decoded: DecodedGrpcInfer = { inputs: decodeInputs(req), options, typedOutputs: binaryOutput === false, id: req.id };
   if (req.outputs.length > 0) {
