@@ -11,6 +11,7 @@ import {
 import { ModelRepository } from './repository/repository.js';
 import type { ModelConfig } from './repository/model-config.js';
 import { ModelVersion } from './model/model-version.js';
+import { AuditTrail } from './audit/audit-trail.js';
 import type {
   AdmissionName, InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
   RuntimeEvent, RuntimeOptions, RuntimeStats,
@@ -40,6 +41,8 @@ export class Runtime {
   private requested: string[] = [];
 
   private readonly admissionPolicies: readonly string[];
+  /** The decision audit trail, when `options.audit` is set (src/audit/). */
+  private audit: AuditTrail | undefined;
 
   private constructor(options: RuntimeOptions, policy: PolicyName, admission: AdmissionName) {
     this.options = options;
@@ -73,6 +76,9 @@ export class Runtime {
       throw new InvalidArgumentError('intraOpThreads must be a positive integer');
     }
     const rt = new Runtime(options, policy, admission);
+    if (options.audit !== undefined) {
+      rt.audit = AuditTrail.open(options.audit, { placement: policy, admission, servingVersion: (m) => rt.servingVersion(m) });
+    }
     const entries = await rt.repository.list();
     const which = options.loadModels ?? 'all';
     const names = which === 'all' ? entries.map((e) => e.name) : which === 'none' ? [] : which;
@@ -84,6 +90,12 @@ export class Runtime {
 
   /** Serves one request. Rejects with a ServalError subclass whose `code` says what went wrong. */
   infer(model: string, inputs: InferInputs, options?: InferOptions): Promise<InferOutputs> {
+    if (this.audit && !this.closed) return this.audit.around(model, inputs, options, () => this.inferUnaudited(model, inputs, options));
+    return this.inferUnaudited(model, inputs, options);
+  }
+
+  /** `infer` without an audit record: the perturbed evaluations of an explanation (src/explain/) are not decisions. */
+  inferUnaudited(model: string, inputs: InferInputs, options?: InferOptions): Promise<InferOutputs> {
     try {
       if (this.closed) return Promise.reject(new ClosedError('the runtime is closed'));
       return this.route(model, options?.version).infer(inputs, options);
@@ -213,6 +225,12 @@ export class Runtime {
     while (this.native.outstanding() > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
     this.native.shutdown();
     this.entries.clear();
+    await this.audit?.close();
+  }
+
+  /** The audit trail (stats, flush), when `audit` was given to `open`. */
+  get auditTrail(): AuditTrail | undefined {
+    return this.audit;
   }
 
   /** Testing only: makes the executor of `instance` exit while it holds its next batch. */

@@ -35,6 +35,10 @@ export interface ServeConfig {
   maxJsonBodyMb: number;
   maxBufferedBodyMb: number;
   bodyTimeoutSecs: number;
+  /** Audit trail directory (absent: no trail), its overflow policy and checkpoint key file. */
+  auditLog?: string;
+  auditOverflow?: string;
+  auditKeyFile?: string;
 }
 
 export type ServeKey = keyof ServeConfig;
@@ -66,6 +70,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'strictReadiness', flags: '--strict-readiness <bool>', env: 'SERVAL_STRICT_READINESS', help: 'true: /v2/health/ready is 200 only while every model asked for is ready; false: while the server is up (default: true)' },
   { key: 'shutdownGraceSecs', flags: '--shutdown-grace-secs <n>', env: 'SERVAL_SHUTDOWN_GRACE_SECS', help: 'on SIGTERM/SIGINT, how long to keep serving with readiness false before draining (default: 5)' },
   { key: 'drainTimeoutSecs', flags: '--drain-timeout-secs <n>', env: 'SERVAL_DRAIN_TIMEOUT_SECS', help: 'on SIGTERM/SIGINT, after the grace period, how long to wait for accepted requests (default: 30)' },
+  { key: 'auditLog', flags: '--audit-log <dir>', env: 'SERVAL_AUDIT_LOG', help: 'keep a hash-chained audit record of every request in this directory (SQLite segments; serval audit verify DIR)' },
+  { key: 'auditOverflow', flags: '--audit-overflow <policy>', env: 'SERVAL_AUDIT_OVERFLOW', help: 'when the audit writer falls behind: block | drop | fail-closed (default: block)' },
+  { key: 'auditKeyFile', flags: '--audit-key-file <file>', env: 'SERVAL_AUDIT_KEY_FILE', help: 'sign audit checkpoints (HMAC-SHA256) with the key in this file' },
   { key: 'config', flags: '--config <file>', env: 'SERVAL_CONFIG', help: 'JSON file with any of the options above in camelCase (e.g. {"httpPort": 8000})' },
 ];
 
@@ -144,6 +151,12 @@ export function resolveServeConfig(cli: Partial<Record<ServeKey | 'config', unkn
   if (policy) cfg.policy = str(policy);
   const admission = get('admission');
   if (admission) cfg.admission = str(admission);
+  const auditLog = pathOf('auditLog');
+  if (auditLog) cfg.auditLog = auditLog;
+  const overflow = get('auditOverflow');
+  if (overflow) cfg.auditOverflow = choice(overflow, ['block', 'drop', 'fail-closed'] as const);
+  const keyFile = pathOf('auditKeyFile');
+  if (keyFile) cfg.auditKeyFile = keyFile;
   const tokenFile = pathOf('authTokenFile');
   if (tokenFile) cfg.authTokenFile = tokenFile;
   return cfg;

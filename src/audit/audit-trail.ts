@@ -1,0 +1,167 @@
+/**
+ * AuditTrail: what `Runtime` holds when `audit` is set. `around` wraps one `infer`: it takes a slot from
+ * the writer (the overflow policy acts here, before the request runs), hashes the inputs at the call,
+ * and appends the decision record when the request settles, answered or failed. `begin` gives the same
+ * as a ticket for callers that finish the record later (an infer with an explanation).
+ */
+import { randomUUID } from 'node:crypto';
+import type { InferInputs, InferOptions, InferOutputs } from '../api-types.js';
+import { InvalidArgumentError, ServalError } from '../errors.js';
+import { resolveAuditOptions, type AuditOptions, type ResolvedAuditOptions } from './audit-options.js';
+import { hashInputs, recordTensors, type DecisionRecord } from './audit-record.js';
+import { AuditStore, type AuditSink } from './audit-store.js';
+import { AuditWriter, type AuditWriterStats } from './audit-writer.js';
+
+/** What the trail reads from the runtime. */
+export interface AuditContext {
+  placement: string;
+  admission: string;
+  servingVersion(model: string): number | undefined;
+}
+
+export interface AuditTicket {
+  /** Appends the record: the outputs, or the error the request failed with; `explanation` when one was computed. */
+  finish(result: { outputs: InferOutputs } | { error: unknown }, explanation?: unknown): void;
+}
+
+export interface AuditTrailStats extends AuditWriterStats {
+  /** Sequence number of the last stored record, and the segment being written. */
+  lastSeq: number;
+  segment: number;
+}
+
+const NO_TICKET: AuditTicket = { finish() {} };
+
+export class AuditTrail {
+  private inflight = 0;
+  private idle: (() => void) | undefined;
+
+  private constructor(
+    private readonly options: ResolvedAuditOptions,
+    private readonly context: AuditContext,
+    private readonly writer: AuditWriter,
+    private readonly store: AuditStore | undefined,
+  ) {}
+
+  /** Opens (or continues) the trail at `options.path`. `sink` replaces the SQLite store (tests). */
+  static open(options: AuditOptions, context: AuditContext, sink?: AuditSink): AuditTrail {
+    const resolved = resolveAuditOptions(options);
+    const store = sink ? undefined : AuditStore.open(resolved);
+    const writer = new AuditWriter(sink ?? store!, resolved);
+    return new AuditTrail(resolved, context, writer, store);
+  }
+
+  /** Runs `run` as one audited request. Rejects with QueueFullError when the overflow policy refuses it. */
+  around(model: string, inputs: InferInputs, options: InferOptions | undefined, run: () => Promise<InferOutputs>): Promise<InferOutputs> {
+    let ticket: AuditTicket | Promise<AuditTicket>;
+    try {
+      ticket = this.begin(model, inputs, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (ticket instanceof Promise) return ticket.then((t) => this.settle(t, run));
+    return this.settle(ticket, run);
+  }
+
+  /** Takes a slot and hashes the inputs now; the ticket's `finish` appends the record. */
+  begin(model: string, inputs: InferInputs, options: InferOptions | undefined): AuditTicket | Promise<AuditTicket> {
+    // Hash at the call: the caller may change its arrays as soon as infer returns.
+    const start = this.startRecord(model, inputs, options);
+    const admitted = this.writer.admit();
+    if (admitted instanceof Promise) return admitted.then((ok) => this.ticket(ok, start));
+    return this.ticket(admitted, start);
+  }
+
+  stats(): AuditTrailStats {
+    return { ...this.writer.stats(), lastSeq: this.store?.lastSeq ?? 0, segment: this.store?.currentSegment ?? 0 };
+  }
+
+  /** Writes what is buffered now. */
+  flush(): void {
+    this.writer.flush();
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) for the requests still holding a slot to settle, then writes every
+   * record and the closing checkpoint. The runtime calls it after draining, so none should be left.
+   */
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.idle = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+    this.writer.close();
+  }
+
+  private settle(ticket: AuditTicket, run: () => Promise<InferOutputs>): Promise<InferOutputs> {
+    let p: Promise<InferOutputs>;
+    try {
+      p = run();
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    return p.then(
+      (outputs) => { ticket.finish({ outputs }); return outputs; },
+      (error: unknown) => { ticket.finish({ error }); throw error; },
+    );
+  }
+
+  private startRecord(model: string, inputs: InferInputs, options: InferOptions | undefined) {
+    const version = options?.version ?? this.context.servingVersion(model);
+    const record: Omit<DecisionRecord, 'status' | 'latencyMs'> = {
+      kind: 'decision',
+      id: typeof options?.requestId === 'string' && options.requestId !== '' ? options.requestId : randomUUID(),
+      time: Date.now(),
+      model: String(model),
+      ...(typeof version === 'number' ? { version } : {}),
+      ...(typeof options?.audit?.arm === 'string' ? { arm: options.audit.arm } : {}),
+      placement: this.context.placement,
+      admission: this.context.admission,
+      ...(options?.priority !== undefined ? { priority: options.priority } : {}),
+      inputHash: hashInputs(inputs),
+      ...(this.options.recordInputs ? { inputs: safeRecord(inputs) } : {}),
+      ...(options?.audit?.fields !== undefined ? { fields: jsonFields(options.audit.fields) } : {}),
+    };
+    return { record, started: performance.now() };
+  }
+
+  private ticket(admitted: boolean, start: ReturnType<AuditTrail['startRecord']>): AuditTicket {
+    if (!admitted) return NO_TICKET;
+    this.inflight++;
+    let done = false;
+    return {
+      finish: (result, explanation) => {
+        if (done) return;
+        done = true;
+        const latencyMs = Math.round((performance.now() - start.started) * 1000) / 1000;
+        const outcome = 'outputs' in result
+          ? { status: 'OK', ...(this.options.recordOutputs ? { outputs: recordTensors(result.outputs) } : {}) }
+          : { status: result.error instanceof ServalError ? result.error.code : 'INTERNAL', error: String((result.error as Error)?.message ?? result.error) };
+        this.writer.append({ ...start.record, latencyMs, ...outcome, ...(explanation !== undefined ? { explanation } : {}) } as DecisionRecord);
+        if (--this.inflight === 0) this.idle?.();
+      },
+    };
+  }
+}
+
+/** A copy of the caller's annotations that the store can serialise; anything else is the caller's error, told now. */
+function jsonFields(fields: unknown): Record<string, unknown> {
+  let copy: unknown;
+  try {
+    copy = JSON.parse(JSON.stringify(fields));
+  } catch (err) {
+    throw new InvalidArgumentError(`audit.fields must be JSON-serialisable: ${(err as Error).message}`);
+  }
+  if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) throw new InvalidArgumentError('audit.fields must be an object');
+  return copy as Record<string, unknown>;
+}
+
+function safeRecord(inputs: InferInputs) {
+  try {
+    return recordTensors(inputs);
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,28 @@
+/** `serval serve --audit-log DIR [--audit-overflow P] [--audit-key-file F]` as `RuntimeOptions.audit`. */
+import { readFileSync } from 'node:fs';
+import type { AuditOverflowPolicy } from '../audit/audit-options.js';
+import type { RuntimeOptions } from '../api-types.js';
+import { UsageError, type ServeConfig } from './serve-options.js';
+
+export function auditOptions(config: ServeConfig): Pick<RuntimeOptions, 'audit'> {
+  if (!config.auditLog) {
+    if (config.auditOverflow || config.auditKeyFile) throw new UsageError('--audit-overflow and --audit-key-file need --audit-log DIR');
+    return {};
+  }
+  let key: string | undefined;
+  if (config.auditKeyFile) {
+    try {
+      key = readFileSync(config.auditKeyFile, 'utf8').trim();
+    } catch (err) {
+      throw new UsageError(`--audit-key-file: cannot read ${config.auditKeyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (key === '') throw new UsageError(`--audit-key-file: ${config.auditKeyFile} is empty`);
+  }
+  return {
+    audit: {
+      path: config.auditLog,
+      ...(config.auditOverflow ? { overflow: config.auditOverflow as AuditOverflowPolicy } : {}),
+      ...(key !== undefined ? { checkpointKey: key } : {}),
+    },
+  };
+}
