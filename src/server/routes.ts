@@ -153,7 +153,9 @@ function buildRouter(ctx: RoutesContext): Router {
     const version = parseVersion(p['version']);
     const headerLength = parseHeaderLength(req.headers['inference-header-content-length'], req.body.byteLength);
     const decoded = decodeInferRequest(req.body, headerLength, () => singleInput(runtime.metadata(name, version).inputs, name));
-    const options = { ...decoded.options, signal: req.signal, ...(version !== undefined ? { version } : {}) };
+    const options = {
+      ...decoded.options, signal: req.signal, ...(version !== undefined ? { version } : {}), ...(decoded.plan.id ? { requestId: decoded.plan.id } : {}),
+    };
     // infer() routes synchronously when called, so the newest ready version now is the one that serves it.
     const served = version ?? newestReadyVersion(runtime, name);
     const outputs = await runtime.infer(name, decoded.inputs, options);
