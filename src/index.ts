@@ -9,3 +9,5 @@ export type { CurvePoint } from './executor/latency-curve.js';
 // Also brings in their augmentations of RuntimeOptions (`audit`) and InferOptions (`requestId`, `audit`).
 export type { AuditOptions, AuditCheckpoint, AuditOverflowPolicy, InferAuditFields } from './audit/audit-options.js';
 export type { AuditTrail, AuditTrailStats } from './audit/audit-trail.js';
+export type { ExplainOptions, Explanation } from './explain/explain-options.js';
+export type { ExplainedInference } from './explain/explained-infer.js';

@@ -12,6 +12,9 @@ import { ModelRepository } from './repository/repository.js';
 import type { ModelConfig } from './repository/model-config.js';
 import { ModelVersion } from './model/model-version.js';
 import { AuditTrail } from './audit/audit-trail.js';
+import { explain } from './explain/explainer.js';
+import { inferExplained, type ExplainedInference } from './explain/explained-infer.js';
+import type { Explanation, ExplainOptions } from './explain/explain-options.js';
 import type {
   AdmissionName, InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
   RuntimeEvent, RuntimeOptions, RuntimeStats,
@@ -102,6 +105,19 @@ export class Runtime {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * Per-feature attributions (sampled permutation SHAP) of a tabular model's output for one input row,
+   * computed through the runtime at low priority (src/explain/). Not an audited decision itself.
+   */
+  explain(model: string, inputs: InferInputs, options?: ExplainOptions): Promise<Explanation> {
+    return explain(this, model, inputs, options);
+  }
+
+  /** `infer` that also returns the prediction's explanation, recorded with it in the audit trail. */
+  inferExplained(model: string, inputs: InferInputs, options?: InferOptions, explainOptions?: ExplainOptions): Promise<ExplainedInference> {
+    return inferExplained(this, this.audit, model, inputs, options, explainOptions);
   }
 
   /**
