@@ -81,7 +81,8 @@ function featureRow(inputs: InferInputs, name: string, features: number): Float3
   if (!t || names.length !== 1) throw new InvalidInputError(`explain: give exactly the input '${name}' (one row of ${features} features)`);
   const data = t.data;
   const ok = (ArrayBuffer.isView(data) || Array.isArray(data)) && (data as ArrayLike<unknown>).length === features;
-  if (!ok || !Array.isArray(t.dims) || t.dims.reduce((a, b) => a * b, 1) !== features) {
+  const dims = Array.isArray(t.dims) ? t.dims.join(',') : '';
+  if (!ok || (dims !== `1,${features}` && dims !== String(features))) {
     throw new InvalidInputError(`explain: input '${name}' must be one row of ${features} numbers (dims [1, ${features}])`);
   }
   const row = Float32Array.from(data as ArrayLike<number>, Number);

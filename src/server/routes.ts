@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { tritonModelConfig } from './model-config-json.js';
 import { isRouteMatch, Router, type RouteHandler } from './router.js';
+import { explainedInferRoute, explainRoute } from '../explain/explain-route.js';
 import type { ServingRuntime } from './serving-runtime.js';
 import { tritonModelStats } from './stats-json.js';
 import { decodeInferRequest, encodeInferResponse, parseHeaderLength, parseJsonObject } from './v2-codec.js';
@@ -158,6 +159,7 @@ function buildRouter(ctx: RoutesContext): Router {
     };
     // infer() routes synchronously when called, so the newest ready version now is the one that serves it.
     const served = version ?? newestReadyVersion(runtime, name);
+    if (decoded.explain) return explainedInferRoute(runtime, req, name, served, decoded, options);
     const outputs = await runtime.infer(name, decoded.inputs, options);
     lastInference.set(`${name}/${served}`, Date.now());
     const { headers, body } = encodeInferResponse(name, served, outputs, decoded.plan);
@@ -194,7 +196,8 @@ function buildRouter(ctx: RoutesContext): Router {
       .add('GET', `${prefix}/ready`, ready)
       .add('GET', `${prefix}/config`, config)
       .add('GET', `${prefix}/stats`, stats)
-      .add('POST', `${prefix}/infer`, infer);
+      .add('POST', `${prefix}/infer`, infer)
+      .add('POST', `${prefix}/explain`, (req, p) => explainRoute(runtime, req, validateModelName(p['model']!), parseVersion(p['version'])));
   }
   return router;
 }
