@@ -80,7 +80,7 @@ export class Runtime {
     }
     const rt = new Runtime(options, policy, admission);
     if (options.audit !== undefined) {
-      rt.audit = AuditTrail.open(options.audit, { placement: policy, admission, servingVersion: (m) => rt.servingVersion(m) });
+      rt.audit = await AuditTrail.open(options.audit, { placement: policy, admission, servingVersion: (m) => rt.servingVersion(m) });
     }
     const entries = await rt.repository.list();
     const which = options.loadModels ?? 'all';

@@ -82,7 +82,7 @@ describe('audit overflow policies', () => {
     expect(err.message).toMatch(/waited 5 ms/);
   });
 
-  it('a failing store keeps its batch, counts the error and the retry writes it in order', () => {
+  it('a failing store keeps its batch, counts the error and the retry writes it in order', async () => {
     const errors: string[] = [];
     const { sink, w } = writer('drop', new MemorySink(), { maxBuffered: 10, onError: (e) => errors.push(e.message) });
     for (let i = 0; i < 3; i++) { w.admit(); w.append(rec(i)); }
@@ -90,17 +90,40 @@ describe('audit overflow policies', () => {
     w.flush();
     expect(w.stats()).toMatchObject({ writeErrors: 1, buffered: 3, written: 0 });
     sink.failing = false;
-    w.close();
+    await w.close();
     expect(sink.written.map((r) => (r as DecisionRecord).id)).toEqual(['r0', 'r1', 'r2']);
     expect(errors).toEqual(['disk full']);
     expect(sink.closed).toBe(true);
   });
 
-  it('close writes every accepted record; a store that still fails makes close throw, counting what is lost', () => {
+  it('close writes every accepted record; a store that still fails makes close reject, counting what is lost', async () => {
     const { sink, w } = writer('drop', new MemorySink(), { maxBuffered: 10 });
     w.admit(); w.append(rec(1));
     sink.failing = true;
-    expect(() => w.close()).toThrow(/closed with 1 record\(s\) that could not be written/);
+    await expect(w.close()).rejects.toThrow(/closed with 1 record\(s\) that could not be written/);
+  });
+
+  it('an asynchronous sink gets one batch at a time; a rejected write is retried in order', async () => {
+    const batches: number[] = [];
+    let inFlight = 0;
+    let failOnce = true;
+    const sink: AuditSink = {
+      write: async (records) => {
+        expect(inFlight).toBe(0);
+        inFlight++;
+        await new Promise((r) => setTimeout(r, 2));
+        inFlight--;
+        if (failOnce) { failOnce = false; throw new Error('busy'); }
+        batches.push(records.length);
+      },
+      close: async () => {},
+    };
+    const w = new AuditWriter(sink, { overflow: 'block', maxBuffered: 100, batchSize: 4, flushIntervalMs: 1, blockTimeoutMs: 1000 });
+    for (let i = 0; i < 10; i++) { w.admit(); w.append(rec(i)); }
+    await w.close();
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(4);
+    expect(w.stats()).toMatchObject({ written: 10, writeErrors: 1, buffered: 0 });
   });
 
   it('through Runtime, fail-closed refuses a request before it runs and records only the ones served', async () => {
@@ -108,7 +131,7 @@ describe('audit overflow policies', () => {
     const rt = await Runtime.open({ modelRepository: BUNDLED_REPOSITORY, loadModels: ['fraud_mlp'] });
     cleanups.push(() => rt.close());
     // The same trail Runtime.open builds, over the memory sink, bound 1 and nothing written before close.
-    const trail = AuditTrail.open({ path: 'unused', overflow: 'fail-closed', maxBuffered: 1, flushIntervalMs: 60_000 },
+    const trail = await AuditTrail.open({ path: 'unused', overflow: 'fail-closed', maxBuffered: 1, flushIntervalMs: 60_000 },
       { placement: rt.policy, admission: rt.admission, servingVersion: (m) => rt.servingVersion(m) }, sink);
     const x = { features: { data: new Float32Array(128), dims: [1, 128] } };
     const first = trail.around('fraud_mlp', x, { requestId: 'a' }, () => rt.inferUnaudited('fraud_mlp', x));

@@ -52,12 +52,23 @@ describe('audit trail through Runtime', () => {
     expect(new Set(all.map((r) => r.id)).size).toBe(302);
   });
 
+  it('writerThread main writes the same chain on the serving thread', async () => {
+    const dir = tempDir();
+    const rt = await Runtime.open({ modelRepository: BUNDLED_REPOSITORY, loadModels: ['fraud_mlp'], audit: { path: dir, writerThread: 'main', checkpointEvery: 10 } });
+    const x = { features: { data: new Float32Array(128), dims: [1, 128] } };
+    await Promise.all(Array.from({ length: 25 }, (_, i) => rt.infer('fraud_mlp', x, { requestId: `m${i}` })));
+    await rt.close();
+    expect(verifyTrail(dir)).toMatchObject({ ok: true, verified: 25, warnings: [] });
+  });
+
   it('bad input: audit options are checked at open, naming the option', async () => {
     for (const [audit, pattern] of [
       [{ path: '' }, /audit\.path/],
       [{ path: 'x', overflow: 'sometimes' }, /audit\.overflow must be one of block, drop, fail-closed/],
       [{ path: 'x', maxBuffered: 0 }, /audit\.maxBuffered must be an integer >= 1/],
       [{ path: 'x', flushMs: 3 }, /unknown option\(s\) flushMs/],
+      [{ path: 'x', writerThread: 'gpu' }, /audit\.writerThread must be worker or main/],
+      [{ path: '/proc/version/audit' }, /cannot open the audit trail/],
     ] as const) {
       const err = await rejected(Runtime.open({ modelRepository: BUNDLED_REPOSITORY, loadModels: 'none', audit: audit as never }));
       expect(err.code).toBe('INVALID_ARGUMENT');

@@ -58,7 +58,7 @@ describe('explain over HTTP', () => {
     expect(header.explanation.attributions).toHaveLength(128);
     expect(new Float32Array(b.raw.subarray(len).buffer.slice(b.raw.byteOffset + len, b.raw.byteOffset + len + 4))[0]).toBeCloseTo(header.explanation.prediction, 5);
 
-    server.runtime.auditTrail?.flush();
+    await (server.runtime as { auditTrail?: { flush(): Promise<void> } }).auditTrail?.flush();
     const [rec] = [...queryTrail(auditDir, { id: 'x1' })] as (DecisionRecord & { seq: number })[];
     expect(rec).toMatchObject({ status: 'OK', model: 'fraud_mlp' });
     expect((rec!.explanation as { attributions: number[] }).attributions).toEqual(r.json.explanation.attributions);

@@ -13,10 +13,13 @@ import type { AuditCheckpoint, ResolvedAuditOptions } from './audit-options.js';
 import { chainHash, GENESIS_HASH, type AuditRecord } from './audit-record.js';
 import { CHECKPOINTS_FILE, FORMAT_VERSION, listSegments, SCHEMA, segmentPath } from './audit-segments.js';
 
-/** Where the writer hands its batches; throwing leaves the batch with the writer, to be retried. */
+/**
+ * Where the writer hands its batches: stored when `write` returns (or its promise resolves); throwing (or
+ * rejecting) leaves the batch with the writer, to be retried.
+ */
 export interface AuditSink {
-  write(records: readonly AuditRecord[]): void;
-  close(): void;
+  write(records: readonly AuditRecord[]): void | Promise<void>;
+  close(): void | Promise<void>;
 }
 
 type StoreOptions = Pick<ResolvedAuditOptions, 'path' | 'maxSegmentBytes' | 'rotateIntervalMs' | 'checkpointEvery' | 'checkpointKey' | 'onCheckpoint'>;

@@ -10,6 +10,7 @@ import { InvalidArgumentError, ServalError } from '../errors.js';
 import { resolveAuditOptions, type AuditOptions, type ResolvedAuditOptions } from './audit-options.js';
 import { hashInputs, recordTensors, type DecisionRecord } from './audit-record.js';
 import { AuditStore, type AuditSink } from './audit-store.js';
+import { AuditStoreClient } from './audit-store-client.js';
 import { AuditWriter, type AuditWriterStats } from './audit-writer.js';
 
 /** What the trail reads from the runtime. */
@@ -40,15 +41,26 @@ export class AuditTrail {
     private readonly options: ResolvedAuditOptions,
     private readonly context: AuditContext,
     private readonly writer: AuditWriter,
-    private readonly store: AuditStore | undefined,
+    private readonly store: { lastSeq: number; segment: number } | undefined,
   ) {}
 
-  /** Opens (or continues) the trail at `options.path`. `sink` replaces the SQLite store (tests). */
-  static open(options: AuditOptions, context: AuditContext, sink?: AuditSink): AuditTrail {
+  /**
+   * Opens (or continues) the trail at `options.path`: the SQLite store in its worker thread, or on this
+   * thread with `writerThread: 'main'`. `sink` replaces the store (tests).
+   */
+  static async open(options: AuditOptions, context: AuditContext, sink?: AuditSink): Promise<AuditTrail> {
     const resolved = resolveAuditOptions(options);
-    const store = sink ? undefined : AuditStore.open(resolved);
-    const writer = new AuditWriter(sink ?? store!, resolved);
-    return new AuditTrail(resolved, context, writer, store);
+    if (sink) return new AuditTrail(resolved, context, new AuditWriter(sink, resolved), undefined);
+    if (resolved.writerThread === 'main') {
+      const store = AuditStore.open(resolved);
+      const view = { get lastSeq() { return store.lastSeq; }, get segment() { return store.currentSegment; } };
+      return new AuditTrail(resolved, context, new AuditWriter(store, resolved), view);
+    }
+    const { path, maxSegmentBytes, rotateIntervalMs, checkpointEvery, checkpointKey } = resolved;
+    const client = await AuditStoreClient.open(
+      { path, maxSegmentBytes, rotateIntervalMs, checkpointEvery, ...(checkpointKey !== undefined ? { checkpointKey } : {}) }, resolved.onCheckpoint,
+    );
+    return new AuditTrail(resolved, context, new AuditWriter(client, resolved), client);
   }
 
   /** Runs `run` as one audited request. Rejects with QueueFullError when the overflow policy refuses it. */
@@ -73,12 +85,12 @@ export class AuditTrail {
   }
 
   stats(): AuditTrailStats {
-    return { ...this.writer.stats(), lastSeq: this.store?.lastSeq ?? 0, segment: this.store?.currentSegment ?? 0 };
+    return { ...this.writer.stats(), lastSeq: this.store?.lastSeq ?? 0, segment: this.store?.segment ?? 0 };
   }
 
-  /** Writes what is buffered now. */
-  flush(): void {
-    this.writer.flush();
+  /** Writes what is buffered now; resolves once it is stored. */
+  flush(): Promise<void> {
+    return this.writer.written();
   }
 
   /**
@@ -92,7 +104,7 @@ export class AuditTrail {
         this.idle = () => { clearTimeout(timer); resolve(); };
       });
     }
-    this.writer.close();
+    await this.writer.close();
   }
 
   private settle(ticket: AuditTicket, run: () => Promise<InferOutputs>): Promise<InferOutputs> {
