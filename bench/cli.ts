@@ -4,7 +4,7 @@
  * bad range, a malformed trace), 1 when the target fails (unknown model, unreachable URL). Errors are one
  * line on stderr, never a stack (set SERVAL_DEBUG=1 for one).
  *
- * Sub-commands: `compare A.json B.json`, `dispatch` (bench/dispatch/), and the named benchmarks `embedded`, `http`, `scenarios`
+ * Sub-commands: `compare A.json B.json`, `dispatch` (bench/dispatch/), and the named benchmarks `embedded`, `http`, `scenarios`, `audit`, `explain`
  * (bench/named/). Anything else is the harness against one target.
  */
 import { Command, CommanderError } from 'commander';
@@ -23,7 +23,7 @@ import { ADMISSIONS, parseAdmission, parsePolicy, POLICIES } from './policies.js
 
 export interface CliIo extends HarnessIo {}
 
-const NAMED = ['embedded', 'http', 'scenarios'] as const;
+const NAMED = ['embedded', 'http', 'scenarios', 'audit', 'explain'] as const;
 type NamedBenchmark = (typeof NAMED)[number];
 
 export async function runBenchCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -74,7 +74,7 @@ async function harnessCommand(argv: string[], io: CliIo): Promise<number> {
   const cmd = addOutputOptions(
     program('serval bench', io)
       .description('drive load at an Open Inference Protocol v2 server or at the embedded runtime, and report latency and throughput')
-      .usage('--url URL | --embedded --model-repository DIR  --model NAME [load] [options]\n       serval bench compare A.json B.json\n       serval bench embedded|http|scenarios [options]')
+      .usage('--url URL | --embedded --model-repository DIR  --model NAME [load] [options]\n       serval bench compare A.json B.json\n       serval bench embedded|http|scenarios|audit|explain [options]')
       .option('--url <url>', 'an Open Inference Protocol v2 server: http://host:port, or host:port (grpc://host:port) with --protocol grpc')
       .option('--embedded', "serval's Runtime in this process (no HTTP)")
       .option('--model-repository <dir>', 'model repository for --embedded')

@@ -61,14 +61,16 @@ export class AuditStore implements AuditSink {
     if (records.length === 0) return;
     let seq = this.seq;
     let hash = this.lastHash;
-    const rows = records.map((r) => {
-      const body = JSON.stringify(r);
-      const prev = hash;
-      seq += 1;
-      hash = chainHash(prev, seq, body);
-      return { seq, kind: r.kind, request_id: r.kind === 'decision' ? r.id : null, model: r.kind === 'decision' ? r.model : null, time_ms: r.time, body, prev_hash: prev, hash };
-    });
-    this.db.transaction(() => { for (const row of rows) this.insert.run(row); })();
+    this.db.transaction(() => {
+      for (const r of records) {
+        const body = JSON.stringify(r);
+        const prev = hash;
+        seq += 1;
+        hash = chainHash(prev, seq, body);
+        const decision = r.kind === 'decision';
+        this.insert.run(seq, r.kind, decision ? r.id : null, decision ? r.model : null, r.time, body, prev, hash);
+      }
+    })();
     this.seq = seq;
     this.lastHash = hash;
     this.sinceCheckpoint += records.length;
@@ -142,7 +144,7 @@ export class AuditStore implements AuditSink {
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
     this.insert = this.db.prepare(
-      'INSERT INTO records (seq, kind, request_id, model, time_ms, body, prev_hash, hash) VALUES (@seq, @kind, @request_id, @model, @time_ms, @body, @prev_hash, @hash)',
+      'INSERT INTO records (seq, kind, request_id, model, time_ms, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
 }

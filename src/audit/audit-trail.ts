@@ -120,41 +120,63 @@ export class AuditTrail {
     );
   }
 
-  private startRecord(model: string, inputs: InferInputs, options: InferOptions | undefined) {
+  /** The record so far, built once in one shape (absent fields undefined, which JSON leaves out): the hot path allocates little. */
+  private startRecord(model: string, inputs: InferInputs, options: InferOptions | undefined): DecisionRecord {
     const version = options?.version ?? this.context.servingVersion(model);
-    const record: Omit<DecisionRecord, 'status' | 'latencyMs'> = {
+    const audit = options?.audit;
+    return {
       kind: 'decision',
       id: typeof options?.requestId === 'string' && options.requestId !== '' ? options.requestId : randomUUID(),
       time: Date.now(),
       model: String(model),
-      ...(typeof version === 'number' ? { version } : {}),
-      ...(typeof options?.audit?.arm === 'string' ? { arm: options.audit.arm } : {}),
+      version: typeof version === 'number' ? version : undefined,
+      arm: typeof audit?.arm === 'string' ? audit.arm : undefined,
       placement: this.context.placement,
       admission: this.context.admission,
-      ...(options?.priority !== undefined ? { priority: options.priority } : {}),
+      instance: undefined,
+      queueMs: undefined,
+      computeMs: undefined,
+      latencyMs: performance.now(), // the start until finish turns it into the latency
+      priority: options?.priority,
+      status: '',
+      error: undefined,
       inputHash: hashInputs(inputs),
-      ...(this.options.recordInputs ? { inputs: safeRecord(inputs) } : {}),
-      ...(options?.audit?.fields !== undefined ? { fields: jsonFields(options.audit.fields) } : {}),
+      inputs: this.options.recordInputs ? safeRecord(inputs) : undefined,
+      outputs: undefined,
+      explanation: undefined,
+      fields: audit?.fields !== undefined ? jsonFields(audit.fields) : undefined,
     };
-    return { record, started: performance.now() };
   }
 
-  private ticket(admitted: boolean, start: ReturnType<AuditTrail['startRecord']>): AuditTicket {
+  private ticket(admitted: boolean, record: DecisionRecord): AuditTicket {
     if (!admitted) return NO_TICKET;
     this.inflight++;
-    let done = false;
-    return {
-      finish: (result, explanation) => {
-        if (done) return;
-        done = true;
-        const latencyMs = Math.round((performance.now() - start.started) * 1000) / 1000;
-        const outcome = 'outputs' in result
-          ? { status: 'OK', ...(this.options.recordOutputs ? { outputs: recordTensors(result.outputs) } : {}) }
-          : { status: result.error instanceof ServalError ? result.error.code : 'INTERNAL', error: String((result.error as Error)?.message ?? result.error) };
-        this.writer.append({ ...start.record, latencyMs, ...outcome, ...(explanation !== undefined ? { explanation } : {}) } as DecisionRecord);
-        if (--this.inflight === 0) this.idle?.();
-      },
-    };
+    return new Ticket(this, record);
+  }
+
+  /** Completes `record` and hands it to the writer (the ticket calls it once). */
+  complete(record: DecisionRecord, result: { outputs: InferOutputs } | { error: unknown }, explanation: unknown): void {
+    record.latencyMs = Math.round((performance.now() - record.latencyMs) * 1000) / 1000;
+    if ('outputs' in result) {
+      record.status = 'OK';
+      if (this.options.recordOutputs) record.outputs = recordTensors(result.outputs);
+    } else {
+      record.status = result.error instanceof ServalError ? result.error.code : 'INTERNAL';
+      record.error = String((result.error as Error)?.message ?? result.error);
+    }
+    if (explanation !== undefined) record.explanation = explanation;
+    this.writer.append(record);
+    if (--this.inflight === 0) this.idle?.();
+  }
+}
+
+class Ticket implements AuditTicket {
+  private done = false;
+  constructor(private readonly trail: AuditTrail, private readonly record: DecisionRecord) {}
+  finish(result: { outputs: InferOutputs } | { error: unknown }, explanation?: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.trail.complete(this.record, result, explanation);
   }
 }
 
