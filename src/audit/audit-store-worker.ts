@@ -22,7 +22,7 @@ try {
 port.on('message', (m: ToStore) => {
   if (m.type === 'write') {
     try {
-      store.write(m.records);
+      store.writeSerialized(m.rows);
       post({ type: 'ack', id: m.id, lastSeq: store.lastSeq, segment: store.currentSegment });
     } catch (err) {
       post({ type: 'ack', id: m.id, lastSeq: store.lastSeq, segment: store.currentSegment, error: (err as Error).message });

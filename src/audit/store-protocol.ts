@@ -1,11 +1,11 @@
 /** Messages between the audit writer (main thread) and the store's worker thread (audit-store-worker.ts). */
 import type { AuditCheckpoint, ResolvedAuditOptions } from './audit-options.js';
-import type { AuditRecord } from './audit-record.js';
+import type { SerializedRecords } from './audit-store.js';
 
 export type StoreWorkerData = Pick<ResolvedAuditOptions, 'path' | 'maxSegmentBytes' | 'rotateIntervalMs' | 'checkpointEvery' | 'checkpointKey'>;
 
 export type ToStore =
-  | { type: 'write'; id: number; records: readonly AuditRecord[] }
+  | { type: 'write'; id: number; rows: SerializedRecords }
   | { type: 'close' };
 
 export type FromStore =
