@@ -11,6 +11,8 @@ export interface SpawnedServer {
   url: string;
   /** `host:port` of the v2 gRPC API, when the server printed one. */
   grpcAddress?: string;
+  /** The server's process id (its main thread's id too: /proc/PID/task/PID). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ export function spawnServer(label: string, cmd: { file: string; execArgv: string
       const host = m[1] === '0.0.0.0' ? '127.0.0.1' : m[1];
       const g = GRPC_PATTERN.exec(output);
       const grpcAddress = g ? `${g[1] === '0.0.0.0' ? '127.0.0.1' : g[1]}:${g[2]}` : undefined;
-      resolve({ url: `http://${host}:${m[2]}`, ...(grpcAddress ? { grpcAddress } : {}), stop: () => stop(child) });
+      resolve({ url: `http://${host}:${m[2]}`, ...(grpcAddress ? { grpcAddress } : {}), ...(child.pid !== undefined ? { pid: child.pid } : {}), stop: () => stop(child) });
     };
     child.stdout!.on('data', scan);
     child.stderr!.on('data', scan);
