@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../src/audit/audit-record.js';
+import { queryTrail } from '../src/audit/audit-query.js';
 import { segmentPath } from '../src/audit/audit-segments.js';
 import { AuditStore } from '../src/audit/audit-store.js';
 import { verifyTrail } from '../src/audit/audit-verify.js';
@@ -115,6 +116,17 @@ describe('audit verify', () => {
     const r = verifyTrail(dir);
     expect(r.ok).toBe(false);
     expect(r.break!.reason).toMatch(/segment audit-000002\.sqlite is missing/);
+  });
+
+  it('query reads across rotated segments (indexed once finished) and the segment being written (scanned)', () => {
+    const dir = writeTrail(200, { maxSegmentBytes: 4096 });
+    const ids = [...queryTrail(dir, { model: 'fraud_mlp', sinceMs: 1_700_000_000_150 })].map((r) => (r as DecisionRecord).id);
+    expect(ids).toEqual(Array.from({ length: 25 }, (_, k) => `req-${151 + 2 * k}`));
+    expect([...queryTrail(dir, { id: 'req-3' })].map((r) => r.seq)).toEqual([3]);
+    expect([...queryTrail(dir, { id: 'req-200' })].map((r) => r.seq)).toEqual([200]);
+    const db = new Database(segmentPath(dir, 1), { readonly: true });
+    expect((db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND name LIKE 'records_%'`).get() as { n: number }).n).toBe(2);
+    db.close();
   });
 
   it('signed checkpoints verify with their key and fail with another, or when forged', () => {

@@ -24,9 +24,16 @@ CREATE TABLE IF NOT EXISTS records (
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, time_ms INTEGER NOT NULL, signature TEXT);
+`;
+
+/**
+ * Query indexes, built when a segment is finished (rotated): the segment being written has none, since each
+ * index costs every insert about a microsecond of the store thread; queries scan it (at most maxSegmentBytes).
+ */
+export const QUERY_INDEXES = `
 CREATE INDEX IF NOT EXISTS records_model_time ON records (model, time_ms);
 CREATE INDEX IF NOT EXISTS records_request ON records (request_id);
-CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, time_ms INTEGER NOT NULL, signature TEXT);
 `;
 
 export function segmentName(index: number): string {

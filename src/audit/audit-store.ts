@@ -11,7 +11,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AuditCheckpoint, ResolvedAuditOptions } from './audit-options.js';
 import { chainHash, GENESIS_HASH, type AuditRecord } from './audit-record.js';
-import { CHECKPOINTS_FILE, FORMAT_VERSION, listSegments, SCHEMA, segmentPath } from './audit-segments.js';
+import { CHECKPOINTS_FILE, FORMAT_VERSION, listSegments, QUERY_INDEXES, SCHEMA, segmentPath } from './audit-segments.js';
 
 /**
  * Where the writer hands its batches: stored when `write` returns (or its promise resolves); throwing (or
@@ -115,6 +115,7 @@ export class AuditStore implements AuditSink {
 
   private rotate(): void {
     this.checkpoint();
+    this.db.exec(QUERY_INDEXES);
     this.db.close();
     this.openSegment(this.segment + 1);
   }
