@@ -13,6 +13,8 @@ import { verifyTrail } from '../src/audit/audit-verify.js';
 import { Runtime } from '../src/index.js';
 import { BUNDLED_REPOSITORY } from '../src/model-generator/generate.js';
 import { rejected } from './helpers/caught.js';
+import { startServer } from '../src/server/server.js';
+import { inferenceClient } from './fixtures/grpc-client.js';
 import { startServal, tempRepository } from './fixtures/serval-process.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -78,6 +80,27 @@ describe('audit trail through Runtime', () => {
 });
 
 describe('audit trail under serval serve', () => {
+  it('HTTP and gRPC requests are recorded under their request ids', async () => {
+    const dir = tempDir();
+    const server = await startServer({ runtimeOptions: { modelRepository: BUNDLED_REPOSITORY, loadModels: ['fraud_mlp'], audit: { path: dir } }, port: 0, grpcPort: 0 });
+    const client = inferenceClient(`127.0.0.1:${server.grpcPort}`);
+    cleanups.push(() => server.close(), () => client.close());
+    const data = new Array(128).fill(0.5);
+    const http = await request(`${server.url}/v2/models/fraud_mlp/infer`, { method: 'POST', body: JSON.stringify({ id: 'via-http', inputs: [{ name: 'features', shape: [1, 128], datatype: 'FP32', data }] }) });
+    expect(http.statusCode).toBe(200);
+    await http.body.dump();
+    await client.call('ModelInfer', {
+      id: 'via-grpc', model_name: 'fraud_mlp', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 128] }],
+      raw_input_contents: [Buffer.from(Float32Array.from(data).buffer)],
+    });
+    await server.close();
+    const byId = new Map(decisions(dir).map((d) => [d.id, d]));
+    expect(byId.get('via-http')).toMatchObject({ status: 'OK', model: 'fraud_mlp', version: 1 });
+    expect(byId.get('via-grpc')).toMatchObject({ status: 'OK', model: 'fraud_mlp', version: 1 });
+    // The same tensor over both protocols hashes alike.
+    expect(byId.get('via-grpc')!.inputHash).toBe(byId.get('via-http')!.inputHash);
+  });
+
   it('SIGTERM under load: every answered request has its record, and the trail verifies', async () => {
     const dir = tempDir();
     const repo = tempRepository(['fraud_mlp']);

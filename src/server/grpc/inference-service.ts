@@ -50,7 +50,7 @@ export function createInferenceService(ctx: GrpcServiceContext): InferenceServic
     const name = validateModelName(req.model_name);
     const version = modelVersion(req.model_version);
     const decoded = decodeModelInferRequest(req);
-    const options = { ...decoded.options, signal, ...(version !== undefined ? { version } : {}) };
+    const options = { ...decoded.options, signal, ...(version !== undefined ? { version } : {}), ...(req.id ? { requestId: req.id } : {}) };
     // infer() routes synchronously when called, so the newest ready version now is the one that serves it.
     const served = version ?? newestReadyVersion(runtime, name);
     const outputs = await runtime.infer(name, decoded.inputs, options);
