@@ -6,18 +6,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditOptions } from '../src/cli/audit-serve-options.js';
 import { resolveServeConfig, UsageError } from '../src/cli/serve-options.js';
+import { caught } from './helpers/caught.js';
 
 const repo = mkdtempSync(path.join(tmpdir(), 'serval-cli-repo-'));
 
-function usage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
+/** The message of the UsageError `fn` throws. */
+const usage = (fn: () => unknown): string => {
+  const err = caught(fn);
+  expect(err).toBeInstanceOf(UsageError);
+  return err.message;
+};
 
 describe('serve --audit-* options', () => {
   it('no --audit-log: no trail', () => {
