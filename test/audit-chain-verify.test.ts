@@ -118,6 +118,20 @@ describe('audit verify', () => {
     expect(r.break!.reason).toMatch(/segment audit-000002\.sqlite is missing/);
   });
 
+  it('rotation by time starts a new segment that continues the chain', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'serval-audit-'));
+    dirs.push(dir);
+    const store = AuditStore.open({ path: dir, maxSegmentBytes: 1 << 30, rotateIntervalMs: 20, checkpointEvery: 1000 });
+    store.write([decision(1), decision(2)]);
+    expect(store.currentSegment).toBe(1);
+    await new Promise((r) => setTimeout(r, 30));
+    store.write([decision(3)]); // past the interval: segment 1 is finished after this batch
+    expect(store.currentSegment).toBe(2);
+    store.write([decision(4)]);
+    store.close();
+    expect(verifyTrail(dir)).toMatchObject({ ok: true, verified: 4, segments: 2, warnings: [] });
+  });
+
   it('query reads across rotated segments (indexed once finished) and the segment being written (scanned)', () => {
     const dir = writeTrail(200, { maxSegmentBytes: 4096 });
     const ids = [...queryTrail(dir, { model: 'fraud_mlp', sinceMs: 1_700_000_000_150 })].map((r) => (r as DecisionRecord).id);
