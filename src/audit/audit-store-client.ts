@@ -11,7 +11,7 @@ import { PACKAGE_ROOT } from '../binding.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { AuditCheckpoint } from './audit-options.js';
 import type { AuditRecord } from './audit-record.js';
-import { serializeRecords, type AuditSink } from './audit-store.js';
+import type { AuditSink } from './audit-store.js';
 import type { FromStore, StoreWorkerData, ToStore } from './store-protocol.js';
 
 // Under vitest (TypeScript sources) the worker runs from the build, like the executor worker.
@@ -59,7 +59,7 @@ export class AuditStoreClient implements AuditSink {
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'write', id, rows: serializeRecords(records) } satisfies ToStore);
+      this.worker.postMessage({ type: 'write', id, json: JSON.stringify(records) } satisfies ToStore);
     });
   }
 

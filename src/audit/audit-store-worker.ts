@@ -5,6 +5,7 @@
  * checkpoint and exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { AuditRecord } from './audit-record.js';
 import { AuditStore } from './audit-store.js';
 import type { FromStore, StoreWorkerData, ToStore } from './store-protocol.js';
 
@@ -22,7 +23,7 @@ try {
 port.on('message', (m: ToStore) => {
   if (m.type === 'write') {
     try {
-      store.writeSerialized(m.rows);
+      store.write(JSON.parse(m.json) as AuditRecord[]);
       post({ type: 'ack', id: m.id, lastSeq: store.lastSeq, segment: store.currentSegment });
     } catch (err) {
       post({ type: 'ack', id: m.id, lastSeq: store.lastSeq, segment: store.currentSegment, error: (err as Error).message });

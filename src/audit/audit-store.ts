@@ -60,7 +60,7 @@ export class AuditStore implements AuditSink {
     this.writeSerialized(serializeRecords(records));
   }
 
-  /** Appends records already serialised (the worker receives them so: strings clone far cheaper than objects). */
+  /** Appends records already serialised: each body's text is what is hashed and stored. */
   writeSerialized(rows: SerializedRecords): void {
     if (this.closed) throw new Error('audit store is closed');
     const n = rows.bodies.length;

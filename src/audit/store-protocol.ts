@@ -1,11 +1,11 @@
 /** Messages between the audit writer (main thread) and the store's worker thread (audit-store-worker.ts). */
 import type { AuditCheckpoint, ResolvedAuditOptions } from './audit-options.js';
-import type { SerializedRecords } from './audit-store.js';
 
 export type StoreWorkerData = Pick<ResolvedAuditOptions, 'path' | 'maxSegmentBytes' | 'rotateIntervalMs' | 'checkpointEvery' | 'checkpointKey'>;
 
 export type ToStore =
-  | { type: 'write'; id: number; rows: SerializedRecords }
+  /** The batch as one JSON array: one string clones cheaper than many (the worker re-serialises each record). */
+  | { type: 'write'; id: number; json: string }
   | { type: 'close' };
 
 export type FromStore =
