@@ -159,7 +159,11 @@ function buildRouter(ctx: RoutesContext): Router {
     };
     // infer() routes synchronously when called, so the newest ready version now is the one that serves it.
     const served = version ?? newestReadyVersion(runtime, name);
-    if (decoded.explain) return explainedInferRoute(runtime, req, name, served, decoded, options);
+    if (decoded.explain) {
+      const explained = await explainedInferRoute(runtime, req, name, served, decoded, options);
+      lastInference.set(`${name}/${served}`, Date.now());
+      return explained;
+    }
     const outputs = await runtime.infer(name, decoded.inputs, options);
     lastInference.set(`${name}/${served}`, Date.now());
     const { headers, body } = encodeInferResponse(name, served, outputs, decoded.plan);
