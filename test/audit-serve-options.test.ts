@@ -29,6 +29,15 @@ describe('serve --audit-* options', () => {
     expect(auditOptions(cfg)).toEqual({ audit: { path: path.resolve('trail'), overflow: 'fail-closed', checkpointKey: 'secret' } });
   });
 
+  it('write errors are logged: the first and then every 100th', () => {
+    const warnings: unknown[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (msg: string, fields?: unknown) => void warnings.push({ msg, fields }) };
+    const { audit } = auditOptions(resolveServeConfig({ modelRepository: repo, auditLog: 'x' }, {}), logger);
+    for (let i = 0; i < 150; i++) audit!.onError!(new Error('disk full'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatchObject({ msg: expect.stringMatching(/audit trail write failed/), fields: { errors: 1, err: 'disk full' } });
+  });
+
   it('bad input: an unknown overflow policy, options without --audit-log, an unreadable or empty key file', () => {
     expect(usage(() => resolveServeConfig({ modelRepository: repo, auditLog: 'x', auditOverflow: 'sometimes' }, {})))
       .toMatch(/--audit-overflow must be one of block, drop, fail-closed, got "sometimes"/);

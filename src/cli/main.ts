@@ -94,7 +94,7 @@ async function serveCommand(config: ServeConfig, version: string): Promise<void>
       modelRepository: config.modelRepository,
       ...(config.policy ? { policy: config.policy as never } : {}),
       ...(config.admission ? { admission: config.admission as never } : {}),
-      ...auditOptions(config),
+      ...auditOptions(config, logger),
       onEvent: events.log,
     },
     host: config.host,
