@@ -5,7 +5,7 @@
  * line on stderr, never a stack (set SERVAL_DEBUG=1 for one).
  *
  * Sub-commands: `compare A.json B.json`, `dispatch` (bench/dispatch/), `pipeline` (bench/pipeline/), `jsthread`, `httpcpu`,
- * `idle` (bench/dispatch/), and the named benchmarks `embedded`, `http`, `scenarios`, `rollout`
+ * `idle` (bench/dispatch/), and the named benchmarks `embedded`, `http`, `scenarios`, `rollout`, `audit`, `explain`
  * (bench/named/). Anything else is the harness against one target.
  */
 import { Command, CommanderError } from 'commander';
@@ -24,7 +24,7 @@ import { ADMISSIONS, parseAdmission, parsePolicy, POLICIES } from './policies.js
 
 export interface CliIo extends HarnessIo {}
 
-const NAMED = ['embedded', 'http', 'scenarios', 'rollout'] as const;
+const NAMED = ['embedded', 'http', 'scenarios', 'rollout', 'audit', 'explain'] as const;
 type NamedBenchmark = (typeof NAMED)[number];
 
 export async function runBenchCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -79,7 +79,7 @@ async function harnessCommand(argv: string[], io: CliIo): Promise<number> {
   const cmd = addOutputOptions(
     program('serval bench', io)
       .description('drive load at an Open Inference Protocol v2 server or at the embedded runtime, and report latency and throughput')
-      .usage('--url URL | --embedded --model-repository DIR  --model NAME [load] [options]\n       serval bench compare A.json B.json\n       serval bench embedded|http|scenarios [options]')
+      .usage('--url URL | --embedded --model-repository DIR  --model NAME [load] [options]\n       serval bench compare A.json B.json\n       serval bench embedded|http|scenarios|audit|explain [options]')
       .option('--url <url>', 'an Open Inference Protocol v2 server: http://host:port, or host:port (grpc://host:port) with --protocol grpc')
       .option('--embedded', "serval's Runtime in this process (no HTTP)")
       .option('--model-repository <dir>', 'model repository for --embedded')

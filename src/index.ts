@@ -11,3 +11,8 @@ export type { JsBatch, JsBatchOutputs, JsModelContext, JsModelModule, JsTensor }
 export type { RolloutSpecInput, CanaryGuards, ShadowOptions, AbMetric } from './rollout/rollout-spec.js';
 export type { RolloutState, RolloutPhase, RolloutAction, TimelineEntry } from './rollout/rollout-controller.js';
 export type { VersionDriftSummary, FeatureDrift } from './drift/drift-monitor.js';
+// Also brings in their augmentations of RuntimeOptions (`audit`) and InferOptions (`requestId`, `audit`).
+export type { AuditOptions, AuditCheckpoint, AuditOverflowPolicy, InferAuditFields } from './audit/audit-options.js';
+export type { AuditTrail, AuditTrailStats } from './audit/audit-trail.js';
+export type { ExplainOptions, Explanation } from './explain/explain-options.js';
+export type { ExplainedInference } from './explain/explained-infer.js';

@@ -18,6 +18,10 @@ import { ResponseCache } from './cache/response-cache.js';
 import { TrafficRegistry } from './rollout/traffic-registry.js';
 import type { RolloutState } from './rollout/rollout-controller.js';
 import type { RolloutSpecInput } from './rollout/rollout-spec.js';
+import { AuditTrail } from './audit/audit-trail.js';
+import { explain } from './explain/explainer.js';
+import { inferExplained, type ExplainedInference } from './explain/explained-infer.js';
+import type { Explanation, ExplainOptions } from './explain/explain-options.js';
 import type {
   AdmissionName, InferInputs, InferOptions, InferOutputs, RequestHandle, ModelMetadata, ModelVersionInfo, PolicyName, RepositoryIndexEntry,
   RuntimeEvent, RuntimeOptions, RuntimeStats,
@@ -52,6 +56,8 @@ export class Runtime {
   private readonly cache: ResponseCache | undefined;
   /** Rollouts and drift monitors (src/rollout/, src/drift/): consulted only for the models that have one. */
   readonly traffic: TrafficRegistry;
+  /** The decision audit trail, when `options.audit` is set (src/audit/). */
+  private audit: AuditTrail | undefined;
 
   private constructor(options: RuntimeOptions, policy: PolicyName, admission: AdmissionName) {
     this.options = options;
@@ -97,6 +103,9 @@ export class Runtime {
       throw new InvalidArgumentError('intraOpThreads must be a positive integer');
     }
     const rt = new Runtime(options, policy, admission);
+    if (options.audit !== undefined) {
+      rt.audit = await AuditTrail.open(options.audit, { placement: policy, admission, servingVersion: (m) => rt.servingVersion(m) });
+    }
     const entries = await rt.repository.list();
     const which = options.loadModels ?? 'all';
     const names = which === 'all' ? entries.map((e) => e.name) : which === 'none' ? [] : which;
@@ -108,6 +117,16 @@ export class Runtime {
 
   /** Serves one request. Rejects with a ServalError subclass whose `code` says what went wrong. */
   infer(model: string, inputs: InferInputs, options?: InferOptions): Promise<InferOutputs> {
+    if (this.audit && !this.closed) {
+      // The record takes the served version, instance and times from the request's handle.
+      const opts = options?.handle ? options : { ...options, handle: {} };
+      return this.audit.around(model, inputs, opts, () => this.inferUnaudited(model, inputs, opts));
+    }
+    return this.inferUnaudited(model, inputs, options);
+  }
+
+  /** `infer` without an audit record: the perturbed evaluations of an explanation (src/explain/) are not decisions. */
+  inferUnaudited(model: string, inputs: InferInputs, options?: InferOptions): Promise<InferOutputs> {
     try {
       if (this.closed) return Promise.reject(new ClosedError('the runtime is closed'));
       if (this.traffic.handles(model)) return this.traffic.infer(model, inputs, options).outputs;
@@ -148,6 +167,19 @@ export class Runtime {
     if (options?.handle) options.handle.version = v.version;
     if (this.cache?.enabledFor(v)) return this.cache.infer(v, inputs, options, () => v.infer(inputs, options));
     return v.infer(inputs, options);
+  }
+
+  /**
+   * Per-feature attributions (sampled permutation SHAP) of a tabular model's output for one input row,
+   * computed through the runtime at low priority (src/explain/). Not an audited decision itself.
+   */
+  explain(model: string, inputs: InferInputs, options?: ExplainOptions): Promise<Explanation> {
+    return explain(this, model, inputs, options);
+  }
+
+  /** `infer` that also returns the prediction's explanation, recorded with it in the audit trail. */
+  inferExplained(model: string, inputs: InferInputs, options?: InferOptions, explainOptions?: ExplainOptions): Promise<ExplainedInference> {
+    return inferExplained(this, this.audit, model, inputs, options, explainOptions);
   }
 
   /**
@@ -276,6 +308,12 @@ export class Runtime {
     this.native.shutdown();
     this.completions.failAll(() => new ClosedError('the runtime closed before the request completed'));
     this.entries.clear();
+    await this.audit?.close();
+  }
+
+  /** The audit trail (stats, flush), when `audit` was given to `open`. */
+  get auditTrail(): AuditTrail | undefined {
+    return this.audit;
   }
 
   /** Testing only: makes the executor of `instance` exit while it holds its next batch. */

@@ -11,6 +11,7 @@ import { BearerAuth } from '../server/auth.js';
 import { createLogger, type Logger } from '../server/logger.js';
 import { startServer, type RunningServer } from '../server/server.js';
 import { servalVersion } from './package-info.js';
+import { auditOptions } from './audit-serve-options.js';
 import { resolveServeConfig, SERVE_OPTIONS, UsageError, type ServeConfig, type ServeKey } from './serve-options.js';
 import { logTrafficEvent } from '../rollout/traffic-events.js';
 
@@ -72,6 +73,7 @@ function buildProgram(version: string): Command {
   const placement: [string, string, () => Promise<{ run(argv: string[]): Promise<number> }>][] = [
     ['profile', "measure each model instance's batch-latency curve and write a profile file", () => import('./profile-command.js')],
     ['train-policy', 'train the learned placement policy in the simulator and write policy.bin', () => import('./train-policy-command.js')],
+    ['audit', 'verify or query a decision audit trail (serval audit verify|query DIR)', () => import('./audit-command.js')],
   ];
   for (const [name, description, load] of placement) {
     program.command(name).description(description).allowUnknownOption().helpOption(false).argument('[args...]')
@@ -94,6 +96,7 @@ async function serveCommand(config: ServeConfig, version: string): Promise<void>
       ...(config.policy ? { policy: config.policy as never } : {}),
       ...(config.admission ? { admission: config.admission as never } : {}),
       ...(config.cacheConfig ? { cache: config.cacheConfig } : {}),
+      ...auditOptions(config, logger),
       onEvent: events.log,
     },
     host: config.host,

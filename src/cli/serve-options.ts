@@ -38,6 +38,10 @@ export interface ServeConfig {
   bodyTimeoutSecs: number;
   /** `--cache-config local,size=BYTES`: the response cache of models with `response_cache { enable: true }`. */
   cacheConfig?: { sizeBytes: number };
+  /** Audit trail directory (absent: no trail), its overflow policy and checkpoint key file. */
+  auditLog?: string;
+  auditOverflow?: string;
+  auditKeyFile?: string;
 }
 
 export type ServeKey = keyof ServeConfig;
@@ -70,6 +74,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'shutdownGraceSecs', flags: '--shutdown-grace-secs <n>', env: 'SERVAL_SHUTDOWN_GRACE_SECS', help: 'on SIGTERM/SIGINT, how long to keep serving with readiness false before draining (default: 5)' },
   { key: 'drainTimeoutSecs', flags: '--drain-timeout-secs <n>', env: 'SERVAL_DRAIN_TIMEOUT_SECS', help: 'on SIGTERM/SIGINT, after the grace period, how long to wait for accepted requests (default: 30)' },
   { key: 'cacheConfig', flags: '--cache-config <spec>', env: 'SERVAL_CACHE_CONFIG', help: 'response cache for models with response_cache { enable: true }: local,size=BYTES (K/M/G suffix; default: no cache)' },
+  { key: 'auditLog', flags: '--audit-log <dir>', env: 'SERVAL_AUDIT_LOG', help: 'keep a hash-chained audit record of every request in this directory (SQLite segments; serval audit verify DIR)' },
+  { key: 'auditOverflow', flags: '--audit-overflow <policy>', env: 'SERVAL_AUDIT_OVERFLOW', help: 'when the audit writer falls behind: block | drop | fail-closed (default: block)' },
+  { key: 'auditKeyFile', flags: '--audit-key-file <file>', env: 'SERVAL_AUDIT_KEY_FILE', help: 'sign audit checkpoints (HMAC-SHA256) with the key in this file' },
   { key: 'config', flags: '--config <file>', env: 'SERVAL_CONFIG', help: 'JSON file with any of the options above in camelCase (e.g. {"httpPort": 8000})' },
 ];
 
@@ -156,6 +163,12 @@ export function resolveServeConfig(cli: Partial<Record<ServeKey | 'config', unkn
       throw new UsageError(`${cache.from}: ${(err as Error).message}`);
     }
   }
+  const auditLog = pathOf('auditLog');
+  if (auditLog) cfg.auditLog = auditLog;
+  const overflow = get('auditOverflow');
+  if (overflow) cfg.auditOverflow = choice(overflow, ['block', 'drop', 'fail-closed'] as const);
+  const keyFile = pathOf('auditKeyFile');
+  if (keyFile) cfg.auditKeyFile = keyFile;
   const tokenFile = pathOf('authTokenFile');
   if (tokenFile) cfg.authTokenFile = tokenFile;
   return cfg;

@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { tritonModelConfig } from './model-config-json.js';
 import { isRouteMatch, Router, type RouteHandler } from './router.js';
+import { explainedInferRoute, explainRoute } from '../explain/explain-route.js';
 import type { ServingRuntime } from './serving-runtime.js';
 import { tritonModelStats } from './stats-json.js';
 import { addRolloutRoutes } from '../rollout/rollout-routes.js';
@@ -160,6 +161,12 @@ function buildRouter(ctx: RoutesContext): Router {
     const options = decoded.options;
     options.handle = req.handle;
     if (version !== undefined) options.version = version;
+    if (decoded.plan.id) options.requestId = decoded.plan.id;
+    if (decoded.explain) {
+      const explained = await explainedInferRoute(runtime, req, name, version ?? '', decoded, options);
+      lastInference.set(`${name}/${req.handle.version ?? version ?? ''}`, Date.now());
+      return explained;
+    }
     const outputs = await runtime.infer(name, decoded.inputs, options);
     // The runtime says which version served the request (set when it was queued).
     const served = req.handle.version ?? version ?? '';
@@ -199,7 +206,8 @@ function buildRouter(ctx: RoutesContext): Router {
       .add('GET', `${prefix}/ready`, ready)
       .add('GET', `${prefix}/config`, config)
       .add('GET', `${prefix}/stats`, stats)
-      .add('POST', `${prefix}/infer`, infer);
+      .add('POST', `${prefix}/infer`, infer)
+      .add('POST', `${prefix}/explain`, (req, p) => explainRoute(runtime, req, validateModelName(p['model']!), parseVersion(p['version'])));
   }
   return router;
 }

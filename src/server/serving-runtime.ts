@@ -25,4 +25,6 @@ export type ServingRuntime = Pick<
   | 'traffic'
 > &
   /** The repository, when there is one: its root is redacted from messages sent to clients. */
-  Partial<Pick<Runtime, 'repository'>>;
+  Partial<Pick<Runtime, 'repository'>> &
+  /** Explanations (src/explain/), when the runtime gives them. */
+  Partial<Pick<Runtime, 'explain' | 'inferExplained'>>;

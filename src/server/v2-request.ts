@@ -31,6 +31,8 @@ export interface DecodedInferRequest {
   inputs: Record<string, Tensor>;
   options: InferOptions;
   plan: ResponsePlan;
+  /** `parameters.explain: true`: answer with the prediction's explanation too (src/explain/explain-route.ts). */
+  explain?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -163,7 +165,8 @@ function decodeJsonRequest(jsonPart: Buffer, binary: Buffer | undefined, what: s
     plan.outputs = outputs;
     options.outputs = outputs.map((o) => o.name);
   }
-  return { inputs, options, plan };
+  const explain = optionalBoolean(params, 'explain', 'request');
+  return explain ? { inputs, options, plan, explain } : { inputs, options, plan };
 }
 
 function decodeInputs(raw: unknown, binary: Buffer | undefined, exact: boolean): Record<string, Tensor> {

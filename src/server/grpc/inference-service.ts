@@ -52,7 +52,7 @@ export function createInferenceService(ctx: GrpcServiceContext): InferenceServic
     const version = modelVersion(req.model_version);
     const decoded = decodeModelInferRequest(req);
     const handle: RequestHandle = {};
-    const options = { ...decoded.options, signal, handle, ...(version !== undefined ? { version } : {}) };
+    const options = { ...decoded.options, signal, handle, ...(version !== undefined ? { version } : {}), ...(req.id ? { requestId: req.id } : {}) };
     const outputs = await runtime.infer(name, decoded.inputs, options);
     // The runtime says which version served the request (set when it was queued).
     const served = handle.version ?? version ?? '';
