@@ -49,6 +49,10 @@ describe('audit trail through Runtime', () => {
     const ok = all.find((r) => r.id === 'ok-7')!;
     expect(ok).toMatchObject({ model: 'fraud_mlp', version: 1, status: 'OK', arm: 'canary', fields: { user: 7 }, inputHash: expectedHash, placement: 'least_outstanding', admission: 'none' });
     expect(ok.outputs!['probability']!.data[0]).toBeCloseTo(answered[7]!['probability']!.data[0] as number, 6);
+    // Where it ran and how long it waited and ran, as the runtime reported them for this request.
+    expect([0, 1]).toContain(ok.instance);
+    expect(ok.queueMs).toBeGreaterThanOrEqual(0);
+    expect(ok.computeMs).toBeGreaterThan(0);
     expect(all.find((r) => r.id === 'bad')).toMatchObject({ status: 'INVALID_INPUT' });
     expect(all.find((r) => r.id === 'unknown')).toMatchObject({ status: 'UNKNOWN_MODEL' });
     expect(new Set(all.map((r) => r.id)).size).toBe(302);

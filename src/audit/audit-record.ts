@@ -28,7 +28,7 @@ export interface DecisionRecord {
   version?: number;
   /** Traffic arm, when a rollout decided it (`InferOptions.audit.arm`). */
   arm?: string;
-  /** Placement and admission policies in force. Per-request instance and timings are added when the runtime reports them. */
+  /** Placement and admission policies in force; the instance and timings the runtime reported for this request (RequestHandle). */
   placement: string;
   admission: string;
   instance?: number;
