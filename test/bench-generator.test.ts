@@ -98,10 +98,11 @@ describe('load generator against a fake server', () => {
     expect(step.offeredRate).toBeCloseTo(100, -1);
     expect(step.throughput).toBeGreaterThan(90);
     expect(step.latencyMs.p50!).toBeGreaterThanOrEqual(10);
-    // Headroom for a busy 2-core machine (the generator's own overhead is well under 1 ms); p99 is the 2nd
+    // Headroom for a busy 2-core machine (the generator's own overhead is well under 1 ms, but a loaded
+    // machine delays the fake server's 10 ms timer and both event loops by several ms); p99 is the 2nd
     // slowest of ~150 requests, so one scheduling hiccup decides it: it is not asserted.
-    expect(step.latencyMs.p50!).toBeLessThan(18);
-    expect(step.latencyMs.p90!).toBeLessThan(30);
+    expect(step.latencyMs.p50!).toBeLessThan(25);
+    expect(step.latencyMs.p90!).toBeLessThan(45);
     expect(step.attainment).toBeGreaterThan(0.95);
     expect(step.lagMs!.p50).toBeLessThan(3);
   });
@@ -126,8 +127,10 @@ describe('load generator against a fake server', () => {
     expect(open.latencyMs.p99!).toBeGreaterThan(200);
     expect(open.latencyMs.max!).toBeGreaterThan(280);
     // Closed loop: the one request in flight waited 300 ms, the generator waited with it, the rest look fast.
+    // p90, not p99: how many requests a closed loop completes depends on the machine's speed, and with fewer
+    // than ~100 the one stalled request is the p99 itself; a tenth of the requests stalled is the open loop's mark.
     expect(closed.latencyMs.max!).toBeGreaterThan(280);
-    expect(closed.latencyMs.p99!).toBeLessThan(50);
-    expect(open.latencyMs.p99!).toBeGreaterThan(4 * closed.latencyMs.p99!);
+    expect(closed.latencyMs.p90!).toBeLessThan(50);
+    expect(open.latencyMs.p90!).toBeGreaterThan(100);
   });
 });
