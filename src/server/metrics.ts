@@ -177,7 +177,7 @@ export class ServerMetrics {
     histogram('serval_inference_request_duration_seconds', 'End-to-end request time inside the runtime.', (m) => m.requestSeconds);
     histogram('serval_inference_batch_size', 'Batch size of model executions.', (m) => m.batchSize);
 
-    const instanceLabels = ['model', 'version', 'instance', 'kind'] as const;
+    const instanceLabels = ['model', 'version', 'model_instance', 'kind'] as const;
     new Gauge({
       name: 'serval_instance_utilization',
       help: 'Fraction of wall time the instance spent executing since the previous scrape (0-1).',
@@ -197,7 +197,7 @@ export class ServerMetrics {
         collect() {
           this.reset();
           for (const m of self.snapshot.stats.models) {
-            for (const i of m.instances) this.inc({ ...modelLabels(m), instance: String(i.index), kind: i.kind }, value(i));
+            for (const i of m.instances) this.inc({ ...modelLabels(m), model_instance: String(i.index), kind: i.kind }, value(i));
           }
         },
       });
@@ -256,7 +256,7 @@ export class ServerMetrics {
     const seen = new Set<string>();
     for (const m of stats.models) {
       for (const i of m.instances) {
-        const labels = { ...modelLabels(m), instance: String(i.index), kind: i.kind };
+        const labels = { ...modelLabels(m), model_instance: String(i.index), kind: i.kind };
         const key = `${m.name}\0${m.version}\0${i.index}`;
         seen.add(key);
         const prev = this.previousBusy.get(key);
