@@ -8,6 +8,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { HistogramSnapshot, InstanceStats, ModelState, ModelStats, ModelVersionInfo, RuntimeStats } from '../api-types.js';
 import type { ServingRuntime } from './serving-runtime.js';
+import { registerAutoscalingMetrics } from '../cluster/autoscaling-metrics.js';
 
 type Labels = Record<string, string>;
 
@@ -229,6 +230,8 @@ export class ServerMetrics {
         this.set({ policy: self.snapshot.stats.policy || self.runtime.policy, admission: self.snapshot.stats.admission || 'none' }, 1);
       },
     });
+    const { profileOf } = runtime;
+    if (profileOf) registerAutoscalingMetrics(this.registry, { profileOf: profileOf.bind(runtime), config: runtime.config.bind(runtime) }, () => this.snapshot);
   }
 
   get contentType(): string {

@@ -21,4 +21,6 @@ export type ServingRuntime = Pick<
   | 'servingVersion'
 > &
   /** The repository, when there is one: its root is redacted from messages sent to clients. */
-  Partial<Pick<Runtime, 'repository'>>;
+  Partial<Pick<Runtime, 'repository'>> &
+  /** Latency profiles, when the runtime measures its own instances: the autoscaling gauges (src/cluster/autoscaling-metrics.ts). */
+  Partial<Pick<Runtime, 'profileOf'>>;
