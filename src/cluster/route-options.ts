@@ -18,8 +18,8 @@ export interface RouteConfig {
   host: string;
   policy: string;
   admission: string;
-  /** Native instances (batches in flight) per replica. */
-  slotsPerUpstream: number;
+  /** Native instances (batches in flight) per replica; absent: the replica's own instance count. */
+  slotsPerUpstream?: number;
   dnsRefreshSecs: number;
   /** Consecutive failed forwards that eject a replica. */
   ejectAfterFailures: number;
@@ -47,7 +47,7 @@ export const ROUTE_OPTIONS: readonly OptionSpec[] = [
   { key: 'grpcPort', flags: '--grpc-port <port>', env: 'SERVAL_GRPC_PORT', help: 'v2 gRPC API port; 0 picks a free one (default: off)' },
   { key: 'policy', flags: '--policy <name>', env: 'SERVAL_POLICY', help: 'placement policy across replicas (default: least_outstanding; round_robin is what a Kubernetes Service does)' },
   { key: 'admission', flags: '--admission <name>', env: 'SERVAL_ADMISSION', help: 'admission policy at the router (default: none)' },
-  { key: 'slotsPerUpstream', flags: '--slots-per-upstream <n>', env: 'SERVAL_SLOTS_PER_UPSTREAM', help: 'batches in flight per replica, each a native instance (default: 1)' },
+  { key: 'slotsPerUpstream', flags: '--slots-per-upstream <n>', env: 'SERVAL_SLOTS_PER_UPSTREAM', help: 'batches in flight per replica, each a native instance of the router (default: the replica\'s instance count)' },
   { key: 'dnsRefreshSecs', flags: '--dns-refresh-secs <n>', env: 'SERVAL_DNS_REFRESH_SECS', help: 'how often --upstream-dns names are re-resolved (default: 5)' },
   { key: 'ejectAfterFailures', flags: '--eject-after-failures <n>', env: 'SERVAL_EJECT_AFTER_FAILURES', help: 'consecutive failed forwards that eject a replica until its readiness probe passes (default: 3)' },
   { key: 'probeIntervalSecs', flags: '--probe-interval-secs <n>', env: 'SERVAL_PROBE_INTERVAL_SECS', help: 'readiness probe interval of ejected replicas (default: 1)' },
@@ -99,7 +99,6 @@ export function resolveRouteConfig(cli: Partial<Record<RouteKey, unknown>>, env:
     host: withDefault(get('host'), '127.0.0.1', str),
     policy: withDefault(get('policy'), 'least_outstanding', str),
     admission: withDefault(get('admission'), 'none', str),
-    slotsPerUpstream: withDefault(get('slotsPerUpstream'), 1, (s) => int(s, 1, 64)),
     dnsRefreshSecs: withDefault(get('dnsRefreshSecs'), 5, (s) => positive(s)),
     ejectAfterFailures: withDefault(get('ejectAfterFailures'), 3, (s) => int(s, 1, 1000)),
     probeIntervalSecs: withDefault(get('probeIntervalSecs'), 1, (s) => positive(s)),
@@ -110,6 +109,8 @@ export function resolveRouteConfig(cli: Partial<Record<RouteKey, unknown>>, env:
     shutdownGraceSecs: withDefault(get('shutdownGraceSecs'), 5, (s) => positive(s, true)),
     drainTimeoutSecs: withDefault(get('drainTimeoutSecs'), 30, (s) => positive(s, true)),
   };
+  const slots = get('slotsPerUpstream');
+  if (slots) cfg.slotsPerUpstream = int(slots, 1, 64);
   const grpc = get('grpcPort');
   if (grpc && grpc.value !== 'off') cfg.grpcPort = int(grpc, 0, 65535);
   if (cfg.upstream.length === 0 && cfg.upstreamDns.length === 0) {

@@ -17,6 +17,7 @@ import { isRouteMatch, Router, type RouteHandler } from './router.js';
 import type { ServingRuntime } from './serving-runtime.js';
 import { tritonModelStats } from './stats-json.js';
 import { decodeInferRequest, encodeInferResponse, parseHeaderLength, parseJsonObject } from './v2-codec.js';
+import { LOAD_REPORT_HEADER, LoadReporter } from '../cluster/load-report.js';
 
 export type ModelControlMode = 'none' | 'poll' | 'explicit';
 
@@ -113,6 +114,8 @@ function buildRouter(ctx: RoutesContext): Router {
   const { runtime } = ctx;
   const router = new Router();
   const lastInference = ctx.lastInference ?? new Map<string, number>();
+  // Replicas (runtimes that profile their own instances) report their load with every inference answer.
+  const loadReporter = runtime.profileOf ? new LoadReporter(runtime) : undefined;
 
   /** Throws UnknownModelError unless the model (version) is known to the runtime. */
   const requireKnown = (name: string, version?: number): void => {
@@ -159,6 +162,7 @@ function buildRouter(ctx: RoutesContext): Router {
     const outputs = await runtime.infer(name, decoded.inputs, options);
     lastInference.set(`${name}/${served}`, Date.now());
     const { headers, body } = encodeInferResponse(name, served, outputs, decoded.plan);
+    if (loadReporter) headers[LOAD_REPORT_HEADER] = loadReporter.header();
     return { status: 200, headers, body };
   };
 

@@ -1,0 +1,208 @@
+/**
+ * RemoteModel: one model served by a set of replicas through serval's native scheduler. Each replica is
+ * `slots` instances of a native model (the same ModelScheduler, placement and admission policies that place
+ * requests on local instances), and each instance's executor is a forwarder thread that sends its batches
+ * to that replica (forwarder-worker.ts). The native batcher forms batches at the router, up to the replica's
+ * max_batch_size; the instance's measured latency profile is the replica's batch round trip.
+ *
+ * The replica set changes (DNS, ejection, probes) by generations: a new native model over the new set takes
+ * new requests at once, the previous one stops accepting, answers what it accepted (its forwarders fall back
+ * to other replicas for batches their own replica can no longer take), and is closed. Main thread only.
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT, type NativeModel, type NativeModelStats, type NativeRuntime } from '../binding.js';
+import { CancelledError, ModelUnavailableError } from '../errors.js';
+import type { InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelStats } from '../api-types.js';
+import type { ModelConfig } from '../repository/model-config.js';
+import { prepareInputs, prepareOptions } from '../model/input-validation.js';
+import { nativeModelDesc, type SchedulingChoice } from '../model/native-desc.js';
+import type { ForwarderWorkerData, FromForwarder, ToForwarder } from './forwarder-protocol.js';
+
+const WORKER_PATH = import.meta.url.endsWith('.ts')
+  ? join(PACKAGE_ROOT, 'dist', 'src', 'cluster', 'forwarder-worker.js')
+  : fileURLToPath(new URL('./forwarder-worker.js', import.meta.url));
+
+export interface RemoteModelOptions {
+  native: NativeRuntime;
+  config: ModelConfig;
+  metadata: ModelMetadata;
+  version: number;
+  scheduling: SchedulingChoice;
+  /** Native instances per replica. */
+  slots: number;
+  timeoutMs: number;
+  drainTimeoutMs: number;
+  onForwarderMessage(m: FromForwarder): void;
+}
+
+/** Counters of retired generations, so the model's totals never go backwards. */
+interface Totals { success: number; inferenceCount: number; executionCount: number; failure: Record<string, number>; shed: Record<string, number> }
+
+class Generation {
+  readonly model: NativeModel;
+  private readonly workers: Worker[] = [];
+  private stoppedCount = 0;
+  readonly startedAt = performance.now();
+
+  constructor(private readonly o: RemoteModelOptions, readonly urls: string[]) {
+    const desc = nativeModelDesc(o.config, o.version, o.scheduling);
+    desc.instances = urls.flatMap(() => Array.from({ length: o.slots }, () => ({ kind: 'CPU' as const, device: 0 })));
+    this.model = o.native.createModel(desc);
+  }
+
+  /** Starts one forwarder per instance; resolves once every thread runs. */
+  async start(): Promise<void> {
+    const wire = (t: ModelConfig['input'][number]) => ({ name: t.name, datatype: t.dataType });
+    await Promise.all(this.instanceUrls().map((url, i) => {
+      const data: ForwarderWorkerData = {
+        token: this.model.executorToken(i), url, model: this.o.config.name,
+        inputs: this.o.config.input.map(wire), outputs: this.o.config.output.map(wire),
+        timeoutMs: this.o.timeoutMs, fallbacks: this.urls.filter((u) => u !== url),
+      };
+      const w = new Worker(WORKER_PATH, { workerData: data });
+      this.workers.push(w);
+      w.on('message', (m: FromForwarder) => {
+        if (m.kind === 'stopped') this.stoppedCount++;
+        else this.o.onForwarderMessage(m);
+      });
+      w.on('error', () => { /* 'exit' follows */ });
+      w.on('exit', () => this.model.failInflight(i, 'forwarder thread exited mid-batch'));
+      return new Promise<void>((resolve) => w.once('online', () => resolve()));
+    }));
+  }
+
+  instanceUrls(): string[] {
+    return this.urls.flatMap((u) => Array.from({ length: this.o.slots }, () => u));
+  }
+
+  setFallbacks(ready: string[]): void {
+    for (const w of this.workers) w.postMessage({ kind: 'fallbacks', urls: ready } satisfies ToForwarder);
+  }
+
+  /** Stops accepting, answers what was accepted (bounded), then ends the forwarders. */
+  async retire(drainTimeoutMs: number): Promise<void> {
+    this.model.close(true);
+    const deadline = performance.now() + drainTimeoutMs;
+    while (!this.model.drained() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    this.model.close(false);
+    while (this.stoppedCount < this.workers.length && performance.now() < deadline + 1000) await new Promise((r) => setTimeout(r, 5));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+export class RemoteModel {
+  readonly name: string;
+  readonly version: number;
+  private current: Generation | undefined;
+  private readonly retiring = new Set<Generation>();
+  private readonly retired: Totals = { success: 0, inferenceCount: 0, executionCount: 0, failure: {}, shed: {} };
+  private nextRequestId = 1;
+  private pending: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly o: RemoteModelOptions) {
+    this.name = o.config.name;
+    this.version = o.version;
+  }
+
+  get config(): ModelConfig {
+    return this.o.config;
+  }
+
+  get metadata(): ModelMetadata {
+    return this.o.metadata;
+  }
+
+  /** Ready while at least one replica serves it. */
+  get ready(): boolean {
+    return !this.closed && this.current !== undefined;
+  }
+
+  replicas(): string[] {
+    return this.current?.urls ?? [];
+  }
+
+  /** Moves to a generation over `urls` (none: the model is unavailable until a replica is ready). Serialised. */
+  setReplicas(urls: string[]): Promise<void> {
+    this.pending = this.pending.then(() => this.switchTo(urls));
+    return this.pending;
+  }
+
+  private async switchTo(urls: string[]): Promise<void> {
+    if (this.closed) return;
+    const old = this.current;
+    if (old && old.urls.join(' ') === urls.join(' ')) return;
+    let next: Generation | undefined;
+    if (urls.length > 0) {
+      next = new Generation(this.o, urls);
+      await next.start();
+    }
+    this.current = next;
+    for (const g of this.retiring) g.setFallbacks(urls);
+    if (old) void this.retire(old, urls);
+  }
+
+  private async retire(g: Generation, ready: string[]): Promise<void> {
+    this.retiring.add(g);
+    g.setFallbacks(ready);
+    await g.retire(this.o.drainTimeoutMs);
+    const s = g.model.stats();
+    this.retired.success += s.success;
+    this.retired.inferenceCount += s.inferenceCount;
+    this.retired.executionCount += s.executionCount;
+    for (const [k, v] of Object.entries(s.failure)) this.retired.failure[k] = (this.retired.failure[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(s.shed)) this.retired.shed[k] = (this.retired.shed[k] ?? 0) + (v ?? 0);
+    this.retiring.delete(g);
+  }
+
+  infer(inputs: InferInputs, options: InferOptions | undefined): Promise<InferOutputs> {
+    const g = this.current;
+    if (!g || this.closed) {
+      return Promise.reject(new ModelUnavailableError(`model '${this.name}': no ready replica${this.closed ? ' (router closing)' : ''}`));
+    }
+    const prepared = prepareInputs(this.o.config, inputs);
+    const { priority, timeoutUs, sloUs, mask } = prepareOptions(this.o.config, options);
+    const signal = options?.signal;
+    if (!signal) return g.model.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, 0, sloUs) as Promise<InferOutputs>;
+    if (signal.aborted) return Promise.reject(new CancelledError('request cancelled before it was queued'));
+    const id = this.nextRequestId++;
+    const onAbort = () => { g.model.cancel(id); };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return (g.model.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, id, sloUs) as Promise<InferOutputs>)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** Totals over every generation; queue, histogram and instance figures of the current one. */
+  stats(): ModelStats | undefined {
+    const g = this.current;
+    if (!g) return undefined;
+    const s: NativeModelStats = g.model.stats();
+    const t = this.retired;
+    const add = (a: Record<string, number>, b: Partial<Record<string, number>>) => {
+      const out = { ...a };
+      for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + (v ?? 0);
+      return out;
+    };
+    const urls = g.instanceUrls();
+    return {
+      name: this.name, version: this.version, state: 'READY',
+      success: s.success + t.success, failure: add(t.failure, s.failure),
+      inferenceCount: s.inferenceCount + t.inferenceCount, executionCount: s.executionCount + t.executionCount,
+      pending: s.pending, policyFallbacks: s.policyFallbacks, admission: s.admission, shed: add(t.shed, s.shed),
+      inFlight: s.inFlight, admissionLimit: s.admissionLimit, predictionErrorMean: s.predictionErrorMean, predictionCount: s.predictionCount,
+      queueSeconds: s.queueSeconds, computeSeconds: s.computeSeconds, requestSeconds: s.requestSeconds, batchSize: s.batchSize,
+      instances: s.instances.map(({ latencyProfile: _p, profileErrorEwma: _e, ...rest }, i) => ({ ...rest, kind: 'KIND_REMOTE', upstream: urls[i] })),
+      uptimeSeconds: (performance.now() - g.startedAt) / 1000,
+    };
+  }
+
+  async close(drainTimeoutMs: number): Promise<void> {
+    await this.pending;
+    this.closed = true;
+    const g = this.current;
+    this.current = undefined;
+    await Promise.all([g?.retire(drainTimeoutMs), ...[...this.retiring].map((r) => r.retire(drainTimeoutMs))]);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * `serval route` (ClusterRuntime behind the v2 server) in front of real `serval serve` replicas: the same
+ * API and answers as a replica, requests spread by the native placement policy, load reports parsed,
+ * bad input refused at the router, a killed replica ejected with no request failing (fallback to the other
+ * replica) and probed back after a restart, and DNS membership changes followed under load.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterRuntime } from '../src/cluster/cluster-runtime.js';
+import { formatLoadReport, parseLoadReport } from '../src/cluster/load-report.js';
+import { resolveRouteConfig } from '../src/cluster/route-options.js';
+import { startServer, type RunningServer } from '../src/server/server.js';
+import { call } from './fixtures/http-call.js';
+import { startServal, tempRepository, type ServalProcess } from './fixtures/serval-process.js';
+
+const body = (x: number) => ({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 128], data: new Array(128).fill(x) }] });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, f: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function openRouter(args: Record<string, unknown>, lookup?: (host: string) => Promise<{ address: string; family: number }[]>) {
+  const config = resolveRouteConfig({ probeIntervalSecs: '0.2', dnsRefreshSecs: '0.2', drainTimeoutSecs: '5', ...args }, {});
+  const runtime = await ClusterRuntime.open({ config, startTimeoutMs: 20_000, ...(lookup ? { lookup } : {}) });
+  const server = await startServer({ runtime, port: 0 });
+  return { runtime, server };
+}
+
+describe('serval route over two replicas', () => {
+  const repo = tempRepository(['fraud_mlp']);
+  let a: ServalProcess;
+  let b: ServalProcess;
+  let router: { runtime: ClusterRuntime; server: RunningServer };
+
+  beforeAll(async () => {
+    // b is killed and restarted on its port later: node:http sets SO_REUSEADDR on every socket it opens, so the
+    // port binds again while connections of the killed process sit in TIME_WAIT (uWS's do not allow that).
+    [a, b] = await Promise.all([
+      startServal(['--model-repository', repo, '--grpc-port', 'off']),
+      startServal(['--model-repository', repo, '--grpc-port', 'off'], { SERVAL_HTTP_TRANSPORT: 'node' }),
+    ]);
+    router = await openRouter({ upstream: [a.url, b.url], policy: 'round_robin', ejectAfterFailures: '1', slotsPerUpstream: '1' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await router?.server.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it('serves the replicas\' metadata and the same answers', async () => {
+    const url = router.server.url;
+    expect((await call(url, 'GET', '/v2/health/ready')).status).toBe(200);
+    const meta = await call(url, 'GET', '/v2/models/fraud_mlp');
+    expect(meta.json).toEqual((await call(a.url, 'GET', '/v2/models/fraud_mlp')).json);
+    const routed = await call(url, 'POST', '/v2/models/fraud_mlp/infer', body(0.25));
+    const direct = await call(a.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.25));
+    expect(routed.status).toBe(200);
+    expect(routed.json.outputs).toEqual(direct.json.outputs);
+  });
+
+  it('replicas report their load with every answer (ORCA TEXT header)', async () => {
+    const r = await call(a.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.5));
+    const report = parseLoadReport(r.headers['endpoint-load-metrics'] as string);
+    expect(report).toBeDefined();
+    expect(report!.queueDepth).toBeGreaterThanOrEqual(0);
+    expect(parseLoadReport(formatLoadReport({ queueDepth: 3, inFlight: 5, predictedDelayMs: 1.25 }))).toEqual({ queueDepth: 3, inFlight: 5, predictedDelayMs: 1.25 });
+    expect(parseLoadReport('TEXT cpu_utilization=0.5')).toBeUndefined();
+    expect(parseLoadReport(undefined)).toBeUndefined();
+  });
+
+  it('round_robin places requests on both replicas', async () => {
+    const before = router.runtime.stats().models[0]!.instances.map((i) => i.placements);
+    for (let i = 0; i < 10; i++) expect((await call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(i / 10))).status).toBe(200);
+    const after = router.runtime.stats().models[0]!.instances.map((i, k) => i.placements - (before[k] ?? 0));
+    expect(after.length).toBe(2);
+    for (const n of after) expect(n).toBe(5);
+  });
+
+  it('bad input is refused at the router with the replica\'s error code', async () => {
+    const bad = { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }] };
+    const routed = await call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', bad);
+    const direct = await call(a.url, 'POST', '/v2/models/fraud_mlp/infer', bad);
+    expect(routed.status).toBe(400);
+    expect(routed.status).toBe(direct.status);
+    expect((await call(router.server.url, 'POST', '/v2/models/nope/infer', body(1))).status).toBe(404);
+  });
+
+  it('a killed replica is ejected without failing requests, and probed back after a restart', async () => {
+    const port = new URL(b.url).port;
+    const okBefore = router.runtime.stats().models[0]!.success;
+    await b.stop('SIGKILL');
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(i / 20))));
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+    await until('ejection', () => router.runtime.upstreamStatus().some((u) => u.url === b.url && u.state === 'ejected'));
+    await until('a generation without it', () => router.runtime.stats().models[0]?.instances.length === 1);
+    b = await startServal(['--model-repository', repo, '--grpc-port', 'off', '--http-port', port], { SERVAL_HTTP_TRANSPORT: 'node' });
+    await until('probe back', () => router.runtime.upstreamStatus().every((u) => u.state === 'ready'));
+    await until('new generation', () => router.runtime.stats().models[0]?.instances.length === 2);
+    for (let i = 0; i < 4; i++) expect((await call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.1))).status).toBe(200);
+    const s = router.runtime.stats().models[0]!;
+    // Totals carry over generations: nothing failed, every request counted once.
+    expect(s.failure).toEqual({});
+    expect(s.success - okBefore).toBe(24);
+  }, 120_000);
+});
+
+describe('serval route follows DNS', () => {
+  const repo = tempRepository(['fraud_mlp']);
+  const replicas: ServalProcess[] = [];
+  let router: { runtime: ClusterRuntime; server: RunningServer } | undefined;
+
+  afterAll(async () => {
+    await router?.server.close();
+    await Promise.all(replicas.map((r) => r.stop()));
+  });
+
+  it('adds and removes replicas as the name\'s addresses change, dropping no request', async () => {
+    // Two replicas on one port at two loopback addresses, as pods behind a headless Service.
+    const first = await startServal(['--model-repository', repo, '--grpc-port', 'off', '--host', '127.0.0.1']);
+    replicas.push(first);
+    const port = new URL(first.url).port;
+    replicas.push(await startServal(['--model-repository', repo, '--grpc-port', 'off', '--host', '127.0.0.2', '--http-port', port]));
+    let answer = ['127.0.0.1'];
+    let resolverDown = false;
+    const lookup = async (host: string) => {
+      if (host !== 'replicas.test' || resolverDown) throw new Error('ENOTFOUND');
+      return answer.map((address) => ({ address, family: 4 }));
+    };
+    router = await openRouter({ upstreamDns: [`replicas.test:${port}`], policy: 'least_outstanding' }, lookup);
+    const rt = router.runtime;
+    expect(rt.upstreamStatus().map((u) => u.url)).toEqual([`http://127.0.0.1:${port}`]);
+    let stop = false;
+    const statuses: number[] = [];
+    const load = (async () => {
+      while (!stop) statuses.push((await call(router!.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.3))).status);
+    })();
+    // fraud_mlp has 2 instances per replica: the router gives each replica 2 slots.
+    expect(rt.stats().models[0]?.instances.length).toBe(2);
+    answer = ['127.0.0.1', '127.0.0.2'];
+    await until('second replica', () => rt.stats().models[0]?.instances.length === 4);
+    answer = ['127.0.0.2'];
+    await until('first replica removed', () => rt.stats().models[0]?.instances.length === 2 && rt.upstreamStatus().length === 1);
+    expect(rt.upstreamStatus()[0]!.url).toBe(`http://127.0.0.2:${port}`);
+    await until('traffic on the new set', () => statuses.length > 10);
+    stop = true;
+    await load;
+    expect(statuses.length).toBeGreaterThan(5);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // A failed lookup keeps the current replicas.
+    resolverDown = true;
+    await sleep(500);
+    expect(rt.upstreamStatus().length).toBe(1);
+  }, 120_000);
+});
