@@ -25,10 +25,17 @@ export function servalServeArgs(modelRepository: string, policy: string): { file
   return { ...entryPoint('src/cli/main'), args: ['serve', '--model-repository', modelRepository, '--http-port', '0', '--grpc-port', '0', '--policy', policy] };
 }
 
-export function spawnServer(label: string, cmd: { file: string; execArgv: string[]; args: string[] }, timeoutMs = 120_000): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [...cmd.execArgv, cmd.file, ...cmd.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `options.ready`: the line that says the server listens, when its output names other URLs first (`serval
+ * route` logs its upstreams); `options.env`: extra environment variables.
+ */
+export function spawnServer(
+  label: string, cmd: { file: string; execArgv: string[]; args: string[] }, timeoutMs = 120_000,
+  options: { ready?: RegExp; env?: Record<string, string> } = {},
+): Promise<SpawnedServer & { pid: number }> {
+  const child = spawn(process.execPath, [...cmd.execArgv, cmd.file, ...cmd.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let output = '';
-  return new Promise<SpawnedServer>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const fail = (why: string) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -37,7 +44,8 @@ export function spawnServer(label: string, cmd: { file: string; execArgv: string
     const timer = setTimeout(() => fail(`no URL within ${timeoutMs / 1000} s`), timeoutMs);
     const scan = (d: Buffer) => {
       output = (output + d.toString()).slice(-4000);
-      const m = URL_PATTERN.exec(output);
+      const line = options.ready ? new RegExp(`${options.ready.source}.*`).exec(output)?.[0] : output;
+      const m = line === undefined ? null : URL_PATTERN.exec(line);
       if (!m) return;
       clearTimeout(timer);
       child.stdout!.removeListener('data', scan);
@@ -47,7 +55,7 @@ export function spawnServer(label: string, cmd: { file: string; execArgv: string
       const host = m[1] === '0.0.0.0' ? '127.0.0.1' : m[1];
       const g = GRPC_PATTERN.exec(output);
       const grpcAddress = g ? `${g[1] === '0.0.0.0' ? '127.0.0.1' : g[1]}:${g[2]}` : undefined;
-      resolve({ url: `http://${host}:${m[2]}`, ...(grpcAddress ? { grpcAddress } : {}), stop: () => stop(child) });
+      resolve({ url: `http://${host}:${m[2]}`, ...(grpcAddress ? { grpcAddress } : {}), pid: child.pid!, stop: () => stop(child) });
     };
     child.stdout!.on('data', scan);
     child.stderr!.on('data', scan);
