@@ -80,6 +80,15 @@ describe('serval route over two replicas', () => {
     for (const n of after) expect(n).toBe(5);
   });
 
+  it("the router's metrics list each replica, with the load it last reported", async () => {
+    const text = (await call(router.server.url, 'GET', '/metrics')).raw.toString();
+    for (const u of [a.url, b.url]) {
+      expect(text).toContain(`serval_upstream_up{upstream="${u}"} 1`);
+      expect(text).toMatch(new RegExp(`serval_upstream_queue_depth\\{upstream="${u}"\\} \\d+`));
+    }
+    expect(text).toContain('kind="KIND_REMOTE"');
+  });
+
   it('bad input is refused at the router with the replica\'s error code', async () => {
     const bad = { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }] };
     const routed = await call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', bad);
@@ -97,6 +106,9 @@ describe('serval route over two replicas', () => {
     expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
     await until('ejection', () => router.runtime.upstreamStatus().some((u) => u.url === b.url && u.state === 'ejected'));
     await until('a generation without it', () => router.runtime.stats().models[0]?.instances.length === 1);
+    const metrics = (await call(router.server.url, 'GET', '/metrics')).raw.toString();
+    expect(metrics).toContain(`serval_upstream_up{upstream="${b.url}"} 0`);
+    expect(metrics).toContain(`serval_upstream_ejections_total{upstream="${b.url}"} 1`);
     b = await startServal(['--model-repository', repo, '--grpc-port', 'off', '--http-port', port], { SERVAL_HTTP_TRANSPORT: 'node' });
     await until('probe back', () => router.runtime.upstreamStatus().every((u) => u.state === 'ready'));
     await until('new generation', () => router.runtime.stats().models[0]?.instances.length === 2);

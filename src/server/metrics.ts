@@ -9,6 +9,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'pr
 import type { HistogramSnapshot, InstanceStats, ModelState, ModelStats, ModelVersionInfo, RuntimeStats } from '../api-types.js';
 import type { ServingRuntime } from './serving-runtime.js';
 import { registerAutoscalingMetrics } from '../cluster/autoscaling-metrics.js';
+import { registerUpstreamMetrics } from '../cluster/upstream-metrics.js';
 
 type Labels = Record<string, string>;
 
@@ -232,6 +233,9 @@ export class ServerMetrics {
     });
     const { profileOf } = runtime;
     if (profileOf) registerAutoscalingMetrics(this.registry, { profileOf: profileOf.bind(runtime), config: runtime.config.bind(runtime) }, () => this.snapshot);
+    // A router (src/cluster/cluster-runtime.ts) also reports its replicas.
+    const router = runtime as Partial<{ upstreamStatus(): import('../cluster/upstream-set.js').UpstreamStatus[] }>;
+    if (router.upstreamStatus) registerUpstreamMetrics(this.registry, router.upstreamStatus.bind(runtime));
   }
 
   get contentType(): string {
