@@ -44,33 +44,43 @@ class Generation {
   readonly model: NativeModel;
   private readonly workers: Worker[] = [];
   private stoppedCount = 0;
+  private retiring = false;
+  /** Replicas a forwarder may fall back to (the current ready set). */
+  private fallbacks: string[];
   readonly startedAt = performance.now();
 
   constructor(private readonly o: RemoteModelOptions, readonly urls: string[]) {
     const desc = nativeModelDesc(o.config, o.version, o.scheduling);
     desc.instances = urls.flatMap(() => Array.from({ length: o.slots }, () => ({ kind: 'CPU' as const, device: 0 })));
     this.model = o.native.createModel(desc);
+    this.fallbacks = urls;
   }
 
   /** Starts one forwarder per instance; resolves once every thread runs. */
   async start(): Promise<void> {
+    await Promise.all(this.instanceUrls().map((url, i) => this.spawn(i, url)));
+  }
+
+  /** One forwarder; one that dies while the generation serves fails only its batch in flight and is replaced. */
+  private spawn(i: number, url: string): Promise<void> {
     const wire = (t: ModelConfig['input'][number]) => ({ name: t.name, datatype: t.dataType });
-    await Promise.all(this.instanceUrls().map((url, i) => {
-      const data: ForwarderWorkerData = {
-        token: this.model.executorToken(i), url, model: this.o.config.name,
-        inputs: this.o.config.input.map(wire), outputs: this.o.config.output.map(wire),
-        timeoutMs: this.o.timeoutMs, fallbacks: this.urls.filter((u) => u !== url),
-      };
-      const w = new Worker(WORKER_PATH, { workerData: data });
-      this.workers.push(w);
-      w.on('message', (m: FromForwarder) => {
-        if (m.kind === 'stopped') this.stoppedCount++;
-        else this.o.onForwarderMessage(m);
-      });
-      w.on('error', () => { /* 'exit' follows */ });
-      w.on('exit', () => this.model.failInflight(i, 'forwarder thread exited mid-batch'));
-      return new Promise<void>((resolve) => w.once('online', () => resolve()));
-    }));
+    const data: ForwarderWorkerData = {
+      token: this.model.executorToken(i), url, model: this.o.config.name,
+      inputs: this.o.config.input.map(wire), outputs: this.o.config.output.map(wire),
+      timeoutMs: this.o.timeoutMs, fallbacks: this.fallbacks.filter((u) => u !== url),
+    };
+    const w = new Worker(WORKER_PATH, { workerData: data });
+    this.workers[i] = w;
+    w.on('message', (m: FromForwarder) => {
+      if (m.kind === 'stopped') this.stoppedCount++;
+      else this.o.onForwarderMessage(m);
+    });
+    w.on('error', () => { /* 'exit' follows */ });
+    w.on('exit', () => {
+      this.model.failInflight(i, 'forwarder thread exited mid-batch');
+      if (!this.retiring && this.workers[i] === w) void this.spawn(i, url);
+    });
+    return new Promise<void>((resolve) => w.once('online', () => resolve()));
   }
 
   instanceUrls(): string[] {
@@ -78,11 +88,13 @@ class Generation {
   }
 
   setFallbacks(ready: string[]): void {
+    this.fallbacks = ready;
     for (const w of this.workers) w.postMessage({ kind: 'fallbacks', urls: ready } satisfies ToForwarder);
   }
 
   /** Stops accepting, answers what was accepted (bounded), then ends the forwarders. */
   async retire(drainTimeoutMs: number): Promise<void> {
+    this.retiring = true;
     this.model.close(true);
     const deadline = performance.now() + drainTimeoutMs;
     while (!this.model.drained() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
