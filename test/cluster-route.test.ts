@@ -31,7 +31,7 @@ async function openRouter(args: Record<string, unknown>, lookup?: (host: string)
 }
 
 describe('serval route over two replicas', () => {
-  const repo = tempRepository(['fraud_mlp']);
+  const repo = tempRepository(['fraud_mlp', 'tabular_mixed']);
   let a: ServalProcess;
   let b: ServalProcess;
   let router: { runtime: ClusterRuntime; server: RunningServer };
@@ -62,6 +62,22 @@ describe('serval route over two replicas', () => {
     expect(routed.json.outputs).toEqual(direct.json.outputs);
   });
 
+  it('INT64, BOOL and BYTES tensors go through the router unchanged (JSON and binary answers)', async () => {
+    const mixed = {
+      inputs: [
+        { name: 'ids', datatype: 'INT64', shape: [2, 4], data: [1, 2, 3, 4, 9007199254740993, -1, 0, 1] },
+        { name: 'flags', datatype: 'BOOL', shape: [2, 4], data: [false, false, true, false, false, false, false, false] },
+        { name: 'text', datatype: 'BYTES', shape: [2, 1], data: ['héllo', 'wörld'] },
+      ],
+    };
+    for (const body of [mixed, { ...mixed, parameters: { binary_data_output: true } }]) {
+      const routed = await call(router.server.url, 'POST', '/v2/models/tabular_mixed/infer', body);
+      const direct = await call(a.url, 'POST', '/v2/models/tabular_mixed/infer', body);
+      expect(routed.status).toBe(200);
+      expect(routed.raw.equals(direct.raw)).toBe(true);
+    }
+  });
+
   it('replicas report their load with every answer (ORCA TEXT header)', async () => {
     const r = await call(a.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.5));
     const report = parseLoadReport(r.headers['endpoint-load-metrics'] as string);
@@ -73,9 +89,10 @@ describe('serval route over two replicas', () => {
   });
 
   it('round_robin places requests on both replicas', async () => {
-    const before = router.runtime.stats().models[0]!.instances.map((i) => i.placements);
+    const fraud = () => router.runtime.stats().models.find((m) => m.name === 'fraud_mlp')!;
+    const before = fraud().instances.map((i) => i.placements);
     for (let i = 0; i < 10; i++) expect((await call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(i / 10))).status).toBe(200);
-    const after = router.runtime.stats().models[0]!.instances.map((i, k) => i.placements - (before[k] ?? 0));
+    const after = fraud().instances.map((i, k) => i.placements - (before[k] ?? 0));
     expect(after.length).toBe(2);
     for (const n of after) expect(n).toBe(5);
   });
@@ -100,20 +117,21 @@ describe('serval route over two replicas', () => {
 
   it('a killed replica is ejected without failing requests, and probed back after a restart', async () => {
     const port = new URL(b.url).port;
-    const okBefore = router.runtime.stats().models[0]!.success;
+    const fraud = () => router.runtime.stats().models.find((m) => m.name === 'fraud_mlp');
+    const okBefore = fraud()!.success;
     await b.stop('SIGKILL');
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(i / 20))));
     expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
     await until('ejection', () => router.runtime.upstreamStatus().some((u) => u.url === b.url && u.state === 'ejected'));
-    await until('a generation without it', () => router.runtime.stats().models[0]?.instances.length === 1);
+    await until('a generation without it', () => fraud()?.instances.length === 1);
     const metrics = (await call(router.server.url, 'GET', '/metrics')).raw.toString();
     expect(metrics).toContain(`serval_upstream_up{upstream="${b.url}"} 0`);
     expect(metrics).toContain(`serval_upstream_ejections_total{upstream="${b.url}"} 1`);
     b = await startServal(['--model-repository', repo, '--grpc-port', 'off', '--http-port', port], { SERVAL_HTTP_TRANSPORT: 'node' });
     await until('probe back', () => router.runtime.upstreamStatus().every((u) => u.state === 'ready'));
-    await until('new generation', () => router.runtime.stats().models[0]?.instances.length === 2);
+    await until('new generation', () => fraud()?.instances.length === 2);
     for (let i = 0; i < 4; i++) expect((await call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.1))).status).toBe(200);
-    const s = router.runtime.stats().models[0]!;
+    const s = fraud()!;
     // Totals carry over generations: nothing failed, every request counted once.
     expect(s.failure).toEqual({});
     expect(s.success - okBefore).toBe(24);
