@@ -164,14 +164,33 @@ describe('serval route follows DNS', () => {
     const rt = router.runtime;
     expect(rt.upstreamStatus().map((u) => u.url)).toEqual([`http://127.0.0.1:${port}`]);
     let stop = false;
+    let paused = false;
     const statuses: number[] = [];
     const load = (async () => {
-      while (!stop) statuses.push((await call(router!.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.3))).status);
+      while (!stop) {
+        if (paused) await sleep(10);
+        else statuses.push((await call(router!.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.3))).status);
+      }
     })();
     // fraud_mlp has 2 instances per replica: the router gives each replica 2 slots.
     expect(rt.stats().models[0]?.instances.length).toBe(2);
+    const prior = rt.replicaProfiles('fraud_mlp')[0]!.profile;
+    await until('a measured profile', () => rt.replicaProfiles('fraud_mlp').some((p) => p.executions > 0));
+    // No traffic across this change, so the new generation's profiles can only be inherited, not re-measured.
+    paused = true;
+    await sleep(100);
+    const measured = rt.replicaProfiles('fraud_mlp').filter((p) => p.executions > 0);
+    expect(measured[0]!.profile).not.toEqual(prior);
     answer = ['127.0.0.1', '127.0.0.2'];
     await until('second replica', () => rt.stats().models[0]?.instances.length === 4);
+    // The first replica's instances keep what they measured; the new replica's start from the prior.
+    const inherited = rt.replicaProfiles('fraud_mlp');
+    for (const p of measured) {
+      const same = inherited.filter((q) => q.upstream === p.upstream).map((q) => q.profile[0]!.seconds);
+      expect(same.some((s) => Math.abs(s / p.profile[0]!.seconds - 1) < 1e-3)).toBe(true);  // seeded (float32 storage)
+    }
+    expect(inherited.filter((q) => q.upstream.includes('127.0.0.2')).map((q) => q.profile)).toEqual([prior, prior]);
+    paused = false;
     answer = ['127.0.0.2'];
     await until('first replica removed', () => rt.stats().models[0]?.instances.length === 2 && rt.upstreamStatus().length === 1);
     expect(rt.upstreamStatus()[0]!.url).toBe(`http://127.0.0.2:${port}`);

@@ -36,3 +36,31 @@ describe('ArrivalRate', () => {
     expect(r.sample('m', 30, 15, 3)).toBe(10);
   });
 });
+
+describe('the autoscaling gauges', () => {
+  const profile = (ms: number) => [1, 2, 4].map((b) => ({ batchSize: b, seconds: (ms * (1 + b)) / 2000 }));
+  const model = (success: number, uptime: number) => ({
+    name: 'm', version: 1, state: 'READY', success, failure: { SHED: 10 }, uptimeSeconds: uptime, instances: [],
+  });
+  it('report arrivals over SLO capacity, and nothing for instances that only have the prior', async () => {
+    const { Registry } = await import('prom-client');
+    const { registerAutoscalingMetrics } = await import('../src/cluster/autoscaling-metrics.js');
+    const registry = new Registry();
+    let executions = 0;
+    let snap = { stats: { policy: 'p', admission: 'none', models: [model(90, 50)] }, at: 100 };
+    const runtime = {
+      config: () => ({ maxBatchSize: 4, parameters: { slo_ms: '10' } }),
+      profileOf: () => ({ instances: [{ executions, latencyProfile: profile(2) }, { executions, latencyProfile: profile(4) }] }),
+    };
+    registerAutoscalingMetrics(registry, runtime as never, () => snap as never);
+    expect(await registry.getSingleMetricAsString('serval_slo_capacity_utilization')).not.toMatch(/\bm"/);
+    executions = 3;
+    snap = { ...snap, stats: { ...snap.stats, models: [model(190, 20)] }, at: 110 };
+    // Instance 0: l(b) = (1+b) ms, b=4 needs 2 x 5 ms <= 10 ms: 800/s. Instance 1: (1+b) x 2 ms, b=2: 6 ms x 2 > 10, b=1: 4 x 2 <= 10: 250/s.
+    const values = (await registry.getMetricsAsJSON()).filter((m) => m.name.startsWith('serval_slo_capacity'));
+    const get = (name: string) => values.find((m) => m.name === name)!.values[0]!.value;
+    expect(get('serval_slo_capacity_requests_per_second')).toBeCloseTo(1050);
+    // 100 more requests (190 ok + 10 shed, was 90 + 10) over the 10 s since the previous scrape: 10/s.
+    expect(get('serval_slo_capacity_utilization')).toBeCloseTo(10 / 1050);
+  });
+});

@@ -36,7 +36,10 @@ export function registerAutoscalingMetrics(registry: Registry, runtime: Profiled
         const config = runtime.config(m.name, m.version);
         const slo = Number(config.parameters['slo_ms'] ?? 0) / 1000;
         const native = runtime.profileOf(m.name, m.version);
-        for (const i of native?.instances ?? []) capacity += instanceSloCapacity(i.latencyProfile, Number.isFinite(slo) ? slo : 0, config.maxBatchSize);
+        // An instance that has not executed yet reports the profile's flat prior (1 ms at every batch size): no signal from it.
+        for (const i of native?.instances ?? []) {
+          if (i.executions > 0) capacity += instanceSloCapacity(i.latencyProfile, Number.isFinite(slo) ? slo : 0, config.maxBatchSize);
+        }
       } catch {
         continue;  // unloaded between the snapshot and now
       }

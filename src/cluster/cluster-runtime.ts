@@ -170,6 +170,11 @@ export class ClusterRuntime implements ServingRuntime {
     return { policy: this.policy, admission: this.admission, models, upstreams: this.upstreams.status() };
   }
 
+  /** Per instance of `model`: its replica and measured batch-latency profile. */
+  replicaProfiles(model: string): ReturnType<RemoteModel['latencyProfiles']> {
+    return this.model(model).latencyProfiles();
+  }
+
   /** The replicas and their state (outlier detection, last load report). */
   upstreamStatus(): UpstreamStatus[] {
     return this.upstreams.status();

@@ -80,7 +80,9 @@ export class LoadReporter {
     try {
       const c = config.call(this.runtime, model, version);
       let sum = 0;
-      for (const i of profileOf.call(this.runtime, model, version)?.instances ?? []) sum += instanceSloCapacity(i.latencyProfile, 0, c.maxBatchSize);
+      for (const i of profileOf.call(this.runtime, model, version)?.instances ?? []) {
+        if (i.executions > 0) sum += instanceSloCapacity(i.latencyProfile, 0, c.maxBatchSize);  // else still the prior
+      }
       return sum;
     } catch {
       return 0;

@@ -87,6 +87,25 @@ class Generation {
     return this.urls.flatMap((u) => Array.from({ length: this.o.slots }, () => u));
   }
 
+  /**
+   * Seeds each instance's batch-latency profile with what the previous generation measured for the same
+   * replica, so a membership change does not send earliest_finish_time and learned back to the prior.
+   */
+  inheritProfiles(previous: Generation): void {
+    const before = previous.model.stats().instances;
+    const previousUrls = previous.instanceUrls();
+    const seen = new Map<string, number>();
+    this.instanceUrls().forEach((url, i) => {
+      // Slot k of a replica inherits slot k of the same replica.
+      const k = seen.get(url) ?? 0;
+      seen.set(url, k + 1);
+      const j = previousUrls.findIndex((u, x) => u === url && previousUrls.slice(0, x).filter((v) => v === url).length === k);
+      // Only measured curves: an instance that never executed reports the flat prior.
+      const points = j >= 0 && (before[j]?.executions ?? 0) > 0 ? before[j]!.latencyProfile : [];
+      if (points.length) this.model.seedProfile(i, points.map((p) => p.batchSize), points.map((p) => p.seconds));
+    });
+  }
+
   setFallbacks(ready: string[]): void {
     this.fallbacks = ready;
     for (const w of this.workers) w.postMessage({ kind: 'fallbacks', urls: ready } satisfies ToForwarder);
@@ -149,6 +168,7 @@ export class RemoteModel {
     let next: Generation | undefined;
     if (urls.length > 0) {
       next = new Generation(this.o, urls);
+      if (old) next.inheritProfiles(old);
       await next.start();
     }
     this.current = next;
@@ -184,6 +204,14 @@ export class RemoteModel {
     signal.addEventListener('abort', onAbort, { once: true });
     return (g.model.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, id, sloUs) as Promise<InferOutputs>)
       .finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** Each current instance's replica, executions and batch-latency profile (what EFT and learned predict from; the flat prior until it executes or inherits). */
+  latencyProfiles(): { upstream: string; executions: number; profile: { batchSize: number; seconds: number }[] }[] {
+    const g = this.current;
+    if (!g) return [];
+    const urls = g.instanceUrls();
+    return g.model.stats().instances.map((i, k) => ({ upstream: urls[k]!, executions: i.executions, profile: i.latencyProfile }));
   }
 
   /** Totals over every generation; queue, histogram and instance figures of the current one. */
