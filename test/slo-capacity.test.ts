@@ -55,7 +55,7 @@ describe('the autoscaling gauges', () => {
     registerAutoscalingMetrics(registry, runtime as never, () => snap as never);
     expect(await registry.getSingleMetricAsString('serval_slo_capacity_utilization')).not.toMatch(/\bm"/);
     executions = 3;
-    snap = { ...snap, stats: { ...snap.stats, models: [model(190, 20)] }, at: 110 };
+    snap = { ...snap, stats: { ...snap.stats, models: [model(190, 40)] }, at: 110 };
     // Instance 0: l(b) = (1+b) ms, b=4 needs 2 x 5 ms <= 10 ms: 800/s. Instance 1: (1+b) x 2 ms, b=2: 6 ms x 2 > 10, b=1: 4 x 2 <= 10: 250/s.
     const values = (await registry.getMetricsAsJSON()).filter((m) => m.name.startsWith('serval_slo_capacity'));
     const get = (name: string) => values.find((m) => m.name === name)!.values[0]!.value;
