@@ -88,6 +88,6 @@ export async function run(argv: string[], io: CliIo, command: CommandFactory): P
   io.stdout.write(`replica: image_cnn profile x ${slowdown.toFixed(0)} (l(1) ${(curve[0]! / 1000).toFixed(1)} ms), SLO ${model.sloMs.toFixed(0)} ms, ` +
     `${replicaCapacity} req/s within the SLO; mean load ${mean} req/s; ${durationS} s per scenario; pods ready ${startupS} s after creation\n`);
   io.stdout.write(`${renderTable(columns, rows, Boolean(o['markdown']))}\n`);
-  if (typeof o['json'] === 'string') writeFileSync(String(o['json']), JSON.stringify({ model: { ...model, slowdown }, rows, timelines }, null, 1));
+  if (typeof o['json'] === 'string') writeFileSync(String(o['json']), JSON.stringify({ model: { ...model, slowdown }, rows, timelines }));
   return 0;
 }

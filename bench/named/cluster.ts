@@ -132,7 +132,7 @@ async function policies(repos: string[], names: string[], seconds: number, sloMs
       for (const policy of names) {
         const router = await startRouter(replicas.map((r) => r.url), policy, admission);
         try {
-          await closedLoop(router.url, 2, 0.5);  // connections and profiles warm
+          await closedLoop(router.url, 8, 1);  // connections warm, every replica's latency profile measured
           const out = await openLoop(router.url, arrivals);
           rows.push(summarise(scenario, policy, admission, out, sloMs));
         } finally {
