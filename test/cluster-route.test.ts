@@ -136,6 +136,22 @@ describe('serval route over two replicas', () => {
     expect(s.failure).toEqual({});
     expect(s.success - okBefore).toBe(24);
   }, 120_000);
+  it('with every replica gone: clear 5xx answers and readiness 503, never a crash; back when one returns', async () => {
+    const port = new URL(b.url).port;
+    await Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]);
+    const failed = await call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.5));
+    expect(failed.status).toBe(500);
+    expect(failed.json.error).toMatch(/replica/);
+    await until('both ejected', () => router.runtime.upstreamStatus().every((u) => u.state !== 'ready'));
+    await until('models unavailable', () => !router.runtime.isReady());
+    expect((await call(router.server.url, 'GET', '/v2/health/ready')).status).toBe(503);
+    const none = await call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.5));
+    expect(none.status).toBe(503);
+    expect(none.json.error).toMatch(/no ready replica/);
+    b = await startServal(['--model-repository', repo, '--grpc-port', 'off', '--http-port', port], { SERVAL_HTTP_TRANSPORT: 'node' });
+    await until('ready again', () => router.runtime.isReady());
+    expect((await call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.5))).status).toBe(200);
+  }, 120_000);
 });
 
 describe('serval route follows DNS', () => {
