@@ -143,7 +143,7 @@ describe('serval route over two replicas', () => {
     expect(failed.status).toBe(500);
     expect(failed.json.error).toMatch(/replica/);
     await until('both ejected', () => router.runtime.upstreamStatus().every((u) => u.state !== 'ready'));
-    await until('models unavailable', () => !router.runtime.isReady());
+    await until('models unavailable', () => !router.runtime.isReady('fraud_mlp') && !router.runtime.isReady('tabular_mixed'));
     expect((await call(router.server.url, 'GET', '/v2/health/ready')).status).toBe(503);
     const none = await call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.5));
     expect(none.status).toBe(503);
