@@ -4,6 +4,8 @@
  * bad input refused at the router, a killed replica ejected with no request failing (fallback to the other
  * replica) and probed back after a restart, and DNS membership changes followed under load.
  */
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterRuntime } from '../src/cluster/cluster-runtime.js';
 import { formatLoadReport, parseLoadReport } from '../src/cluster/load-report.js';
@@ -219,5 +221,32 @@ describe('serval route follows DNS', () => {
     resolverDown = true;
     await sleep(500);
     expect(rt.upstreamStatus().length).toBe(1);
+  }, 120_000);
+});
+
+describe('serval route follows model rollouts', () => {
+  const repo = tempRepository(['fraud_mlp']);
+  let replica: ServalProcess | undefined;
+  let router: { runtime: ClusterRuntime; server: RunningServer } | undefined;
+
+  afterAll(async () => {
+    await router?.server.close();
+    await replica?.stop();
+  });
+
+  it('a new version on the replicas replaces the served one, failing no request', async () => {
+    replica = await startServal(['--model-repository', repo, '--grpc-port', 'off', '--model-control-mode', 'poll', '--repository-poll-secs', '0.3']);
+    router = await openRouter({ upstream: [replica.url], modelRefreshSecs: '0.3' });
+    const infer = () => call(router!.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.2));
+    expect((await infer()).json.model_version).toBe('1');
+    let stop = false;
+    const statuses: number[] = [];
+    const load = (async () => { while (!stop) statuses.push((await infer()).status); })();
+    cpSync(join(repo, 'fraud_mlp', '1'), join(repo, 'fraud_mlp', '2'), { recursive: true });
+    await until('version 2 at the router', async () => (await call(router!.server.url, 'GET', '/v2/models/fraud_mlp')).json.versions[0] === '2', 60_000);
+    stop = true;
+    await load;
+    expect((await infer()).json.model_version).toBe('2');
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
   }, 120_000);
 });

@@ -1,8 +1,8 @@
 /**
  * ClusterRuntime: the `ServingRuntime` behind `serval route`. The same HTTP/gRPC server as `serval serve`
  * (health, metadata, config, infer, stats, metrics) serves it; each model is a RemoteModel whose native
- * instances are the replicas. Models are discovered once, from the first replica that is ready: its
- * repository index (READY models), each model's metadata and configuration.
+ * instances are the replicas. Models are read from the first replica that is ready (its repository index of
+ * READY models, each model's metadata and configuration), at start and every `modelRefreshSecs`.
  *
  * Lifecycle: open() waits (bounded) for a ready replica and discovers the models → infer() → close()
  * drains every model and stops discovery. Main thread only.
@@ -46,6 +46,7 @@ export class ClusterRuntime implements ServingRuntime {
   private readonly native: NativeRuntime;
   private readonly models_ = new Map<string, RemoteModel>();
   private upstreams!: UpstreamSet;
+  private modelTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   private constructor(private readonly o: ClusterRuntimeOptions) {
@@ -95,8 +96,14 @@ export class ClusterRuntime implements ServingRuntime {
       throw err;
     }
     await Promise.all([...this.models_.values()].map((m) => m.setReplicas(this.upstreams.ready())));
+    this.watchModels();
   }
 
+  /**
+   * Reads the models a ready replica serves: new models are added, a model whose newest version changed
+   * (a rollout) is replaced by one built from the new configuration (the old one drains). Models the replica
+   * no longer lists are kept: during a rollout other replicas may still serve them.
+   */
   private async discover(url: string): Promise<void> {
     const index = (await getJson(`${url}/v2/repository/index`, 'POST', { ready: true })) as RepositoryIndexEntry[];
     const names = [...new Set(index.filter((e) => e.state === 'READY').map((e) => e.name))];
@@ -104,16 +111,43 @@ export class ClusterRuntime implements ServingRuntime {
       const path = `${url}/v2/models/${encodeURIComponent(name)}`;
       const metadata = (await getJson(path)) as ModelMetadata;
       const version = Math.max(...metadata.versions.map(Number));
+      const current = this.models_.get(name);
+      if (current?.version === version) continue;
       const config = modelConfigFromTritonJson(await getJson(`${path}/versions/${version}/config`), `${path}/config`);
-      this.models_.set(name, new RemoteModel({
+      const model = new RemoteModel({
         native: this.native, config, metadata: { ...metadata, versions: [String(version)] }, version,
         scheduling: { policy: this.policy, admission: this.admission, admissionPolicies: loadAddon().buildInfo().admissionPolicies },
         slots: this.o.config.slotsPerUpstream ?? expandInstances(config).length,
         timeoutMs: this.o.config.upstreamTimeoutSecs * 1000,
         drainTimeoutMs: this.o.config.drainTimeoutSecs * 1000,
         onForwarderMessage: (m) => this.onForwarder(m),
-      }));
+      });
+      if (current) {
+        // Ready before it takes traffic; the previous version answers what it accepted.
+        await model.setReplicas(this.upstreams.ready());
+        this.models_.set(name, model);
+        void current.close(this.o.config.drainTimeoutSecs * 1000);
+        this.o.onEvent?.({ kind: 'model-version-changed', model: name, reason: `version ${current.version} -> ${version}` });
+      } else {
+        this.models_.set(name, model);
+      }
     }
+  }
+
+  /** Re-reads the models every `modelRefreshSecs` from the first ready replica; a failed read changes nothing. */
+  private watchModels(): void {
+    const ms = this.o.config.modelRefreshSecs * 1000;
+    let running = false;
+    this.modelTimer = setInterval(() => {
+      const url = this.upstreams.ready()[0];
+      if (running || this.closed || !url) return;
+      running = true;
+      this.discover(url)
+        .then(() => Promise.all([...this.models_.values()].map((m) => m.setReplicas(this.upstreams.ready()))))
+        .catch((err: Error) => this.o.onEvent?.({ kind: 'model-refresh-failed', url, reason: err.message }))
+        .finally(() => void (running = false));
+    }, ms);
+    this.modelTimer.unref();
   }
 
   private onForwarder(m: FromForwarder): void {
@@ -195,6 +229,7 @@ export class ClusterRuntime implements ServingRuntime {
   async close(options?: { drainTimeoutMs?: number }): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.modelTimer);
     await this.upstreams.close();
     const ms = options?.drainTimeoutMs ?? this.o.config.drainTimeoutSecs * 1000;
     await Promise.all([...this.models_.values()].map((m) => m.close(ms)));

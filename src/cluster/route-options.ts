@@ -21,6 +21,8 @@ export interface RouteConfig {
   /** Native instances (batches in flight) per replica; absent: the replica's own instance count. */
   slotsPerUpstream?: number;
   dnsRefreshSecs: number;
+  /** How often the models (new ones, new versions) are re-read from a ready replica. */
+  modelRefreshSecs: number;
   /** Consecutive failed forwards that eject a replica. */
   ejectAfterFailures: number;
   /** How often an ejected replica's readiness is probed. */
@@ -49,6 +51,7 @@ export const ROUTE_OPTIONS: readonly OptionSpec[] = [
   { key: 'admission', flags: '--admission <name>', env: 'SERVAL_ADMISSION', help: 'admission policy at the router (default: none)' },
   { key: 'slotsPerUpstream', flags: '--slots-per-upstream <n>', env: 'SERVAL_SLOTS_PER_UPSTREAM', help: 'batches in flight per replica, each a native instance of the router (default: the replica\'s instance count)' },
   { key: 'dnsRefreshSecs', flags: '--dns-refresh-secs <n>', env: 'SERVAL_DNS_REFRESH_SECS', help: 'how often --upstream-dns names are re-resolved (default: 5)' },
+  { key: 'modelRefreshSecs', flags: '--model-refresh-secs <n>', env: 'SERVAL_MODEL_REFRESH_SECS', help: 'how often new models and versions are read from a ready replica (default: 15)' },
   { key: 'ejectAfterFailures', flags: '--eject-after-failures <n>', env: 'SERVAL_EJECT_AFTER_FAILURES', help: 'consecutive failed forwards that eject a replica until its readiness probe passes (default: 3)' },
   { key: 'probeIntervalSecs', flags: '--probe-interval-secs <n>', env: 'SERVAL_PROBE_INTERVAL_SECS', help: 'readiness probe interval of ejected replicas (default: 1)' },
   { key: 'upstreamTimeoutSecs', flags: '--upstream-timeout-secs <n>', env: 'SERVAL_UPSTREAM_TIMEOUT_SECS', help: 'timeout of one forwarded batch (default: 30)' },
@@ -100,6 +103,7 @@ export function resolveRouteConfig(cli: Partial<Record<RouteKey, unknown>>, env:
     policy: withDefault(get('policy'), 'least_outstanding', str),
     admission: withDefault(get('admission'), 'none', str),
     dnsRefreshSecs: withDefault(get('dnsRefreshSecs'), 5, (s) => positive(s)),
+    modelRefreshSecs: withDefault(get('modelRefreshSecs'), 15, (s) => positive(s)),
     ejectAfterFailures: withDefault(get('ejectAfterFailures'), 3, (s) => int(s, 1, 1000)),
     probeIntervalSecs: withDefault(get('probeIntervalSecs'), 1, (s) => positive(s)),
     upstreamTimeoutSecs: withDefault(get('upstreamTimeoutSecs'), 30, (s) => positive(s)),
