@@ -250,3 +250,37 @@ describe('serval route follows model rollouts', () => {
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
   }, 120_000);
 });
+
+describe('serval route --forward-on main', () => {
+  const repo = tempRepository(['fraud_mlp', 'slow_identity']);
+  let replica: ServalProcess | undefined;
+  let router: { runtime: ClusterRuntime; server: RunningServer } | undefined;
+
+  afterAll(async () => {
+    await router?.server.close();
+    await replica?.stop();
+  });
+
+  it('answers as the replica does, batching with max_queue_delay and under concurrency, with no forwarder thread', async () => {
+    replica = await startServal(['--model-repository', repo, '--grpc-port', 'off']);
+    router = await openRouter({ upstream: [replica.url], forwardOn: 'main' });
+    const url = router.server.url;
+    const routed = await call(url, 'POST', '/v2/models/fraud_mlp/infer', body(0.75));
+    expect(routed.json.outputs).toEqual((await call(replica.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.75))).json.outputs);
+    // slow_identity waits up to 2 ms (max_queue_delay) for a batch: the main thread must look again when it passes.
+    const meta = (await call(url, 'GET', '/v2/models/slow_identity')).json;
+    const input = meta.inputs[0];
+    const shape = input.shape.map((d: number) => (d < 0 ? 1 : d));
+    const n = shape.reduce((a: number, b: number) => a * b, 1);
+    const one = async (k: number) => call(url, 'POST', '/v2/models/slow_identity/infer',
+      { inputs: [{ name: input.name, datatype: input.datatype, shape, data: new Array(n).fill(k) }] });
+    expect((await one(3)).json.outputs[0].data[0]).toBe(3);
+    const many = await Promise.all(Array.from({ length: 24 }, (_, k) => one(k)));
+    many.forEach((r, k) => {
+      expect(r.status).toBe(200);
+      expect(r.json.outputs[0].data[0]).toBe(k);
+    });
+    const s = router.runtime.stats().models.find((m) => m.name === 'slow_identity')!;
+    expect(s.executionCount).toBeLessThan(s.success);  // requests were batched
+  }, 120_000);
+});

@@ -120,6 +120,7 @@ export class ClusterRuntime implements ServingRuntime {
         slots: this.o.config.slotsPerUpstream ?? expandInstances(config).length,
         timeoutMs: this.o.config.upstreamTimeoutSecs * 1000,
         drainTimeoutMs: this.o.config.drainTimeoutSecs * 1000,
+        forwardOn: this.o.config.forwardOn,
         onForwarderMessage: (m) => this.onForwarder(m),
       });
       if (current) {

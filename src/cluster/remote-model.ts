@@ -19,6 +19,7 @@ import type { ModelConfig } from '../repository/model-config.js';
 import { prepareInputs, prepareOptions } from '../model/input-validation.js';
 import { nativeModelDesc, type SchedulingChoice } from '../model/native-desc.js';
 import type { ForwarderWorkerData, FromForwarder, ToForwarder } from './forwarder-protocol.js';
+import { MainThreadForwarding } from './main-thread-forwarding.js';
 
 const WORKER_PATH = import.meta.url.endsWith('.ts')
   ? join(PACKAGE_ROOT, 'dist', 'src', 'cluster', 'forwarder-worker.js')
@@ -34,6 +35,8 @@ export interface RemoteModelOptions {
   slots: number;
   timeoutMs: number;
   drainTimeoutMs: number;
+  /** Forwarder threads (one per instance) or the main thread (main-thread-forwarding.ts). @default 'threads' */
+  forwardOn?: 'threads' | 'main';
   onForwarderMessage(m: FromForwarder): void;
 }
 
@@ -45,6 +48,7 @@ class Generation {
   private readonly workers: Worker[] = [];
   private stoppedCount = 0;
   private retiring = false;
+  private mainThread: MainThreadForwarding | undefined;
   /** Replicas a forwarder may fall back to (the current ready set). */
   private fallbacks: string[];
   readonly startedAt = performance.now();
@@ -56,9 +60,23 @@ class Generation {
     this.fallbacks = urls;
   }
 
-  /** Starts one forwarder per instance; resolves once every thread runs. */
+  /** Starts one forwarder per instance (threads: resolves once every thread runs). */
   async start(): Promise<void> {
+    if (this.o.forwardOn === 'main') {
+      const wire = (t: ModelConfig['input'][number]) => ({ name: t.name, datatype: t.dataType });
+      this.mainThread = new MainThreadForwarding({
+        model: this.model, modelName: this.o.config.name, instanceUrls: this.instanceUrls(),
+        inputs: this.o.config.input.map(wire), outputs: this.o.config.output.map(wire), timeoutMs: this.o.timeoutMs,
+        maxQueueDelayMs: (this.o.config.dynamicBatching?.maxQueueDelayMicroseconds ?? 0) / 1000, report: this.o.onForwarderMessage,
+      });
+      return;
+    }
     await Promise.all(this.instanceUrls().map((url, i) => this.spawn(i, url)));
+  }
+
+  /** A request was queued (main-thread mode sends what is ready now). */
+  enqueued(): void {
+    this.mainThread?.enqueued();
   }
 
   /** One forwarder; one that dies while the generation serves fails only its batch in flight and is replaced. */
@@ -108,6 +126,7 @@ class Generation {
 
   setFallbacks(ready: string[]): void {
     this.fallbacks = ready;
+    this.mainThread?.setFallbacks(ready);
     for (const w of this.workers) w.postMessage({ kind: 'fallbacks', urls: ready } satisfies ToForwarder);
   }
 
@@ -116,8 +135,12 @@ class Generation {
     this.retiring = true;
     this.model.close(true);
     const deadline = performance.now() + drainTimeoutMs;
-    while (!this.model.drained() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (!this.model.drained() && performance.now() < deadline) {
+      this.mainThread?.pump();
+      await new Promise((r) => setTimeout(r, 5));
+    }
     this.model.close(false);
+    await this.mainThread?.close();
     while (this.stoppedCount < this.workers.length && performance.now() < deadline + 1000) await new Promise((r) => setTimeout(r, 5));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
@@ -197,13 +220,14 @@ export class RemoteModel {
     const prepared = prepareInputs(this.o.config, inputs);
     const { priority, timeoutUs, sloUs, mask } = prepareOptions(this.o.config, options);
     const signal = options?.signal;
-    if (!signal) return g.model.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, 0, sloUs) as Promise<InferOutputs>;
-    if (signal.aborted) return Promise.reject(new CancelledError('request cancelled before it was queued'));
-    const id = this.nextRequestId++;
+    if (signal?.aborted) return Promise.reject(new CancelledError('request cancelled before it was queued'));
+    const id = signal ? this.nextRequestId++ : 0;
+    const queued = g.model.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, id, sloUs) as Promise<InferOutputs>;
+    g.enqueued();
+    if (!signal) return queued;
     const onAbort = () => { g.model.cancel(id); };
     signal.addEventListener('abort', onAbort, { once: true });
-    return (g.model.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, id, sloUs) as Promise<InferOutputs>)
-      .finally(() => signal.removeEventListener('abort', onAbort));
+    return queued.finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   /** Each current instance's replica, executions and batch-latency profile (what EFT and learned predict from; the flat prior until it executes or inherits). */

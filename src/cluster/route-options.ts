@@ -23,6 +23,8 @@ export interface RouteConfig {
   dnsRefreshSecs: number;
   /** How often the models (new ones, new versions) are re-read from a ready replica. */
   modelRefreshSecs: number;
+  /** Where batches are sent from: one thread per router instance, or the main thread (no hand-off). */
+  forwardOn: 'threads' | 'main';
   /** Consecutive failed forwards that eject a replica. */
   ejectAfterFailures: number;
   /** How often an ejected replica's readiness is probed. */
@@ -52,6 +54,7 @@ export const ROUTE_OPTIONS: readonly OptionSpec[] = [
   { key: 'slotsPerUpstream', flags: '--slots-per-upstream <n>', env: 'SERVAL_SLOTS_PER_UPSTREAM', help: 'batches in flight per replica, each a native instance of the router (default: the replica\'s instance count)' },
   { key: 'dnsRefreshSecs', flags: '--dns-refresh-secs <n>', env: 'SERVAL_DNS_REFRESH_SECS', help: 'how often --upstream-dns names are re-resolved (default: 5)' },
   { key: 'modelRefreshSecs', flags: '--model-refresh-secs <n>', env: 'SERVAL_MODEL_REFRESH_SECS', help: 'how often new models and versions are read from a ready replica (default: 15)' },
+  { key: 'forwardOn', flags: '--forward-on <where>', env: 'SERVAL_FORWARD_ON', help: 'threads: one forwarder thread per replica slot; main: the router\'s main thread, no hand-off (default: threads)' },
   { key: 'ejectAfterFailures', flags: '--eject-after-failures <n>', env: 'SERVAL_EJECT_AFTER_FAILURES', help: 'consecutive failed forwards that eject a replica until its readiness probe passes (default: 3)' },
   { key: 'probeIntervalSecs', flags: '--probe-interval-secs <n>', env: 'SERVAL_PROBE_INTERVAL_SECS', help: 'readiness probe interval of ejected replicas (default: 1)' },
   { key: 'upstreamTimeoutSecs', flags: '--upstream-timeout-secs <n>', env: 'SERVAL_UPSTREAM_TIMEOUT_SECS', help: 'timeout of one forwarded batch (default: 30)' },
@@ -104,6 +107,7 @@ export function resolveRouteConfig(cli: Partial<Record<RouteKey, unknown>>, env:
     admission: withDefault(get('admission'), 'none', str),
     dnsRefreshSecs: withDefault(get('dnsRefreshSecs'), 5, (s) => positive(s)),
     modelRefreshSecs: withDefault(get('modelRefreshSecs'), 15, (s) => positive(s)),
+    forwardOn: withDefault(get('forwardOn'), 'threads', (s) => choice(s, ['threads', 'main'] as const)),
     ejectAfterFailures: withDefault(get('ejectAfterFailures'), 3, (s) => int(s, 1, 1000)),
     probeIntervalSecs: withDefault(get('probeIntervalSecs'), 1, (s) => positive(s)),
     upstreamTimeoutSecs: withDefault(get('upstreamTimeoutSecs'), 30, (s) => positive(s)),

@@ -1,0 +1,96 @@
+/**
+ * Forwarding on the main thread (`serval route --forward-on main`): the router's own event loop takes each
+ * instance's next batch from the native batcher without blocking (`next(0)`) right after a request is
+ * queued or a batch completes, and sends it with a BatchForwarder. No forwarder thread, so no thread
+ * hand-off on the way out; the replica's answer settles requests as an executor's would. One batch in flight
+ * per instance: `next` is never called on an instance whose batch has not completed (the batcher would fail
+ * it as abandoned).
+ */
+import { loadAddon, type NativeExecutor, type NativeModel } from '../binding.js';
+import { BatchForwarder } from './batch-forwarder.js';
+import type { FromForwarder } from './forwarder-protocol.js';
+import type { WireTensor } from './v2-client.js';
+
+export interface MainThreadForwardingOptions {
+  model: NativeModel;
+  modelName: string;
+  /** The replica of each native instance. */
+  instanceUrls: string[];
+  inputs: WireTensor[];
+  outputs: WireTensor[];
+  timeoutMs: number;
+  /** The batcher's max_queue_delay: a partial batch becomes ready after it, so look again then. */
+  maxQueueDelayMs: number;
+  report(m: FromForwarder): void;
+}
+
+export class MainThreadForwarding {
+  private readonly executors: NativeExecutor[];
+  private readonly busy: boolean[];
+  private readonly forwarder: BatchForwarder;
+  private timer: NodeJS.Timeout | undefined;
+  /** When the last request was queued, and the enqueue time the pending timer covers. */
+  private lastEnqueue = 0;
+  private timerCovers = 0;
+
+  constructor(private readonly o: MainThreadForwardingOptions) {
+    const addon = loadAddon();
+    this.executors = o.instanceUrls.map((_, i) => new addon.NativeExecutor(o.model.executorToken(i)));
+    this.busy = o.instanceUrls.map(() => false);
+    this.forwarder = new BatchForwarder(o.modelName, o.inputs, o.outputs, o.timeoutMs, o.report);
+    this.forwarder.fallbacks = [...new Set(o.instanceUrls)];
+  }
+
+  setFallbacks(urls: string[]): void {
+    this.forwarder.fallbacks = urls;
+  }
+
+  /** A request was queued: send what is ready, and look again when its max_queue_delay has passed. */
+  enqueued(): void {
+    this.lastEnqueue = performance.now();
+    this.pump();
+    this.armTimer();
+  }
+
+  /** Sends every batch that is ready on an idle instance. Cheap when nothing is: one native call per idle instance. */
+  pump(): void {
+    for (let i = 0; i < this.executors.length; i++) {
+      if (this.busy[i]) continue;
+      const executor = this.executors[i]!;
+      const batch = executor.next(0);
+      if (batch === false || batch === null) continue;
+      this.busy[i] = true;
+      const url = this.o.instanceUrls[i]!;
+      this.forwarder.forward(url, batch).then(
+        (outputs) => {
+          const error = executor.complete(batch.id, outputs);
+          if (error) this.o.report({ kind: 'failed', url, message: `replica outputs refused: ${error}` });
+        },
+        (err: Error) => executor.fail(batch.id, `replica: ${err.message}`),
+      ).finally(() => {
+        this.busy[i] = false;
+        this.pump();
+      });
+    }
+  }
+
+  /**
+   * A partial batch may be held for up to max_queue_delay after its oldest request was queued, so one look
+   * that long after the last enqueue finds every such batch ready (completions look in between).
+   */
+  private armTimer(): void {
+    if (this.o.maxQueueDelayMs <= 0 || this.timer) return;
+    this.timerCovers = this.lastEnqueue;
+    const wait = Math.max(0, this.lastEnqueue + this.o.maxQueueDelayMs - performance.now()) + 0.2;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+      if (this.lastEnqueue > this.timerCovers) this.armTimer();
+    }, wait);
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.forwarder.close();
+  }
+}
