@@ -12,6 +12,7 @@ import { formatLoadReport, parseLoadReport } from '../src/cluster/load-report.js
 import { resolveRouteConfig } from '../src/cluster/route-options.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { call } from './fixtures/http-call.js';
+import { inferenceClient } from './fixtures/grpc-client.js';
 import { startServal, tempRepository, type ServalProcess } from './fixtures/serval-process.js';
 
 const body = (x: number) => ({ inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 128], data: new Array(128).fill(x) }] });
@@ -28,7 +29,7 @@ async function until(what: string, f: () => boolean | Promise<boolean>, ms = 20_
 async function openRouter(args: Record<string, unknown>, lookup?: (host: string) => Promise<{ address: string; family: number }[]>) {
   const config = resolveRouteConfig({ probeIntervalSecs: '0.2', dnsRefreshSecs: '0.2', drainTimeoutSecs: '5', ...args }, {});
   const runtime = await ClusterRuntime.open({ config, startTimeoutMs: 20_000, ...(lookup ? { lookup } : {}) });
-  const server = await startServer({ runtime, port: 0 });
+  const server = await startServer({ runtime, port: 0, ...(config.grpcPort !== undefined ? { grpcPort: config.grpcPort } : {}) });
   return { runtime, server };
 }
 
@@ -263,10 +264,22 @@ describe('serval route --forward-on main', () => {
 
   it('answers as the replica does, batching with max_queue_delay and under concurrency, with no forwarder thread', async () => {
     replica = await startServal(['--model-repository', repo, '--grpc-port', 'off']);
-    router = await openRouter({ upstream: [replica.url], forwardOn: 'main' });
+    router = await openRouter({ upstream: [replica.url], forwardOn: 'main', grpcPort: '0' });
     const url = router.server.url;
     const routed = await call(url, 'POST', '/v2/models/fraud_mlp/infer', body(0.75));
     expect(routed.json.outputs).toEqual((await call(replica.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.75))).json.outputs);
+    // The router's v2 gRPC API serves the same model.
+    const grpc = inferenceClient(`127.0.0.1:${router.server.grpcPort}`);
+    try {
+      const res = await grpc.call('ModelInfer', {
+        model_name: 'fraud_mlp', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 128] }],
+        raw_input_contents: [Buffer.from(new Float32Array(128).fill(0.75).buffer)],
+      });
+      const bytes = Uint8Array.from(res['raw_output_contents'][0]);
+      expect(Array.from(new Float32Array(bytes.buffer))).toEqual(routed.json.outputs[0].data);
+    } finally {
+      grpc.close();
+    }
     // slow_identity waits up to 2 ms (max_queue_delay) for a batch: the main thread must look again when it passes.
     const meta = (await call(url, 'GET', '/v2/models/slow_identity')).json;
     const input = meta.inputs[0];
