@@ -274,7 +274,7 @@ describe('serval route --forward-on main', () => {
       const res = await grpc.call('ModelInfer', {
         model_name: 'fraud_mlp', inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 128] }],
         raw_input_contents: [Buffer.from(new Float32Array(128).fill(0.75).buffer)],
-      });
+      }, { deadlineMs: 20_000 });
       const bytes = Uint8Array.from(res['raw_output_contents'][0]);
       expect(Array.from(new Float32Array(bytes.buffer))).toEqual(routed.json.outputs[0].data);
     } finally {
@@ -295,5 +295,41 @@ describe('serval route --forward-on main', () => {
     });
     const s = router.runtime.stats().models.find((m) => m.name === 'slow_identity')!;
     expect(s.executionCount).toBeLessThan(s.success);  // requests were batched
+  }, 120_000);
+});
+
+describe('serval route --upstream-grpc-port', () => {
+  const repo = tempRepository(['fraud_mlp', 'tabular_mixed']);
+  let replica: ServalProcess | undefined;
+  let router: { runtime: ClusterRuntime; server: RunningServer } | undefined;
+
+  afterAll(async () => {
+    await router?.server.close();
+    await replica?.stop();
+  });
+
+  it("sends batches over the replicas' v2 gRPC API with the same answers as HTTP", async () => {
+    replica = await startServal(['--model-repository', repo]);
+    const grpcPort = /gRPC listening on [^:\s]+:(\d+)/.exec(replica.output())![1]!;
+    router = await openRouter({ upstream: [replica.url], upstreamGrpcPort: grpcPort });
+    const grpcCalls = async () => {
+      const text = (await call(replica!.url, 'GET', '/metrics')).raw.toString();
+      return Number(/serval_grpc_requests_total\{method="ModelInfer",code="OK"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const before = await grpcCalls();
+    const routed = await call(router.server.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.4));
+    expect(routed.json.outputs).toEqual((await call(replica.url, 'POST', '/v2/models/fraud_mlp/infer', body(0.4))).json.outputs);
+    const mixed = {
+      inputs: [
+        { name: 'ids', datatype: 'INT64', shape: [1, 4], data: [1, 2, 3, 9007199254740993] },
+        { name: 'flags', datatype: 'BOOL', shape: [1, 4], data: [false, true, false, false] },
+        { name: 'text', datatype: 'BYTES', shape: [1, 1], data: ['grüß'] },
+      ],
+    };
+    const a = await call(router.server.url, 'POST', '/v2/models/tabular_mixed/infer', mixed);
+    const b = await call(replica.url, 'POST', '/v2/models/tabular_mixed/infer', mixed);
+    expect(a.status).toBe(200);
+    expect(a.raw.equals(b.raw)).toBe(true);
+    expect(await grpcCalls()).toBe(before + 2);
   }, 120_000);
 });

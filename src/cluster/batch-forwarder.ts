@@ -4,8 +4,15 @@
  * reset, timeout, 502/503/504) is retried once on each fallback replica in turn; every failure, the first
  * success after one, and the replicas' load reports (at most every 50 ms) are reported through `report`.
  * Used by forwarder threads (forwarder-worker.ts) and by the main-thread mode (main-thread-forwarding.ts).
+ *
+ * With `grpcPort` the batch goes over the replica's v2 gRPC API instead (ModelInfer with raw contents on
+ * one HTTP/2 channel per replica, at the replica's host and that port); UNAVAILABLE and DEADLINE_EXCEEDED are
+ * retried on the fallbacks. gRPC answers carry no load report.
  */
+import * as grpc from '@grpc/grpc-js';
 import { Pool } from 'undici';
+import { inferenceClientConstructor } from '../server/grpc/proto.js';
+import { tensorDataFromBinary, tensorDataToBinary } from '../server/v2-tensor-data.js';
 import type { NativeBatch } from '../binding.js';
 import type { FromForwarder } from './forwarder-protocol.js';
 import { LOAD_REPORT_HEADER, parseLoadReport } from './load-report.js';
@@ -18,13 +25,16 @@ export type BatchOutputs = ReturnType<typeof decodeBatchResponse>;
 
 export class BatchForwarder {
   private readonly pools = new Map<string, Pool>();
+  private readonly channels = new Map<string, grpc.Client & Record<string, (...args: unknown[]) => unknown>>();
+  /** The replicas' gRPC port: batches go over gRPC. */
+  grpcPort: number | undefined;
   private readonly failing = new Set<string>();
   private readonly path: string;
   private lastLoadReport = 0;
   fallbacks: string[] = [];
 
   constructor(
-    model: string,
+    private readonly model: string,
     private readonly inputs: WireTensor[],
     private readonly outputs: WireTensor[],
     private readonly timeoutMs: number,
@@ -35,12 +45,13 @@ export class BatchForwarder {
 
   /** The batch's inputs are encoded before the first await: the caller may complete or fail it afterwards. */
   async forward(url: string, batch: NativeBatch): Promise<BatchOutputs> {
-    const encoded = encodeBatchRequest(this.inputs, this.outputs, batch);
+    const encoded = this.grpcPort === undefined ? encodeBatchRequest(this.inputs, this.outputs, batch) : undefined;
+    const message = this.grpcPort === undefined ? undefined : this.grpcRequest(batch);
     const targets = [url, ...this.fallbacks.filter((u) => u !== url)];
     let last: Error | undefined;
     for (const target of targets) {
       try {
-        const out = await this.send(target, encoded.headerLength, encoded.body);
+        const out = encoded ? await this.send(target, encoded.headerLength, encoded.body) : await this.sendGrpc(target, message!);
         if (this.failing.delete(target)) this.report({ kind: 'recovered', url: target });
         return out;
       } catch (err) {
@@ -54,7 +65,53 @@ export class BatchForwarder {
   }
 
   async close(): Promise<void> {
+    for (const c of this.channels.values()) c.close();
     await Promise.all([...this.pools.values()].map((p) => p.close()));
+  }
+
+  /** ModelInfer for the batch: raw little-endian contents (BYTES length-prefixed), the masked outputs. */
+  private grpcRequest(batch: NativeBatch): Record<string, unknown> {
+    return {
+      model_name: this.model,
+      inputs: this.inputs.map((spec, i) => ({ name: spec.name, datatype: spec.datatype, shape: batch.inputs[i]!.dims })),
+      outputs: this.outputs.filter((_, i) => Math.floor(batch.outputMask / 2 ** i) % 2 === 1).map((o) => ({ name: o.name })),
+      // Copied: the batch's staging memory is reused once it completes, and grpc-js serialises later.
+      raw_input_contents: this.inputs.map((spec, i) => Buffer.from(tensorDataToBinary(spec.datatype, batch.inputs[i]!.data as never))),
+    };
+  }
+
+  private sendGrpc(url: string, request: Record<string, unknown>): Promise<BatchOutputs> {
+    const host = new URL(url).hostname;
+    const address = `${host}:${this.grpcPort}`;
+    let client = this.channels.get(address);
+    if (!client) {
+      const Client = inferenceClientConstructor();
+      client = new Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }) as grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+      this.channels.set(address, client);
+    }
+    return new Promise((resolve, reject) => {
+      client.ModelInfer!(request, { deadline: Date.now() + this.timeoutMs }, (err: grpc.ServiceError | null, res: Record<string, any>) => {
+        if (err) {
+          const message = `${address} (gRPC): ${err.details || err.message}`;
+          const retry = err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED;
+          reject(retry ? new ReplicaUnavailable(message) : new Error(message));
+          return;
+        }
+        try {
+          const out: BatchOutputs = this.outputs.map(() => undefined);
+          (res['outputs'] as { name: string; shape: string[] }[]).forEach((o, k) => {
+            const i = this.outputs.findIndex((s) => s.name === o.name);
+            if (i < 0) throw new Error(`replica response: unexpected output '${o.name}'`);
+            const dims = o.shape.map(Number);
+            const raw = res['raw_output_contents'][k] as Buffer;
+            out[i] = { data: tensorDataFromBinary(this.outputs[i]!.datatype, raw, dims.reduce((a, b) => a * b, 1), `replica output '${o.name}'`), dims };
+          });
+          resolve(out);
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+    });
   }
 
   private pool(url: string): Pool {

@@ -121,6 +121,7 @@ export class ClusterRuntime implements ServingRuntime {
         timeoutMs: this.o.config.upstreamTimeoutSecs * 1000,
         drainTimeoutMs: this.o.config.drainTimeoutSecs * 1000,
         forwardOn: this.o.config.forwardOn,
+        ...(this.o.config.upstreamGrpcPort !== undefined ? { grpcPort: this.o.config.upstreamGrpcPort } : {}),
         onForwarderMessage: (m) => this.onForwarder(m),
       });
       if (current) {

@@ -11,6 +11,8 @@ export interface ForwarderWorkerData {
   inputs: WireTensor[];
   outputs: WireTensor[];
   timeoutMs: number;
+  /** The replicas' gRPC port when batches go over gRPC. */
+  grpcPort?: number;
   /** Other ready replicas, tried in turn when this one cannot take a batch. */
   fallbacks: string[];
 }

@@ -13,6 +13,7 @@ const data = workerData as ForwarderWorkerData;
 const port = parentPort!;
 const forwarder = new BatchForwarder(data.model, data.inputs, data.outputs, data.timeoutMs, (m: FromForwarder) => port.postMessage(m));
 forwarder.fallbacks = data.fallbacks;
+forwarder.grpcPort = data.grpcPort;
 port.on('message', (m: ToForwarder) => {
   if (m.kind === 'fallbacks') forwarder.fallbacks = m.urls;
 });

@@ -21,6 +21,8 @@ export interface MainThreadForwardingOptions {
   timeoutMs: number;
   /** The batcher's max_queue_delay: a partial batch becomes ready after it, so look again then. */
   maxQueueDelayMs: number;
+  /** The replicas' gRPC port when batches go over gRPC. */
+  grpcPort?: number;
   report(m: FromForwarder): void;
 }
 
@@ -29,9 +31,8 @@ export class MainThreadForwarding {
   private readonly busy: boolean[];
   private readonly forwarder: BatchForwarder;
   private timer: NodeJS.Timeout | undefined;
-  /** When the last request was queued, and the enqueue time the pending timer covers. */
-  private lastEnqueue = 0;
-  private timerCovers = 0;
+  /** Requests queued and not yet answered (settled by the batcher: answered, failed, shed or timed out). */
+  private outstanding = 0;
 
   constructor(private readonly o: MainThreadForwardingOptions) {
     const addon = loadAddon();
@@ -39,17 +40,19 @@ export class MainThreadForwarding {
     this.busy = o.instanceUrls.map(() => false);
     this.forwarder = new BatchForwarder(o.modelName, o.inputs, o.outputs, o.timeoutMs, o.report);
     this.forwarder.fallbacks = [...new Set(o.instanceUrls)];
+    this.forwarder.grpcPort = o.grpcPort;
   }
 
   setFallbacks(urls: string[]): void {
     this.forwarder.fallbacks = urls;
   }
 
-  /** A request was queued: send what is ready, and look again when its max_queue_delay has passed. */
-  enqueued(): void {
-    this.lastEnqueue = performance.now();
+  /** A request was queued (`answer` settles when the batcher is done with it): send what is ready now. */
+  enqueued(answer: Promise<unknown>): void {
+    this.outstanding++;
+    const done = () => { this.outstanding--; };
+    answer.then(done, done);
     this.pump();
-    this.armTimer();
   }
 
   /** Sends every batch that is ready on an idle instance. Cheap when nothing is: one native call per idle instance. */
@@ -67,26 +70,26 @@ export class MainThreadForwarding {
           if (error) this.o.report({ kind: 'failed', url, message: `replica outputs refused: ${error}` });
         },
         (err: Error) => executor.fail(batch.id, `replica: ${err.message}`),
-      ).finally(() => {
-        this.busy[i] = false;
-        this.pump();
-      });
+      ).catch(() => { /* complete/fail threw: the batcher fails the batch when the instance takes its next one */ })
+        .finally(() => {
+          this.busy[i] = false;
+          this.pump();
+        });
     }
+    this.watch();
   }
 
   /**
-   * A partial batch may be held for up to max_queue_delay after its oldest request was queued, so one look
-   * that long after the last enqueue finds every such batch ready (completions look in between).
+   * Requests wait while an instance is idle only when the batcher holds a partial batch (max_queue_delay, or
+   * a batch admission sends later): look again every half delay (at least 1 ms) until none waits. Completions
+   * look on their own while every instance is busy.
    */
-  private armTimer(): void {
-    if (this.o.maxQueueDelayMs <= 0 || this.timer) return;
-    this.timerCovers = this.lastEnqueue;
-    const wait = Math.max(0, this.lastEnqueue + this.o.maxQueueDelayMs - performance.now()) + 0.2;
+  private watch(): void {
+    if (this.timer || this.outstanding <= 0 || this.busy.every((b) => b)) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.pump();
-      if (this.lastEnqueue > this.timerCovers) this.armTimer();
-    }, wait);
+    }, Math.max(1, this.o.maxQueueDelayMs / 2));
   }
 
   async close(): Promise<void> {

@@ -35,6 +35,8 @@ export interface RemoteModelOptions {
   slots: number;
   timeoutMs: number;
   drainTimeoutMs: number;
+  /** The replicas' gRPC port: batches go over gRPC. @default undefined (HTTP) */
+  grpcPort?: number;
   /** Forwarder threads (one per instance) or the main thread (main-thread-forwarding.ts). @default 'threads' */
   forwardOn?: 'threads' | 'main';
   onForwarderMessage(m: FromForwarder): void;
@@ -68,15 +70,16 @@ class Generation {
         model: this.model, modelName: this.o.config.name, instanceUrls: this.instanceUrls(),
         inputs: this.o.config.input.map(wire), outputs: this.o.config.output.map(wire), timeoutMs: this.o.timeoutMs,
         maxQueueDelayMs: (this.o.config.dynamicBatching?.maxQueueDelayMicroseconds ?? 0) / 1000, report: this.o.onForwarderMessage,
+        ...(this.o.grpcPort !== undefined ? { grpcPort: this.o.grpcPort } : {}),
       });
       return;
     }
     await Promise.all(this.instanceUrls().map((url, i) => this.spawn(i, url)));
   }
 
-  /** A request was queued (main-thread mode sends what is ready now). */
-  enqueued(): void {
-    this.mainThread?.enqueued();
+  /** A request was queued (main-thread mode sends what is ready now); `answer` settles when it is done. */
+  enqueued(answer: Promise<unknown>): void {
+    this.mainThread?.enqueued(answer);
   }
 
   /** One forwarder; one that dies while the generation serves fails only its batch in flight and is replaced. */
@@ -86,6 +89,7 @@ class Generation {
       token: this.model.executorToken(i), url, model: this.o.config.name,
       inputs: this.o.config.input.map(wire), outputs: this.o.config.output.map(wire),
       timeoutMs: this.o.timeoutMs, fallbacks: this.fallbacks.filter((u) => u !== url),
+      ...(this.o.grpcPort !== undefined ? { grpcPort: this.o.grpcPort } : {}),
     };
     const w = new Worker(WORKER_PATH, { workerData: data });
     this.workers[i] = w;
@@ -223,7 +227,7 @@ export class RemoteModel {
     if (signal?.aborted) return Promise.reject(new CancelledError('request cancelled before it was queued'));
     const id = signal ? this.nextRequestId++ : 0;
     const queued = g.model.enqueue(prepared.data, prepared.dims, prepared.batchSize, priority, timeoutUs, mask, id, sloUs) as Promise<InferOutputs>;
-    g.enqueued();
+    g.enqueued(queued);
     if (!signal) return queued;
     const onAbort = () => { g.model.cancel(id); };
     signal.addEventListener('abort', onAbort, { once: true });

@@ -23,6 +23,8 @@ export interface RouteConfig {
   dnsRefreshSecs: number;
   /** How often the models (new ones, new versions) are re-read from a ready replica. */
   modelRefreshSecs: number;
+  /** The replicas' v2 gRPC port: batches go over gRPC (ModelInfer) instead of HTTP. Absent: HTTP. */
+  upstreamGrpcPort?: number;
   /** Where batches are sent from: one thread per router instance, or the main thread (no hand-off). */
   forwardOn: 'threads' | 'main';
   /** Consecutive failed forwards that eject a replica. */
@@ -54,6 +56,7 @@ export const ROUTE_OPTIONS: readonly OptionSpec[] = [
   { key: 'slotsPerUpstream', flags: '--slots-per-upstream <n>', env: 'SERVAL_SLOTS_PER_UPSTREAM', help: 'batches in flight per replica, each a native instance of the router (default: the replica\'s instance count)' },
   { key: 'dnsRefreshSecs', flags: '--dns-refresh-secs <n>', env: 'SERVAL_DNS_REFRESH_SECS', help: 'how often --upstream-dns names are re-resolved (default: 5)' },
   { key: 'modelRefreshSecs', flags: '--model-refresh-secs <n>', env: 'SERVAL_MODEL_REFRESH_SECS', help: 'how often new models and versions are read from a ready replica (default: 15)' },
+  { key: 'upstreamGrpcPort', flags: '--upstream-grpc-port <port>', env: 'SERVAL_UPSTREAM_GRPC_PORT', help: 'send batches over the replicas\' v2 gRPC API on this port (same host as their HTTP URL) instead of HTTP (default: HTTP)' },
   { key: 'forwardOn', flags: '--forward-on <where>', env: 'SERVAL_FORWARD_ON', help: 'threads: one forwarder thread per replica slot; main: the router\'s main thread, no hand-off (default: threads)' },
   { key: 'ejectAfterFailures', flags: '--eject-after-failures <n>', env: 'SERVAL_EJECT_AFTER_FAILURES', help: 'consecutive failed forwards that eject a replica until its readiness probe passes (default: 3)' },
   { key: 'probeIntervalSecs', flags: '--probe-interval-secs <n>', env: 'SERVAL_PROBE_INTERVAL_SECS', help: 'readiness probe interval of ejected replicas (default: 1)' },
@@ -117,6 +120,8 @@ export function resolveRouteConfig(cli: Partial<Record<RouteKey, unknown>>, env:
     shutdownGraceSecs: withDefault(get('shutdownGraceSecs'), 5, (s) => positive(s, true)),
     drainTimeoutSecs: withDefault(get('drainTimeoutSecs'), 30, (s) => positive(s, true)),
   };
+  const upstreamGrpc = get('upstreamGrpcPort');
+  if (upstreamGrpc) cfg.upstreamGrpcPort = int(upstreamGrpc, 1, 65535);
   const slots = get('slotsPerUpstream');
   if (slots) cfg.slotsPerUpstream = int(slots, 1, 64);
   const grpc = get('grpcPort');
