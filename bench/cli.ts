@@ -24,7 +24,7 @@ import { ADMISSIONS, parseAdmission, parsePolicy, POLICIES } from './policies.js
 
 export interface CliIo extends HarnessIo {}
 
-const NAMED = ['embedded', 'http', 'scenarios', 'rollout', 'audit', 'explain'] as const;
+const NAMED = ['embedded', 'http', 'scenarios', 'rollout', 'audit', 'explain', 'autoscale', 'cluster'] as const;
 type NamedBenchmark = (typeof NAMED)[number];
 
 export async function runBenchCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {

@@ -91,7 +91,7 @@ export interface NativeBatch {
 
 export interface NativeExecutor {
   next(waitMs: number): NativeBatch | null | false;
-  complete(id: number, outputs: ({ data: unknown; dims: readonly number[] } | undefined)[]): void;
+  complete(id: number, outputs: ({ data: unknown; dims: readonly number[] } | undefined)[]): { code: string; message: string } | undefined;
   fail(id: number, message: string): void;
 }
 

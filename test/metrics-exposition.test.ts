@@ -50,7 +50,7 @@ describe('metrics exposition', () => {
     expect(sampleValue(after, 'serval_inference_count_total', { model: 'scorer' })).toBe(6);
     expect(sampleValue(after, 'serval_inference_exec_count_total', { model: 'scorer' })).toBe(3);
     expect(sampleValue(after, 'serval_inference_request_failure_total', { model: 'failing', reason: 'QUEUE_FULL' })).toBe(1);
-    expect(sampleValue(after, 'serval_instance_placements_total', { model: 'scorer', instance: '0' })).toBe(3);
+    expect(sampleValue(after, 'serval_instance_placements_total', { model: 'scorer', model_instance: '0' })).toBe(3);
     expect(sampleValue(after, 'serval_inference_request_duration_seconds_count', { model: 'scorer' })).toBe(3);
   });
 
@@ -61,11 +61,11 @@ describe('metrics exposition', () => {
     fake.slowMs = 50;
     await fake.infer('slow', { x: { type: 'FP32', dims: [1], data: new Float32Array(1) } });
     const fams = parsePrometheusText(await metrics.render());
-    const u = sampleValue(fams, 'serval_instance_utilization', { model: 'slow', instance: '0' })!;
+    const u = sampleValue(fams, 'serval_instance_utilization', { model: 'slow', model_instance: '0' })!;
     expect(u).toBeGreaterThan(0.3);
     expect(u).toBeLessThanOrEqual(1);
     const idle = parsePrometheusText(await metrics.render());
-    expect(sampleValue(idle, 'serval_instance_utilization', { model: 'slow', instance: '0' })).toBe(0);
+    expect(sampleValue(idle, 'serval_instance_utilization', { model: 'slow', model_instance: '0' })).toBe(0);
   });
 
   it('escapes label values and drops series of unloaded models', async () => {

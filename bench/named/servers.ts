@@ -31,10 +31,17 @@ export function uwsCeilingArgs(model: string): { file: string; execArgv: string[
   return { ...entryPoint('bench/baselines/uws-ceiling'), args: ['--model', model] };
 }
 
-export function spawnServer(label: string, cmd: { file: string; execArgv: string[]; args: string[] }, timeoutMs = 120_000): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [...cmd.execArgv, cmd.file, ...cmd.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `options.ready`: the line that says the server listens, when its output names other URLs first (`serval
+ * route` logs its upstreams); `options.env`: extra environment variables.
+ */
+export function spawnServer(
+  label: string, cmd: { file: string; execArgv: string[]; args: string[] }, timeoutMs = 120_000,
+  options: { ready?: RegExp; env?: Record<string, string> } = {},
+): Promise<SpawnedServer & { pid: number }> {
+  const child = spawn(process.execPath, [...cmd.execArgv, cmd.file, ...cmd.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let output = '';
-  return new Promise<SpawnedServer>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const fail = (why: string) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -43,7 +50,8 @@ export function spawnServer(label: string, cmd: { file: string; execArgv: string
     const timer = setTimeout(() => fail(`no URL within ${timeoutMs / 1000} s`), timeoutMs);
     const scan = (d: Buffer) => {
       output = (output + d.toString()).slice(-4000);
-      const m = URL_PATTERN.exec(output);
+      const line = options.ready ? new RegExp(`${options.ready.source}.*`).exec(output)?.[0] : output;
+      const m = line === undefined ? null : URL_PATTERN.exec(line);
       if (!m) return;
       clearTimeout(timer);
       child.stdout!.removeListener('data', scan);

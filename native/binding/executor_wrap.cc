@@ -116,14 +116,15 @@ Napi::Value ExecutorWrap::Complete(const Napi::CallbackInfo& info) {
     }
   }
   if (!error.empty()) {
-    batcher_->FailInflight(id, Status(StatusCode::kExecutionFailed, error));
+    const Status failed(StatusCode::kExecutionFailed, error);
+    batcher_->FailInflight(id, failed);
     inflight_id_ = 0;
-    return env.Undefined();
+    return Refusal(env, failed);
   }
-  // A batch whose outputs do not split fails its requests with the reason (CompleteBatch reports it).
-  batcher_->CompleteBatch(id, views);
+  // A batch whose outputs do not split fails its requests with the reason, and the caller hears it too.
+  const Status st = batcher_->CompleteBatch(id, views);
   inflight_id_ = 0;
-  return env.Undefined();
+  return st.ok() ? env.Undefined() : Refusal(env, st);
 }
 
 Napi::Value ExecutorWrap::Fail(const Napi::CallbackInfo& info) {

@@ -4,7 +4,8 @@
 //   next(waitMs) -> null (nothing yet) | false (closed and drained: exit) |
 //                   { id, samples, inputs: [{ data: TypedArray | string[], dims }] }
 //                   Typed-array inputs are views of the batch's staging buffer: no copy.
-//   complete(id, outputs: [{ data, dims } | undefined])   (a malformed output fails that batch's requests)
+//   complete(id, outputs: [{ data, dims } | undefined]) -> undefined | {code, message}
+//       (outputs that do not fit fail that batch's requests, and the refusal says why)
 //   fail(id, message)
 #pragma once
 

@@ -18,6 +18,13 @@ void ThrowStatus(Napi::Env env, const Status& status) {
   e.ThrowAsJavaScriptException();
 }
 
+Napi::Value Refusal(Napi::Env env, const Status& status) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("code", Napi::String::New(env, StatusCodeName(status.code())));
+  o.Set("message", Napi::String::New(env, status.message()));
+  return o;
+}
+
 namespace {
 std::string Bound(double x) {
   return std::abs(x) < 1e15 ? std::to_string(int64_t(x)) : std::to_string(x);

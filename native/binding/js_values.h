@@ -21,6 +21,8 @@ namespace serval::binding {
 
 void ThrowInvalidArgument(Napi::Env env, const std::string& message);
 void ThrowStatus(Napi::Env env, const Status& status);
+// {code, message}: what a call returns (rather than throws) when the core refused something it asked for.
+Napi::Value Refusal(Napi::Env env, const Status& status);
 
 // `o[key]` as a number in [lo, hi] (integral when `integral`); `fallback` when absent or undefined.
 bool ReadNumber(Napi::Env env, Napi::Object o, const char* key, double lo, double hi, bool integral, double fallback,

@@ -257,11 +257,8 @@ Napi::Value ModelWrap::Enqueue(const Napi::CallbackInfo& info) {
   Status st = sched_->Enqueue(req, &instance);
   if (st.ok()) return Napi::Number::New(env, instance);
   // Refused at once (queue full, shed, closed): ownership stayed here; the caller rejects its promise.
-  Napi::Object refused = Napi::Object::New(env);
-  refused.Set("code", StatusCodeName(st.code()));
-  refused.Set("message", st.message());
   core_->dispatcher.Recycle(std::move(req));
-  return refused;
+  return Refusal(env, st);
 }
 
 Napi::Value ModelWrap::Cancel(const Napi::CallbackInfo& info) {

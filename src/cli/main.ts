@@ -74,6 +74,7 @@ function buildProgram(version: string): Command {
     ['profile', "measure each model instance's batch-latency curve and write a profile file", () => import('./profile-command.js')],
     ['train-policy', 'train the learned placement policy in the simulator and write policy.bin', () => import('./train-policy-command.js')],
     ['audit', 'verify or query a decision audit trail (serval audit verify|query DIR)', () => import('./audit-command.js')],
+    ['route', 'serve the v2 API in front of serval replicas, placing requests with the native policies', () => import('../cluster/route-command.js')],
   ];
   for (const [name, description, load] of placement) {
     program.command(name).description(description).allowUnknownOption().helpOption(false).argument('[args...]')

@@ -89,7 +89,7 @@ function policyNames(kind: 'placement' | 'admission'): string {
 const FILE_KEYS = new Set<string>(SERVE_OPTIONS.map((o) => o.key).filter((k) => k !== 'config'));
 
 /** A value and where it came from, for error messages. */
-interface Sourced {
+export interface Sourced {
   value: unknown;
   from: string;
 }
@@ -205,11 +205,11 @@ function isDirectory(p: string): boolean {
   }
 }
 
-function withDefault<T>(src: Sourced | undefined, fallback: T, coerce: (s: Sourced) => T): T {
+export function withDefault<T>(src: Sourced | undefined, fallback: T, coerce: (s: Sourced) => T): T {
   return src === undefined ? fallback : coerce(src);
 }
 
-function str(s: Sourced): string {
+export function str(s: Sourced): string {
   if (typeof s.value !== 'string' || s.value === '') throw new UsageError(`${s.from} must be a non-empty string`);
   return s.value;
 }
@@ -220,7 +220,7 @@ function num(s: Sourced): number {
   return n;
 }
 
-function int(s: Sourced, min: number, max: number): number {
+export function int(s: Sourced, min: number, max: number): number {
   const n = num(s);
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new UsageError(`${s.from} must be an integer from ${min} to ${max}, got ${JSON.stringify(s.value)}`);
@@ -228,7 +228,7 @@ function int(s: Sourced, min: number, max: number): number {
   return n;
 }
 
-function positive(s: Sourced, allowZero = false): number {
+export function positive(s: Sourced, allowZero = false): number {
   const n = num(s);
   if (n < 0 || (!allowZero && n === 0)) {
     throw new UsageError(`${s.from} must be ${allowZero ? 'zero or more' : 'greater than zero'}, got ${JSON.stringify(s.value)}`);
@@ -237,14 +237,14 @@ function positive(s: Sourced, allowZero = false): number {
 }
 
 /** true/false (flags and env: the words; the config file: a JSON boolean too). */
-function bool(s: Sourced): boolean {
+export function bool(s: Sourced): boolean {
   if (typeof s.value === 'boolean') return s.value;
   if (s.value === 'true') return true;
   if (s.value === 'false') return false;
   throw new UsageError(`${s.from} must be true or false, got ${JSON.stringify(s.value)}`);
 }
 
-function choice<T extends string>(s: Sourced, choices: readonly T[]): T {
+export function choice<T extends string>(s: Sourced, choices: readonly T[]): T {
   if (!choices.includes(s.value as T)) {
     throw new UsageError(`${s.from} must be one of ${choices.join(', ')}, got ${JSON.stringify(s.value)}`);
   }

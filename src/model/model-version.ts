@@ -17,8 +17,9 @@ import { autoCompleteConfig } from '../repository/autocomplete.js';
 import { JS_BACKENDS, TENSORRT_MODEL_FILENAME, TENSORRT_PLATFORM, type ParsedModelConfig } from '../repository/parse-config.js';
 import type { ModelConfig } from '../repository/model-config.js';
 import type { InferInputs, InferOptions, InferOutputs, ModelState, ModelStats, RuntimeEvent } from '../api-types.js';
-import { inputPlan, prepareInputs, prepareOptions, type InputPlan } from './input-validation.js';
-import { HEADER, type CompletionTable } from './completion-table.js';
+import { inputPlan } from './input-validation.js';
+import { enqueueRequest, type NativeTarget } from './native-enqueue.js';
+import type { CompletionTable } from './completion-table.js';
 import { EmulatedDevices } from './emulated-devices.js';
 import { expandInstances, gpuSlotProblem, nativeModelDesc } from './native-desc.js';
 import { warmupSteps } from './warmup.js';
@@ -40,8 +41,6 @@ export interface ModelVersionOptions {
   onEvent: (e: RuntimeEvent) => void;
 }
 
-let nextRequestId = 1;
-
 /** A TensorRT plan (by platform, or a model.plan where the ONNX file is missing) cannot load: say why. */
 function checkPlatform(config: ModelConfig, file: string): void {
   const plan = config.platform === TENSORRT_PLATFORM
@@ -56,8 +55,8 @@ export class ModelVersion {
   reason = '';
   config: ModelConfig | undefined;
   private nativeModel: NativeModel | undefined;
-  private plan: InputPlan | undefined;
-  private outputNames: readonly string[] = [];
+  /** The native model and what its requests need (set once loaded). */
+  private target: NativeTarget | undefined;
   private executors: InstanceExecutor[] = [];
   private readyAt = 0;
   private devices: EmulatedDevices | undefined;
@@ -112,8 +111,10 @@ export class ModelVersion {
       const desc = nativeModelDesc(config, o.version, { policy: o.policy, admission: o.admission, admissionPolicies: o.admissionPolicies });
       desc.instances = desc.instances.map((x, i) => (this.slotProblems[i] ? { kind: 'CPU', device: 0 } : x));
       this.nativeModel = o.native.createModel(desc);
-      this.plan = inputPlan(config);
-      this.outputNames = config.output.map((t) => t.name);
+      this.target = {
+        model: this.nativeModel, table: o.completions, plan: inputPlan(config), config,
+        outputNames: config.output.map((t) => t.name), version: o.version,
+      };
       const warmup = o.warmup ? warmupSteps(config, dirname(dirname(o.file))) : [];
       const inputs = config.input.map((t) => ({ name: t.name, ortType: toOrtType(t.dataType) }));
       const outputs = config.output.map((t) => t.name);
@@ -137,41 +138,7 @@ export class ModelVersion {
       const why = this.state === 'UNAVAILABLE' ? `: ${this.reason}` : '';
       return Promise.reject(new ModelUnavailableError(`model '${this.name}' version ${this.version} is ${this.state}${why}`));
     }
-    const table = this.options.completions;
-    const h = table.header;
-    const data = prepareInputs(this.plan!, inputs, h);
-    const { priority, timeoutUs, sloUs, mask } = prepareOptions(this.config, options);
-    const signal = options?.signal;
-    const handle = options?.handle;
-    if (signal?.aborted) return Promise.reject(new CancelledError('request cancelled before it was queued'));
-    const id = signal || handle ? nextRequestId++ : 0;
-    const { slot, promise } = table.open(this.outputNames, handle);
-    h[HEADER.slot] = slot;
-    h[HEADER.priority] = priority;
-    h[HEADER.timeoutUs] = timeoutUs;
-    h[HEADER.mask] = mask;
-    h[HEADER.requestId] = id;
-    h[HEADER.sloUs] = sloUs;
-    let placed: number | { code: string; message: string };
-    try {
-      placed = data.length === 1 ? model.enqueue(data[0]) : model.enqueue(data);
-    } catch (err) {
-      table.refuse(slot, err as Error);
-      return promise;
-    }
-    if (typeof placed !== 'number') {
-      table.refuse(slot, errorFromCode(placed.code as ServalErrorCode, placed.message));
-      return promise;
-    }
-    const instance = placed;
-    if (handle) {
-      handle.version = this.version;
-      handle.cancel = () => { model.cancel(id, instance); };
-    }
-    if (!signal) return promise;
-    const onAbort = () => { model.cancel(id, instance); };
-    signal.addEventListener('abort', onAbort, { once: true });
-    return promise.finally(() => signal.removeEventListener('abort', onAbort));
+    return enqueueRequest(this.target!, inputs, options);
   }
 
   /** Test hook: the executor of `instance` dies holding its next batch. */

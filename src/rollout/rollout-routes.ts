@@ -13,7 +13,12 @@ import type { ServingRuntime } from '../server/serving-runtime.js';
 import { parseJsonObject } from '../server/v2-codec.js';
 import type { RolloutSpecInput } from './rollout-spec.js';
 
-type RolloutRuntime = Pick<ServingRuntime, 'rollout' | 'rolloutState' | 'traffic' | 'models'>;
+type RolloutRuntime = Required<Pick<ServingRuntime, 'rollout' | 'rolloutState' | 'traffic'>> & Pick<ServingRuntime, 'models'>;
+
+/** Whether `runtime` runs rollouts (a `serval route` front end does not: its replicas do). */
+export function runsRollouts(runtime: ServingRuntime): runtime is ServingRuntime & RolloutRuntime {
+  return runtime.rollout !== undefined && runtime.rolloutState !== undefined && runtime.traffic !== undefined;
+}
 
 export function addRolloutRoutes(router: Router, runtime: RolloutRuntime, logger: Logger, validateModelName: (name: string) => string): void {
   const known = (name: string): string => {

@@ -10,6 +10,8 @@ import type { HistogramSnapshot, InstanceStats, ModelState, ModelStats, ModelVer
 import type { ServingRuntime } from './serving-runtime.js';
 import { registerPipelineMetrics } from './pipeline-metrics.js';
 import { registerTrafficMetrics } from '../rollout/traffic-metrics.js';
+import { registerAutoscalingMetrics } from '../cluster/autoscaling-metrics.js';
+import { registerUpstreamMetrics } from '../cluster/upstream-metrics.js';
 
 type Labels = Record<string, string>;
 
@@ -187,7 +189,7 @@ export class ServerMetrics {
     histogram('serval_inference_request_duration_seconds', 'End-to-end request time inside the runtime.', (m) => m.requestSeconds);
     histogram('serval_inference_batch_size', 'Batch size of model executions.', (m) => m.batchSize);
 
-    const instanceLabels = ['model', 'version', 'instance', 'kind'] as const;
+    const instanceLabels = ['model', 'version', 'model_instance', 'kind'] as const;
     new Gauge({
       name: 'serval_instance_utilization',
       help: 'Fraction of wall time the instance spent executing since the previous scrape (0-1).',
@@ -207,7 +209,7 @@ export class ServerMetrics {
         collect() {
           this.reset();
           for (const m of self.snapshot.stats.models) {
-            for (const i of m.instances) this.inc({ ...modelLabels(m), instance: String(i.index), kind: i.kind }, value(i));
+            for (const i of m.instances) this.inc({ ...modelLabels(m), model_instance: String(i.index), kind: i.kind }, value(i));
           }
         },
       });
@@ -239,6 +241,11 @@ export class ServerMetrics {
         this.set({ policy: self.snapshot.stats.policy || self.runtime.policy, admission: self.snapshot.stats.admission || 'none' }, 1);
       },
     });
+    const { profileOf } = runtime;
+    if (profileOf) registerAutoscalingMetrics(this.registry, { profileOf: profileOf.bind(runtime), config: runtime.config.bind(runtime) }, () => this.snapshot);
+    // A router (src/cluster/cluster-runtime.ts) also reports its replicas.
+    const router = runtime as Partial<{ upstreamStatus(): import('../cluster/upstream-set.js').UpstreamStatus[] }>;
+    if (router.upstreamStatus) registerUpstreamMetrics(this.registry, router.upstreamStatus.bind(runtime));
   }
 
   get contentType(): string {
@@ -274,7 +281,7 @@ export class ServerMetrics {
     const seen = new Set<string>();
     for (const m of stats.models) {
       for (const i of m.instances) {
-        const labels = { ...modelLabels(m), instance: String(i.index), kind: i.kind };
+        const labels = { ...modelLabels(m), model_instance: String(i.index), kind: i.kind };
         const key = `${m.name}\0${m.version}\0${i.index}`;
         seen.add(key);
         const prev = this.previousBusy.get(key);

@@ -17,8 +17,9 @@ import { isRouteMatch, Router, type RouteHandler } from './router.js';
 import { explainedInferRoute, explainRoute } from '../explain/explain-route.js';
 import type { ServingRuntime } from './serving-runtime.js';
 import { tritonModelStats } from './stats-json.js';
-import { addRolloutRoutes } from '../rollout/rollout-routes.js';
+import { addRolloutRoutes, runsRollouts } from '../rollout/rollout-routes.js';
 import { decodeInferRequest, encodeInferResponse, parseHeaderLength, parseJsonObject } from './v2-codec.js';
+import { LOAD_REPORT_HEADER, LoadReporter } from '../cluster/load-report.js';
 
 export type ModelControlMode = 'none' | 'poll' | 'explicit';
 
@@ -118,6 +119,8 @@ function buildRouter(ctx: RoutesContext): Router {
   const { runtime } = ctx;
   const router = new Router();
   const lastInference = ctx.lastInference ?? new Map<string, number>();
+  // Replicas (runtimes that profile their own instances) report their load with every inference answer.
+  const loadReporter = runtime.profileOf ? new LoadReporter(runtime) : undefined;
 
   /** Throws UnknownModelError unless the model (version) is known to the runtime. */
   const requireKnown = (name: string, version?: number): void => {
@@ -172,6 +175,7 @@ function buildRouter(ctx: RoutesContext): Router {
     const served = req.handle.version ?? version ?? '';
     lastInference.set(`${name}/${served}`, Date.now());
     const { headers, body } = encodeInferResponse(name, served, outputs, decoded.plan);
+    if (loadReporter) headers[LOAD_REPORT_HEADER] = loadReporter.header();
     return { status: 200, headers, body };
   };
 
@@ -199,7 +203,7 @@ function buildRouter(ctx: RoutesContext): Router {
     })
     .add('POST', '/v2/repository/models/:model/load', (req, p) => modelControl(ctx, req, p, 'load'))
     .add('POST', '/v2/repository/models/:model/unload', (req, p) => modelControl(ctx, req, p, 'unload'));
-  addRolloutRoutes(router, runtime, ctx.logger, validateModelName);
+  if (runsRollouts(runtime)) addRolloutRoutes(router, runtime, ctx.logger, validateModelName);
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
     router
       .add('GET', prefix, metadata)

@@ -19,12 +19,12 @@ export type ServingRuntime = Pick<
   | 'policy'
   | 'admission'
   | 'servingVersion'
-  | 'inferServed'
-  | 'rollout'
-  | 'rolloutState'
-  | 'traffic'
 > &
+  /** Rollouts and drift (src/rollout/), when the runtime serves versions itself (not `serval route`). */
+  Partial<Pick<Runtime, 'rollout' | 'rolloutState' | 'traffic'>> &
   /** The repository, when there is one: its root is redacted from messages sent to clients. */
   Partial<Pick<Runtime, 'repository'>> &
   /** Explanations (src/explain/), when the runtime gives them. */
-  Partial<Pick<Runtime, 'explain' | 'inferExplained'>>;
+  Partial<Pick<Runtime, 'explain' | 'inferExplained'>> &
+  /** Latency profiles, when the runtime measures its own instances: the autoscaling gauges (src/cluster/autoscaling-metrics.ts). */
+  Partial<Pick<Runtime, 'profileOf'>>;
