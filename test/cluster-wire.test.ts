@@ -69,6 +69,6 @@ describe('batch request and response over the wire', () => {
     expect(out[2]).toEqual({ data: ['a', 'bc'], dims: [2, 1] });
     expect(() => decodeBatchResponse(outputs, body, body.byteLength + 1)).toThrow(/exceeds the body/);
     const json = encodeInferResponse('m', 1, answer, { binaryDefault: false });
-    expect(() => decodeBatchResponse(outputs, json.body, undefined)).toThrow(/not binary/);
+    expect(() => decodeBatchResponse(outputs, Buffer.from(json.body), undefined)).toThrow(/not binary/);
   });
 });

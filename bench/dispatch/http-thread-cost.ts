@@ -7,6 +7,7 @@
  *
  *   npm run bench -- httpcpu [--connections 64] [--seconds 5] [--runs 3] [--model fraud_mlp] [--server-args "..."]
  *   npm run bench -- httpcpu --queue-delay-us 0,100,500 --only-serval   (one server per batching delay)
+ *   npm run bench -- httpcpu --baseline ../old-checkout                 (also an older build, built, same run)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
       'server-args': { type: 'string', default: '' },
       'only-serval': { type: 'boolean', default: false },
       'queue-delay-us': { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   if (spawnSync('wrk', ['--version']).error) {
@@ -87,6 +89,11 @@ export async function run(argv: string[]): Promise<number> {
     } else {
       servers.push({ name: 'serval serve', server: await spawnServer('serval serve', serveArgs(values['model-repository']!)) });
     }
+    if (values.baseline) {
+      // Another build of serval (e.g. a worktree of an older commit, built), measured in the same run.
+      const file = join(values.baseline, 'dist', 'src', 'cli', 'main.js');
+      servers.push({ name: `baseline serve (${values.baseline})`, server: await spawnServer('baseline serve', { file, execArgv: [], args: serveArgs(values['model-repository']!).args }) });
+    }
     if (!values['only-serval']) servers.push({ name: 'uws ceiling', server: await spawnServer('uws ceiling', uwsCeilingArgs(values.model!)) });
     const c = Number(values.connections);
     const s = Number(values.seconds);
@@ -101,9 +108,9 @@ export async function run(argv: string[]): Promise<number> {
     for (const [name, runs] of results) {
       process.stdout.write(`| ${name} | ${fmt(runs.map((x) => x.mainUs), 1)} | ${fmt(runs.map((x) => x.processUs), 1)} | ${fmt(runs.map((x) => x.requests / x.seconds), 0)} | ${fmt(runs.map((x) => x.p99Ms), 2)} |\n`);
     }
-    if (results.size === 2 && !delays) {
-      const [a, b] = [...results.values()];
-      process.stdout.write(`serval / ceiling throughput: ${(median(a!.map((x) => x.requests / x.seconds)) / median(b!.map((x) => x.requests / x.seconds))).toFixed(2)}x\n`);
+    const rate = (name: string) => median(results.get(name)!.map((x) => x.requests / x.seconds));
+    if (results.has('serval serve') && results.has('uws ceiling')) {
+      process.stdout.write(`serval / ceiling throughput: ${(rate('serval serve') / rate('uws ceiling')).toFixed(2)}x\n`);
     }
     return 0;
   } finally {

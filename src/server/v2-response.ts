@@ -6,8 +6,6 @@ import type { InferOutputs } from '../api-types.js';
 import type { ResponsePlan } from './v2-request.js';
 import { tensorDataToBinary, tensorDataToJsonText } from './v2-tensor-data.js';
 
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
-
 export interface EncodedResponse {
   headers: Record<string, string>;
   /** A string when all JSON (transports write it without a Buffer copy in JavaScript). */
@@ -41,7 +39,7 @@ export function encodeInferResponse(
   }
   const idPart = plan.id !== undefined ? `,"id":${JSON.stringify(plan.id)}` : '';
   const text = `{"model_name":${JSON.stringify(modelName)},"model_version":${JSON.stringify(String(modelVersion))}${idPart},"outputs":[${parts.join(',')}]}`;
-  if (segments.length === 0) return { headers: JSON_HEADERS, body: text };
+  if (segments.length === 0) return { headers: { 'content-type': 'application/json' }, body: text };
   const json = Buffer.from(text);
   return {
     headers: {
