@@ -3,9 +3,10 @@
  * models by default), waits for it to settle, then reads every thread's CPU time from /proc over a window
  * with no traffic and prints the share of one core used, per thread and in all.
  *
- *   npm run bench -- idle [--model-repository models] [--seconds 10] [--server-args "..."]
+ *   npm run bench -- idle [--model-repository models] [--seconds 10] [--settle 3] [--server-args "..."] [--serve-dir CHECKOUT]
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { entryPoint } from '../paths.js';
 import { spawnServer } from '../named/servers.js';
@@ -31,10 +32,13 @@ export async function run(argv: string[]): Promise<number> {
       seconds: { type: 'string', default: '10' },
       settle: { type: 'string', default: '3' },
       'server-args': { type: 'string', default: '' },
+      'serve-dir': { type: 'string' },
     },
   });
   const extra = values['server-args'] ? values['server-args'].split(' ').filter(Boolean) : [];
-  const server = await spawnServer('serval serve', { ...entryPoint('src/cli/main'), args: ['serve', '--model-repository', values['model-repository']!, '--http-port', '0', '--grpc-port', '0', ...extra] });
+  // --serve-dir: another checkout (built), e.g. an older commit to compare with.
+  const entry = values['serve-dir'] ? { file: join(values['serve-dir'], 'dist', 'src', 'cli', 'main.js'), execArgv: [] } : entryPoint('src/cli/main');
+  const server = await spawnServer('serval serve', { ...entry, args: ['serve', '--model-repository', values['model-repository']!, '--http-port', '0', '--grpc-port', '0', ...extra] });
   try {
     await new Promise((r) => setTimeout(r, Number(values.settle) * 1000));
     const before = threads(server.pid);
