@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadAddon } from '../binding.js';
+import { batches } from '../executor/batch-loop.js';
 import { BatchForwarder } from './batch-forwarder.js';
 import type { ForwarderWorkerData, FromForwarder, ToForwarder } from './forwarder-protocol.js';
 
@@ -20,13 +21,8 @@ port.on('message', (m: ToForwarder) => {
 
 async function main(): Promise<void> {
   const executor = new (loadAddon().NativeExecutor)(data.token);
-  for (;;) {
-    const batch = executor.next(50);
-    if (batch === false) break;
-    if (batch === null) {
-      await new Promise((r) => setImmediate(r));  // let messages in while idle
-      continue;
-    }
+  // A short idle wait: the main thread sends new fallback replicas as messages.
+  for await (const batch of batches(executor, { idleWaitMs: 50 })) {
     try {
       const refused = executor.complete(batch.id, await forwarder.forward(data.url, batch));
       if (refused) port.postMessage({ kind: 'failed', url: data.url, message: `replica outputs refused: ${refused.message}` } satisfies FromForwarder);

@@ -12,7 +12,8 @@ import { modelInfoFromSession } from '../repository/autocomplete.js';
 import { EmulatedDevice } from './emulated-device.js';
 import { availableProviders } from './installed-providers.js';
 import { planProviders, providerStatus, type ProviderName, type ProviderStatus, type SkippedProvider } from './execution-providers.js';
-import { IDLE_WAIT_MS, takeCrashRequest, type ExecutorWorkerData, type FromWorker, type ToWorker, type WarmupStep, type WarmupTensor } from './protocol.js';
+import { batches } from './batch-loop.js';
+import { type ExecutorWorkerData, type FromWorker, type ToWorker, type WarmupStep, type WarmupTensor } from './protocol.js';
 
 const data = workerData as ExecutorWorkerData;
 const port = parentPort!;
@@ -78,15 +79,8 @@ async function serve(session: ort.InferenceSession, start: Extract<ToWorker, { k
   const executor = new addon.NativeExecutor(start.token);
   const { inputs, outputs } = start;
   const device = start.device ? new EmulatedDevice(start.device) : undefined;
-  for (;;) {
-    const batch = executor.next(IDLE_WAIT_MS);
-    if (batch === false) break;
-    if (batch === null) {
-      await new Promise((r) => setImmediate(r));
-      continue;
-    }
+  for await (const batch of batches(executor, { crashFlag: data.crashFlag })) {
     const t0 = performance.now();
-    if (takeCrashRequest(data.crashFlag)) process.exit(70);  // test hook: die holding a batch
     try {
       const feeds: Record<string, ort.Tensor> = {};
       for (let i = 0; i < inputs.length; i++) {

@@ -13,7 +13,8 @@ import { loadAddon, type NativeBatch } from '../binding.js';
 import { allocateTensorData, fromOrtType, toOrtType, type DataType } from '../dtypes.js';
 import { UNCERTAINTY_BACKEND } from '../repository/parse-config.js';
 import type { ModelConfig } from '../repository/model-config.js';
-import { IDLE_WAIT_MS, takeCrashRequest, type ExecutorWorkerData, type FromWorker, type JsModelSpec, type ToWorker, type WarmupStep } from '../executor/protocol.js';
+import { batches } from '../executor/batch-loop.js';
+import { type ExecutorWorkerData, type FromWorker, type JsModelSpec, type ToWorker, type WarmupStep } from '../executor/protocol.js';
 import type { JsBatch, JsModelModule, JsTensor } from './js-model-api.js';
 import { checkJsOutputs } from './js-output-check.js';
 import { BatchClock } from './execute-watchdog.js';
@@ -88,14 +89,7 @@ function toJsBatch(batch: NativeBatch, requested: boolean[]): JsBatch {
 
 async function serve(model: JsModelModule, start: Extract<ToWorker, { kind: 'start' }>): Promise<void> {
   const executor = new (loadAddon().NativeExecutor)(start.token);
-  for (;;) {
-    const batch = executor.next(IDLE_WAIT_MS);
-    if (batch === false) break;
-    if (batch === null) {
-      await new Promise((r) => setImmediate(r));
-      continue;
-    }
-    if (takeCrashRequest(data.crashFlag)) process.exit(70);  // test hook: die holding a batch
+  for await (const batch of batches(executor, { crashFlag: data.crashFlag })) {
     const requested = config.output.map((_, i) => Math.floor(batch.outputMask / 2 ** i) % 2 === 1);
     clock?.markStarted();
     try {
