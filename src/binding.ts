@@ -206,6 +206,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The package root (this file is at src/binding.ts or dist/src/binding.js). */
 export const PACKAGE_ROOT = [resolve(here, '..'), resolve(here, '../..')].find((p) => existsSync(join(p, 'package.json')))!;
 
+/**
+ * The compiled file of a worker thread's script (`relative` to dist/, e.g. 'src/executor/executor-worker.js').
+ * Workers always run the build, also when the caller runs from TypeScript sources (vitest, tsx).
+ */
+export function workerScript(relative: string): string {
+  return join(PACKAGE_ROOT, 'dist', relative);
+}
+
 /** Candidate addon paths, in order: the cmake-js build (npm ci), then the node-gyp build. */
 export const ADDON_CANDIDATES = [
   join(PACKAGE_ROOT, 'build-cmake', 'Release', 'serval.node'),

@@ -4,20 +4,15 @@
  * rejects with the worker's error otherwise. A worker that dies rejects what is in flight; later writes
  * reject at once, so the writer's overflow policy takes over.
  */
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { PACKAGE_ROOT } from '../binding.js';
+import { workerScript } from '../binding.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { AuditCheckpoint } from './audit-options.js';
 import type { AuditRecord } from './audit-record.js';
 import type { AuditSink } from './audit-store.js';
 import type { FromStore, StoreWorkerData, ToStore } from './store-protocol.js';
 
-// Under vitest (TypeScript sources) the worker runs from the build, like the executor worker.
-const WORKER_PATH = import.meta.url.endsWith('.ts')
-  ? join(PACKAGE_ROOT, 'dist', 'src', 'audit', 'audit-store-worker.js')
-  : fileURLToPath(new URL('./audit-store-worker.js', import.meta.url));
+const WORKER_PATH = workerScript('src/audit/audit-store-worker.js');
 
 export class AuditStoreClient implements AuditSink {
   lastSeq = 0;

@@ -172,7 +172,9 @@ export class ClusterRuntime implements ServingRuntime {
   infer(model: string, inputs: InferInputs, options?: InferOptions): Promise<InferOutputs> {
     try {
       if (this.closed) return Promise.reject(new ClosedError('the router is closed'));
-      return this.model(model, options?.version).infer(inputs, options);
+      const m = this.model(model, options?.version);
+      if (options?.handle) options.handle.version = m.version; // as Runtime.serve names it
+      return m.infer(inputs, options);
     } catch (err) {
       return Promise.reject(err);
     }

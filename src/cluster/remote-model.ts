@@ -10,9 +10,7 @@
  * to other replicas for batches their own replica can no longer take), and is closed. Main thread only.
  */
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { PACKAGE_ROOT, type NativeModel, type NativeModelStats, type NativeRuntime } from '../binding.js';
+import { workerScript, type NativeModel, type NativeModelStats, type NativeRuntime } from '../binding.js';
 import { ModelUnavailableError } from '../errors.js';
 import type { InferInputs, InferOptions, InferOutputs, ModelMetadata, ModelStats } from '../api-types.js';
 import type { ModelConfig } from '../repository/model-config.js';
@@ -23,9 +21,7 @@ import { nativeModelDesc, type SchedulingChoice } from '../model/native-desc.js'
 import type { ForwarderWorkerData, FromForwarder, ToForwarder } from './forwarder-protocol.js';
 import { MainThreadForwarding } from './main-thread-forwarding.js';
 
-const WORKER_PATH = import.meta.url.endsWith('.ts')
-  ? join(PACKAGE_ROOT, 'dist', 'src', 'cluster', 'forwarder-worker.js')
-  : fileURLToPath(new URL('./forwarder-worker.js', import.meta.url));
+const WORKER_PATH = workerScript('src/cluster/forwarder-worker.js');
 
 export interface RemoteModelOptions {
   native: NativeRuntime;
@@ -67,7 +63,7 @@ class Generation {
     this.model = o.native.createModel(desc);
     this.target = {
       model: this.model, table: o.completions, plan: inputPlan(o.config), config: o.config,
-      outputNames: o.config.output.map((t) => t.name), version: o.version,
+      outputNames: o.config.output.map((t) => t.name),
     };
     this.fallbacks = urls;
   }

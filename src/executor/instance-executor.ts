@@ -8,22 +8,16 @@
  * put a main-thread hop in every batch (measured in bench/dispatch-overhead.ts; see README).
  */
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../binding.js';
+import { workerScript } from '../binding.js';
 import type { OnnxModelInfo } from '../repository/autocomplete.js';
 import type { ProviderStatus } from './execution-providers.js';
 import type { ExecutorWorkerData, FromWorker, JsModelSpec, ToWorker } from './protocol.js';
 import { ExecuteWatchdog, executeTimeoutMs } from '../js-backend/execute-watchdog.js';
 
 // Worker threads need JavaScript: when this module runs from TypeScript sources (tests), use the build.
-const WORKER_PATH = import.meta.url.endsWith('.ts')
-  ? join(PACKAGE_ROOT, 'dist', 'src', 'executor', 'executor-worker.js')
-  : fileURLToPath(new URL('./executor-worker.js', import.meta.url));
+const WORKER_PATH = workerScript('src/executor/executor-worker.js');
 /** The executor thread of JavaScript-backend models (src/js-backend/js-model-worker.ts). */
-const JS_WORKER_PATH = import.meta.url.endsWith('.ts')
-  ? join(PACKAGE_ROOT, 'dist', 'src', 'js-backend', 'js-model-worker.js')
-  : fileURLToPath(new URL('../js-backend/js-model-worker.js', import.meta.url));
+const JS_WORKER_PATH = workerScript('src/js-backend/js-model-worker.js');
 
 export interface InstanceExecutorOptions {
   modelFile: string;

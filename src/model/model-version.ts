@@ -113,7 +113,7 @@ export class ModelVersion {
       this.nativeModel = o.native.createModel(desc);
       this.target = {
         model: this.nativeModel, table: o.completions, plan: inputPlan(config), config,
-        outputNames: config.output.map((t) => t.name), version: o.version,
+        outputNames: config.output.map((t) => t.name),
       };
       const warmup = o.warmup ? warmupSteps(config, dirname(dirname(o.file))) : [];
       const inputs = config.input.map((t) => ({ name: t.name, ortType: toOrtType(t.dataType) }));

@@ -18,13 +18,11 @@ export interface NativeTarget {
   plan: InputPlan;
   config: ModelConfig;
   outputNames: readonly string[];
-  /** Reported in `options.handle.version`. */
-  version: number;
 }
 
 let nextRequestId = 1;
 
-/** Queues one request; `options.handle` is filled in as it moves (api-types.ts RequestHandle). */
+/** Queues one request; `options.handle` gets its `cancel` here and where it ran when it completes (RequestHandle). */
 export function enqueueRequest(t: NativeTarget, inputs: InferInputs, options: InferOptions | undefined): Promise<InferOutputs> {
   const { model, table } = t;
   const h = table.header;
@@ -53,10 +51,8 @@ export function enqueueRequest(t: NativeTarget, inputs: InferInputs, options: In
     return promise;
   }
   const instance = placed;
-  if (handle) {
-    handle.version = t.version;
-    handle.cancel = () => { model.cancel(id, instance); };
-  }
+  // The runtime in front (Runtime.serve, ClusterRuntime.infer) has named the version in the handle already.
+  if (handle) handle.cancel = () => { model.cancel(id, instance); };
   if (!signal) return promise;
   const onAbort = () => { model.cancel(id, instance); };
   signal.addEventListener('abort', onAbort, { once: true });
