@@ -12,6 +12,7 @@ set(SERVAL_CORE_SOURCES
   native/core/earliest_finish_time_policy.cc
   native/core/execution_stream.cc
   native/core/histogram.cc
+  native/core/inference_request.cc
   native/core/instance_load.cc
   native/core/instance_registry.cc
   native/core/latency_profile.cc
@@ -44,10 +45,13 @@ set(SERVAL_BINDING_SOURCES
   native/binding/addon.cc
   native/binding/completion_dispatcher.cc
   native/binding/executor_wrap.cc
+  native/binding/front_end_wrap.cc
   native/binding/js_values.cc
   native/binding/model_wrap.cc
   native/binding/policy_tools_wrap.cc
+  native/binding/request_reader.cc
   native/binding/runtime_wrap.cc
+  native/binding/shared_models.cc
   native/binding/sim_wrap.cc
   native/binding/tensor_convert.cc
 )

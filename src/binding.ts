@@ -67,6 +67,8 @@ export interface NativeModel {
    */
   enqueue(...inputs: unknown[]): number | { code: string; message: string };
   cancel(requestId: number, instance: number): boolean;
+  /** Publishes the scheduler for HTTP threads (NativeFrontEnd.attach); the same token on every call. */
+  shareToken(): number;
   executorToken(instance: number): number;
   failInflight(instance: number, message: string): void;
   noteRestart(instance: number): void;
@@ -75,6 +77,19 @@ export interface NativeModel {
   stats(): NativeModelStats;
   /** Seeds instance `instance`'s latency profile with measured batch latencies. */
   seedProfile(instance: number, batchSizes: number[], seconds: number[]): boolean;
+}
+
+/**
+ * A model owned by another JS environment, reached from an HTTP thread (native/binding/front_end_wrap.h):
+ * enqueue and cancel as on NativeModel; {code: 'CLOSED'} once the owner destroyed it.
+ */
+export type NativeModelHandle = Pick<NativeModel, 'enqueue' | 'cancel'>;
+
+/** An HTTP thread's completion dispatcher and request header, and its way to the main thread's models. */
+export interface NativeFrontEnd {
+  /** The model its owner published under `shareToken`, or null when there is none any more. */
+  attach(shareToken: number): NativeModelHandle | null;
+  shutdown(): void;
 }
 
 export interface NativeRuntime {
@@ -191,6 +206,10 @@ export interface NativeAddon {
     header: Float64Array,
   ) => NativeRuntime;
   NativeExecutor: new (token: number) => NativeExecutor;
+  NativeFrontEnd: new (
+    onComplete: (records: Float64Array, outputs: ArrayBuffer | undefined, messages: string[] | undefined) => void,
+    header: Float64Array,
+  ) => NativeFrontEnd;
   buildInfo(): {
     cuda: boolean; cudaDevices: number; policies: string[]; admissionPolicies: string[]; policyTable: NativePolicyEntry[];
     /** Status code names by number (completion records carry the number). */

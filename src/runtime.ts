@@ -12,6 +12,7 @@ import type { ModelConfig } from './repository/model-config.js';
 import { ModelVersion } from './model/model-version.js';
 import { CompletionTable } from './model/completion-table.js';
 import type { ServedVersion } from './model/served-version.js';
+import type { FrontEndModel } from './model/front-end-model.js';
 import { EnsembleVersion, type EnsembleHost } from './ensemble/ensemble-version.js';
 import { ENSEMBLE_PLATFORM } from './repository/parse-config.js';
 import { ResponseCache } from './cache/response-cache.js';
@@ -192,6 +193,27 @@ export class Runtime {
     let best: number | undefined;
     for (const v of entry.versions.values()) if (v.state === 'READY' && (best === undefined || v.version > best)) best = v.version;
     return best;
+  }
+
+  /**
+   * The models HTTP threads may serve without this thread (src/server/threaded-transport.ts): READY ONNX and
+   * JavaScript versions of models without a rollout, drift monitor or response cache, and none while an audit
+   * trail records decisions (those need this thread). Ensembles are served here.
+   */
+  frontEndModels(): FrontEndModel[] {
+    if (this.closed || this.audit) return [];
+    const out: FrontEndModel[] = [];
+    for (const [name, entry] of this.entries) {
+      if (this.traffic.handles(name)) continue;
+      const versions: FrontEndModel['versions'] = [];
+      for (const v of entry.versions.values()) {
+        if (!(v instanceof ModelVersion) || this.cache?.enabledFor(v)) continue;
+        const token = v.shareToken();
+        if (token !== undefined && v.config) versions.push({ version: v.version, token, config: v.config });
+      }
+      if (versions.length > 0) out.push({ name, serving: this.servingVersion(name), versions });
+    }
+    return out;
   }
 
   /** Every model version known to the runtime, with its state. */

@@ -6,7 +6,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import { resolveServeConfig, UsageError } from '../src/cli/serve-options.js';
+import { autoHttpThreads } from '../src/server/threaded-transport.js';
 
 const repo = mkdtempSync(path.join(tmpdir(), 'serval-cli-repo-'));
 
@@ -33,7 +35,16 @@ describe('serve options', () => {
       modelRepository: repo, httpPort: 8000, grpcPort: 8001, host: '127.0.0.1', modelControlMode: 'none', loadModel: [],
       repositoryPollSecs: 15, maxBodyMb: 64, logFormat: 'pretty', drainTimeoutSecs: 30,
       shutdownGraceSecs: 5, strictReadiness: true, maxJsonBodyMb: 8, maxBufferedBodyMb: 256, bodyTimeoutSecs: 10,
+      httpThreads: autoHttpThreads(availableParallelism()),
     });
+  });
+
+  it('--http-threads: a count from 1 to 63, or auto (one per four cores, at least 1, at most 16)', () => {
+    expect(resolveServeConfig({ modelRepository: repo, httpThreads: '3' }, {}).httpThreads).toBe(3);
+    expect(resolveServeConfig({ modelRepository: repo }, { SERVAL_HTTP_THREADS: 'auto' }).httpThreads).toBe(autoHttpThreads(availableParallelism()));
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, httpThreads: '0' }, {}))).toMatch(/^--http-threads must be/);
+    expect(usage(() => resolveServeConfig({ modelRepository: repo, httpThreads: '64' }, {}))).toMatch(/^--http-threads must be/);
+    expect([1, 2, 3, 4, 7, 8, 16, 64, 128].map(autoHttpThreads)).toEqual([1, 1, 1, 1, 1, 2, 4, 16, 16]);
   });
 
   it('flags beat env, env beats the config file, the file beats defaults', () => {

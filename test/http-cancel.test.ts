@@ -1,7 +1,7 @@
 /**
  * A client that goes away while its request is queued cancels it (issue 10: cancellation by request id
  * from the transport's abort callback, no AbortController per request): the runtime counts it CANCELLED and
- * never runs it, and every other request is answered.
+ * never runs it, and every other request is answered. With HTTP threads, on whichever thread it arrived.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
@@ -11,13 +11,13 @@ import { makeRepo, slowIdentityConfig } from './helpers/temp-repo.js';
 
 const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
 
-describe.each(['uws', 'node'] as const)('aborted HTTP requests on %s', (transport) => {
+describe.each([['uws', 1], ['node', 1], ['uws', 2]] as const)('aborted HTTP requests on %s, %i HTTP thread(s)', (transport, httpThreads) => {
   const repo = makeRepo([{ name: 'slow', from: 'slow_identity', config: slowIdentityConfig({ maxBatch: 1, batching: '' }) }]);
   afterAll(() => repo.cleanup());
 
   it('are cancelled while queued; the rest are answered', async () => {
     const rt = await Runtime.open({ modelRepository: repo.root });
-    const server = await startServer({ runtime: rt, port: 0, transport });
+    const server = await startServer({ runtime: rt, port: 0, transport, httpThreads });
     try {
       const url = `${server.url}/v2/models/slow/infer`;
       // Forty requests queue behind each other on one instance that runs one at a time (a few ms each).

@@ -8,6 +8,10 @@
  *   npm run bench -- httpcpu [--connections 64] [--seconds 5] [--runs 3] [--model fraud_mlp] [--server-args "..."]
  *   npm run bench -- httpcpu --queue-delay-us 0,100,500 --only-serval   (one server per batching delay)
  *   npm run bench -- httpcpu --baseline ../old-checkout                 (also an older build, built, same run)
+ *   npm run bench -- httpcpu --http-threads 1,2,4                       (one server per --http-threads value)
+ *
+ * With HTTP threads, "main-thread CPU" is the main thread's alone: the share of each request the other threads
+ * cannot take off it, the number that bounds how far the front end scales with cores.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
       'only-serval': { type: 'boolean', default: false },
       'queue-delay-us': { type: 'string' },
       baseline: { type: 'string' },
+      'http-threads': { type: 'string' },
     },
   });
   if (spawnSync('wrk', ['--version']).error) {
@@ -80,7 +85,14 @@ export async function run(argv: string[]): Promise<number> {
     const extra = values['server-args'] ? values['server-args'].split(' ').filter(Boolean) : [];
     const serveArgs = (repo: string) => ({ ...serve, args: ['serve', '--model-repository', repo, '--http-port', '0', '--grpc-port', '0', ...extra] });
     const delays = values['queue-delay-us']?.split(',').map(Number);
-    if (delays) {
+    const threadCounts = values['http-threads']?.split(',').map(Number);
+    if (threadCounts) {
+      for (const n of threadCounts) {
+        const args = serveArgs(values['model-repository']!);
+        args.args.push('--http-threads', String(n));
+        servers.push({ name: `serval serve, ${n} HTTP thread${n === 1 ? '' : 's'}`, server: await spawnServer('serval serve', args) });
+      }
+    } else if (delays) {
       // One server per batching delay, each on a copy of the repository whose config sets that delay.
       for (const delay of delays) {
         const repo = withQueueDelay(values['model-repository']!, values.model!, delay, join(dir, `delay-${delay}`));

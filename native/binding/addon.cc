@@ -5,6 +5,7 @@
 #include "core/execution_stream.h"
 #include "core/policy_registry.h"
 #include "executor_wrap.h"
+#include "front_end_wrap.h"
 #include "js_values.h"
 #include "model_wrap.h"
 #include "runtime_wrap.h"
@@ -67,10 +68,12 @@ Napi::Value ValidatePolicy(const Napi::CallbackInfo& info) {
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->model_constructor = Napi::Persistent(ModelWrap::Init(env));
+  data->handle_constructor = Napi::Persistent(ModelHandleWrap::Init(env));
   env.SetInstanceData<AddonData>(data);
   exports.Set("NativeRuntime", RuntimeWrap::Init(env));
   exports.Set("NativeModel", data->model_constructor.Value());
   exports.Set("NativeExecutor", ExecutorWrap::Init(env));
+  exports.Set("NativeFrontEnd", FrontEndWrap::Init(env));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   exports.Set("validatePolicy", Napi::Function::New(env, ValidatePolicy));
   exports.Set("sim", SimExports(env));

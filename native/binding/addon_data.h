@@ -8,6 +8,7 @@ namespace serval::binding {
 
 struct AddonData {
   Napi::FunctionReference model_constructor;
+  Napi::FunctionReference handle_constructor;  // NativeModelHandle (front_end_wrap.h)
 };
 
 }  // namespace serval::binding

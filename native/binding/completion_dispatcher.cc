@@ -17,10 +17,25 @@ bool Returns(const InferenceRequest& r, size_t i) {
 
 }  // namespace
 
-CompletionDispatcher::CompletionDispatcher(Napi::Env env, Napi::Function on_complete) : env_(env) {
+CompletionDispatcher::CompletionDispatcher(Napi::Env env, Napi::Function on_complete, bool self_deleting)
+    : env_(env), self_deleting_(self_deleting) {
   napi_create_reference(env, on_complete, 1, &on_complete_);
-  tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
-                                        "serval.completions", 0, 1);
+  Napi::Function noop = Napi::Function::New(env, [](const Napi::CallbackInfo&) {});
+  if (self_deleting) {
+    // The finalizer runs on the JS thread after the last queued drain: from then on nothing of the
+    // environment refers to this object.
+    tsfn_ = Napi::ThreadSafeFunction::New(env, noop, "serval.completions", 0, 1, [this](Napi::Env) {
+      bool last;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        finalized_ = true;
+        last = LastReference();
+      }
+      if (last) delete this;
+    });
+  } else {
+    tsfn_ = Napi::ThreadSafeFunction::New(env, noop, "serval.completions", 0, 1);
+  }
   // Pending promises do not keep the process alive by themselves; the executor threads do.
   tsfn_.Unref(env);
 }
@@ -35,6 +50,28 @@ void CompletionDispatcher::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   tsfn_.Release();
+}
+
+void CompletionDispatcher::Retire() {
+  Shutdown();
+  if (on_complete_) napi_delete_reference(env_, on_complete_);
+  on_complete_ = nullptr;
+  pool_.clear();
+  bool last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    retired_ = true;
+    last = LastReference();
+  }
+  if (last) delete this;
+}
+
+bool CompletionDispatcher::LastReference() {
+  // mu_ held. Each event (retired, finalized, last request back) changes its state and decides here in one
+  // critical section, so exactly one of them deletes and none touches `this` after another could have.
+  if (!self_deleting_ || !retired_ || !finalized_ || deleting_ || outstanding_.load() != 0) return false;
+  deleting_ = true;
+  return true;
 }
 
 RequestPtr CompletionDispatcher::Acquire() {
@@ -63,14 +100,26 @@ void CompletionDispatcher::Schedule() {
   // mu_ held by the caller.
   if (scheduled_ || shut_down_) return;
   scheduled_ = true;
-  tsfn_.NonBlockingCall([this](Napi::Env env, Napi::Function) { Drain(env); });
+  tsfn_.NonBlockingCall([this](Napi::Env env, Napi::Function) {
+    if (env != nullptr) Drain(env);
+  });
 }
 
 void CompletionDispatcher::Complete(std::vector<RequestPtr> requests) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (shut_down_) return;  // the environment is going away; nobody can observe these promises
-  for (auto& r : requests) pending_.push_back(std::move(r));
-  Schedule();
+  bool last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (self_deleting_) outstanding_.fetch_sub(int64_t(requests.size()), std::memory_order_relaxed);
+    if (!shut_down_) {
+      for (auto& r : requests) pending_.push_back(std::move(r));
+      Schedule();
+      return;
+    }
+    // The environment is going away; nobody can observe these promises: they are freed with `requests`,
+    // and the last one back may free the dispatcher.
+    last = LastReference();
+  }
+  if (last) delete this;
 }
 
 void CompletionDispatcher::Drain(Napi::Env env) {
@@ -80,7 +129,7 @@ void CompletionDispatcher::Drain(Napi::Env env) {
     batch.swap(pending_);
     scheduled_ = false;
   }
-  if (batch.empty()) return;
+  if (batch.empty() || on_complete_ == nullptr) return;  // retired: the requests are freed with `batch`
   Napi::HandleScope scope(env);
   size_t doubles = 0, bytes = 0, failed = 0;
   for (auto& r : batch) {

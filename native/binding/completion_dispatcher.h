@@ -13,10 +13,17 @@
 //
 // Threads: Complete() from any thread; Acquire/Release/Drain/SettleNow on the JS thread; Shutdown() on
 // the JS thread.
+//
+// Two lifetimes. A runtime's dispatcher is a member of its RuntimeCore, which outlives every scheduler that
+// completes into it. An HTTP thread's dispatcher (front_end_wrap.h) is the sink of requests it put into
+// schedulers it does not own, which may finish after the thread's environment is gone: it lives on the heap,
+// `Retire` gives it up, and it deletes itself once its thread-safe function is finalized and every request it
+// handed out (`HandOut`) has come back through Complete.
 #pragma once
 
 #include <napi.h>
 
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -27,12 +34,19 @@ namespace serval::binding {
 class CompletionDispatcher final : public CompletionSink {
  public:
   // `on_complete(records: Float64Array, outputs: ArrayBuffer | undefined, messages: string[] | undefined)`.
-  CompletionDispatcher(Napi::Env env, Napi::Function on_complete);
+  // `self_deleting`: a heap object given up by Retire (see above), never deleted by its owner.
+  CompletionDispatcher(Napi::Env env, Napi::Function on_complete, bool self_deleting = false);
   ~CompletionDispatcher() override;
 
   void Complete(std::vector<RequestPtr> requests) override;
   // Releases the ThreadSafeFunction; later completions are dropped.
   void Shutdown();
+  // A self-deleting dispatcher's owner lets go of it (JS thread); `this` may be gone when it returns.
+  void Retire();
+  // A request this dispatcher acquired was accepted by a scheduler: it comes back through Complete.
+  // Called before the scheduler sees it; `TakeBack` when the scheduler refused it.
+  void HandOut() { outstanding_.fetch_add(1, std::memory_order_relaxed); }
+  void TakeBack() { outstanding_.fetch_sub(1, std::memory_order_relaxed); }
 
   // A request object from the pool (JS thread), reset for a new request; Recycle gives one back.
   RequestPtr Acquire();
@@ -46,6 +60,7 @@ class CompletionDispatcher final : public CompletionSink {
  private:
   void Drain(Napi::Env env);
   void Schedule();
+  bool LastReference();
 
   Napi::ThreadSafeFunction tsfn_;
   napi_ref on_complete_ = nullptr;
@@ -55,6 +70,10 @@ class CompletionDispatcher final : public CompletionSink {
   bool scheduled_ = false;
   bool shut_down_ = false;
   std::vector<RequestPtr> pool_;  // JS thread only
+  // Self-deleting dispatchers only (under mu_ except the counter).
+  const bool self_deleting_;
+  bool retired_ = false, finalized_ = false, deleting_ = false;
+  std::atomic<int64_t> outstanding_{0};
 };
 
 }  // namespace serval::binding

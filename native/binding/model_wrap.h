@@ -7,6 +7,7 @@
 //       completion arrives through the runtime's completion callback under `slot`; a request refused at
 //       once (queue full, shed, closed) returns {code, message} and never completes.
 //   cancel(requestId, instance) -> boolean
+//   shareToken() -> number   publishes the scheduler for HTTP threads (NativeFrontEnd.attach, front_end_wrap.h)
 //   executorToken(instance) -> number       (handed to the instance's executor thread)
 //   failInflight(instance, message)         (the executor died mid-batch)
 //   noteRestart(instance)
@@ -24,6 +25,7 @@
 #include "core/model_scheduler.h"
 #include "core/policy_registry.h"
 #include "runtime_core.h"
+#include "shared_models.h"
 
 namespace serval::binding {
 
@@ -39,6 +41,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  private:
   Napi::Value Enqueue(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value ShareToken(const Napi::CallbackInfo& info);
   Napi::Value ExecutorToken(const Napi::CallbackInfo& info);
   Napi::Value FailInflight(const Napi::CallbackInfo& info);
   Napi::Value NoteRestart(const Napi::CallbackInfo& info);
@@ -53,6 +56,9 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   std::unique_ptr<ModelScheduler> sched_;
   std::vector<uint64_t> tokens_;
   std::vector<size_t> offsets_;  // Enqueue's scratch (JS thread only)
+  // Published for other environments on the first shareToken() call (shared_models.h).
+  std::shared_ptr<SharedModel> shared_;
+  uint64_t share_token_ = 0;
 };
 
 }  // namespace serval::binding

@@ -23,6 +23,10 @@ struct RequestHeader {
   Napi::Reference<Napi::Float64Array> ref;  // keeps the memory alive
 };
 
+// The constructor arguments of NativeRuntime and NativeFrontEnd, (onComplete, header): true when they are a
+// function and a Float64Array of at least 64 elements; else throws INVALID_ARGUMENT naming `ctor` and is false.
+bool CompletionArguments(const Napi::CallbackInfo& info, const char* ctor);
+
 struct RuntimeCore {
   RuntimeCore(Napi::Env env, Napi::Function on_complete, Napi::Float64Array header)
       : header(env, header), dispatcher(env, on_complete) {}

@@ -12,13 +12,18 @@ Napi::Function RuntimeWrap::Init(Napi::Env env) {
                       InstanceMethod<&RuntimeWrap::Shutdown>("shutdown")});
 }
 
-RuntimeWrap::RuntimeWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RuntimeWrap>(info) {
-  if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsTypedArray() ||
-      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-      info[1].As<Napi::Float64Array>().ElementLength() < 64) {
-    ThrowInvalidArgument(info.Env(), "NativeRuntime(onComplete: function, header: Float64Array of at least 64 elements)");
-    return;
+bool CompletionArguments(const Napi::CallbackInfo& info, const char* ctor) {
+  if (info.Length() >= 2 && info[0].IsFunction() && info[1].IsTypedArray() &&
+      info[1].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array &&
+      info[1].As<Napi::Float64Array>().ElementLength() >= 64) {
+    return true;
   }
+  ThrowInvalidArgument(info.Env(), std::string(ctor) + "(onComplete: function, header: Float64Array of at least 64 elements)");
+  return false;
+}
+
+RuntimeWrap::RuntimeWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RuntimeWrap>(info) {
+  if (!CompletionArguments(info, "NativeRuntime")) return;
   core_ = std::make_shared<RuntimeCore>(info.Env(), info[0].As<Napi::Function>(), info[1].As<Napi::Float64Array>());
 }
 

@@ -88,7 +88,7 @@ DynamicBatcher::~DynamicBatcher() {
     inflight_.reset();
   }
   for (auto& r : left) r->status = Status(StatusCode::kClosed, "model instance destroyed");
-  if (!left.empty()) deps_.sink->Complete(std::move(left));
+  if (!left.empty()) DeliverCompletions(deps_.sink, std::move(left));
 }
 
 Status DynamicBatcher::Enqueue(RequestPtr& req) {
@@ -538,7 +538,7 @@ void DynamicBatcher::Finish(std::vector<RequestPtr> done) {
     if (deps_.admission) deps_.admission->OnFinish(latency, r->status.ok());
   }
   st.in_flight.fetch_sub(int64_t(done.size()), std::memory_order_relaxed);
-  deps_.sink->Complete(std::move(done));
+  DeliverCompletions(deps_.sink, std::move(done));
 }
 
 }  // namespace serval

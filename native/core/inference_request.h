@@ -26,6 +26,9 @@ struct InferenceRequest {
   bool cancellable = false;           // registered for Cancel(id)
   uint64_t output_mask = ~0ull;       // bit i set: return ModelSpec::outputs[i]
   void* user_data = nullptr;          // opaque to the core (the binding's promise context)
+  // Where this request completes; null: the scheduler's sink. Set when requests from several callers
+  // (JS environments) share one scheduler; it must outlive the request.
+  class CompletionSink* sink = nullptr;
 
   // Set by the scheduler.
   uint32_t instance = 0;
@@ -60,5 +63,9 @@ class CompletionSink {
   virtual ~CompletionSink() = default;
   virtual void Complete(std::vector<RequestPtr> requests) = 0;
 };
+
+// Hands each finished request to its own sink (InferenceRequest::sink), or to `fallback` when it has none:
+// one Complete call per distinct sink, in the requests' order within each.
+void DeliverCompletions(CompletionSink* fallback, std::vector<RequestPtr> done);
 
 }  // namespace serval

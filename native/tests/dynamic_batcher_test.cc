@@ -55,6 +55,37 @@ TEST(copies_inputs_contiguously_and_splits_outputs_back) {
   }
 }
 
+TEST(requests_of_one_batch_complete_to_their_own_sinks) {
+  // Two JS environments (the main thread and an HTTP thread) share one batcher: each request goes back to
+  // the sink it names, the others to the batcher's own, in arrival order.
+  BatcherFixture f(FloatModel(8), Cfg());
+  CollectingSink other;
+  for (int i = 0; i < 6; ++i) {
+    RequestPtr r = FloatRequest(i);
+    if (i % 2) r->sink = &other;
+    REQUIRE(f.Enqueue(std::move(r)).ok());
+  }
+  const Batch* b = nullptr;
+  REQUIRE(f.batcher->NextBatch(0, &b) == DynamicBatcher::WaitResult::kBatch);
+  CHECK_EQ(b->requests.size(), size_t(6));
+  f.Execute(b);
+  auto mine = f.sink.Take();
+  auto theirs = other.Take();
+  REQUIRE(mine.size() == 3 && theirs.size() == 3);
+  for (size_t k = 0; k < 3; ++k) {
+    CHECK_EQ(mine[k]->id, uint64_t(2 * k));
+    CHECK_EQ(theirs[k]->id, uint64_t(2 * k + 1));
+    CHECK(theirs[k]->status.ok());
+  }
+  // Closing with requests queued: each refusal reaches its own sink too.
+  RequestPtr queued = FloatRequest(9);
+  queued->sink = &other;
+  REQUIRE(f.Enqueue(std::move(queued)).ok());
+  f.batcher->Close(false);
+  CHECK_EQ(other.WaitFor(1), size_t(1));
+  CHECK_EQ(f.sink.size(), size_t(0));
+}
+
 TEST(waits_max_queue_delay_for_more_requests) {
   BatcherFixture f(FloatModel(8), Cfg(30000));  // 30 ms
   REQUIRE(f.Enqueue(FloatRequest(1)).ok());

@@ -4,11 +4,14 @@
  * names where it came from (flag, variable or file key); the CLI prints it and exits 2.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { loadAddon } from '../binding.js';
 import type { ModelControlMode } from '../server/routes.js';
 import type { LogFormat } from '../server/logger.js';
 import { parseCacheConfig } from '../cache/cache-config.js';
+import { MAX_REQUEST_ID_SPACES } from '../model/native-enqueue.js';
+import { autoHttpThreads } from '../server/threaded-transport.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -36,6 +39,8 @@ export interface ServeConfig {
   maxJsonBodyMb: number;
   maxBufferedBodyMb: number;
   bodyTimeoutSecs: number;
+  /** HTTP threads, the main thread included (`auto`: from the cores, src/server/threaded-transport.ts). */
+  httpThreads: number;
   /** `--cache-config local,size=BYTES`: the response cache of models with `response_cache { enable: true }`. */
   cacheConfig?: { sizeBytes: number };
   /** Audit trail directory (absent: no trail), its overflow policy and checkpoint key file. */
@@ -58,6 +63,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { key: 'modelRepository', flags: '--model-repository <dir>', env: 'SERVAL_MODEL_REPOSITORY', help: 'Triton-layout model repository (required)' },
   { key: 'httpPort', flags: '--http-port <port>', env: 'SERVAL_HTTP_PORT', help: 'HTTP port; 0 picks a free one (default: 8000)' },
   { key: 'grpcPort', flags: '--grpc-port <port>', env: 'SERVAL_GRPC_PORT', help: 'v2 gRPC API port; 0 picks a free one, off disables gRPC (default: 8001)' },
+  { key: 'httpThreads', flags: '--http-threads <n|auto>', env: 'SERVAL_HTTP_THREADS', help: 'HTTP threads on the port, the main one included; the others answer inference requests themselves (uWS only; default: auto = one per 4 cores, so 1 on up to 7 cores)' },
   { key: 'host', flags: '--host <address>', env: 'SERVAL_HOST', help: 'address to listen on (default: 127.0.0.1)' },
   { key: 'modelControlMode', flags: '--model-control-mode <mode>', env: 'SERVAL_MODEL_CONTROL_MODE', help: 'none | poll | explicit (default: none)' },
   { key: 'loadModel', flags: '--load-model <name>', env: 'SERVAL_LOAD_MODEL', help: 'model to load at start in explicit mode; repeatable, * = all (env var: comma-separated list)' },
@@ -143,6 +149,8 @@ export function resolveServeConfig(cli: Partial<Record<ServeKey | 'config', unkn
     maxJsonBodyMb: withDefault(get('maxJsonBodyMb'), 8, (s) => positive(s)),
     maxBufferedBodyMb: withDefault(get('maxBufferedBodyMb'), 256, (s) => positive(s)),
     bodyTimeoutSecs: withDefault(get('bodyTimeoutSecs'), 10, (s) => positive(s)),
+    httpThreads: withDefault(get('httpThreads'), autoHttpThreads(availableParallelism()), (s) =>
+      s.value === 'auto' ? autoHttpThreads(availableParallelism()) : int(s, 1, MAX_REQUEST_ID_SPACES - 1)),
   };
   if (cfg.maxBufferedBodyMb < cfg.maxBodyMb) {
     throw new UsageError(

@@ -141,6 +141,11 @@ export class ModelVersion {
     return enqueueRequest(this.target!, inputs, options);
   }
 
+  /** The token HTTP threads reach this version's scheduler by (NativeModel.shareToken); undefined unless READY. */
+  shareToken(): number | undefined {
+    return this.state === 'READY' ? this.nativeModel?.shareToken() : undefined;
+  }
+
   /** Test hook: the executor of `instance` dies holding its next batch. */
   crashInstance(instance: number): void {
     this.executors[instance]?.crashOnNextBatch();

@@ -13,7 +13,8 @@ import { prepareInputs, prepareOptions, type InputPlan } from './input-validatio
 
 /** A native model with what requests to it need, fixed for its lifetime. */
 export interface NativeTarget {
-  model: NativeModel;
+  /** A model this environment owns, or one reached from an HTTP thread (NativeModelHandle). */
+  model: Pick<NativeModel, 'enqueue' | 'cancel'>;
   table: CompletionTable;
   plan: InputPlan;
   config: ModelConfig;
@@ -21,6 +22,16 @@ export interface NativeTarget {
 }
 
 let nextRequestId = 1;
+
+/**
+ * Request ids name a request to the scheduler's cancel. HTTP threads share the main thread's schedulers, so
+ * each JS environment draws its ids from its own range: thread `t` (0 = main) from t * 2^47 + 1 on.
+ */
+export const MAX_REQUEST_ID_SPACES = 64;
+export function useRequestIdSpace(thread: number): void {
+  if (!Number.isInteger(thread) || thread < 0 || thread >= MAX_REQUEST_ID_SPACES) throw new RangeError(`request id space ${thread}`);
+  nextRequestId = thread * 2 ** 47 + 1;
+}
 
 /** Queues one request; `options.handle` gets its `cancel` here and where it ran when it completes (RequestHandle). */
 export function enqueueRequest(t: NativeTarget, inputs: InferInputs, options: InferOptions | undefined): Promise<InferOutputs> {

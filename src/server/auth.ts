@@ -16,9 +16,14 @@ export function isPublicPath(path: string): boolean {
 export class BearerAuth {
   private readonly expected: Buffer;
 
-  constructor(token: string) {
+  constructor(token: string | { digest: Uint8Array }) {
     if (token === '') throw new InvalidArgumentError('the auth token is empty');
-    this.expected = digest(token);
+    this.expected = typeof token === 'string' ? digest(token) : Buffer.from(token.digest);
+  }
+
+  /** The token's SHA-256: what an HTTP thread needs to check requests the same way (src/server/http-thread-worker.ts). */
+  get digest(): Uint8Array {
+    return new Uint8Array(this.expected);
   }
 
   /** Reads the token from a file (surrounding whitespace ignored). */

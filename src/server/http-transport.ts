@@ -47,6 +47,11 @@ export interface TransportOptions {
   /** A request whose body has not fully arrived this long after its headers gets 408 and its connection closed. */
   bodyTimeoutMs: number;
   logger: Logger;
+  /**
+   * Listen with SO_REUSEPORT so that the HTTP threads of this server can bind the same port (uWS only;
+   * src/server/threaded-transport.ts checks first that the port is free). @default false: exclusive
+   */
+  sharePort?: boolean;
 }
 
 export interface HttpTransport {

@@ -70,8 +70,9 @@ const EVENT_LOOP_SAMPLE_MS = 250;
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
-  private readonly httpChildren = new Map<string, { inc(): void }>();
+  private readonly httpChildren = new Map<string, { inc(value?: number): void }>();
   private readonly grpcRequests: Counter<'method' | 'code'>;
+  private readonly threadAnswered: Counter<'thread'>;
   private snapshot: Snapshot = { stats: { policy: '', admission: 'none', models: [] }, models: [], at: nowSeconds() };
   /** Busy seconds and time per instance at the previous scrape, for utilisation over the interval. */
   private readonly previousBusy = new Map<string, { busy: number; at: number }>();
@@ -85,6 +86,12 @@ export class ServerMetrics {
       name: 'serval_http_requests_total',
       help: 'HTTP requests answered, by route pattern, method and status code.',
       labelNames: ['route', 'method', 'status'] as const,
+      registers,
+    });
+    this.threadAnswered = new Counter({
+      name: 'serval_http_thread_requests_total',
+      help: 'Inference requests an HTTP thread (--http-threads; 1 and up, the main thread is 0 and not counted here) answered without the main thread.',
+      labelNames: ['thread'] as const,
       registers,
     });
     this.grpcRequests = new Counter({
@@ -252,7 +259,12 @@ export class ServerMetrics {
     return this.registry.contentType;
   }
 
-  countHttpRequest(route: string, method: string, status: number): void {
+  /** Requests HTTP thread `thread` answered itself (reported in batches, src/server/threaded-transport.ts). */
+  countThreadAnswered(thread: number, n: number): void {
+    this.threadAnswered.labels(String(thread)).inc(n);
+  }
+
+  countHttpRequest(route: string, method: string, status: number, n = 1): void {
     // One bound child per (route, method, status), found by a string key: prom-client hashes a label
     // object on every inc() otherwise, which cost about 2.7 µs per request.
     const key = `${route} ${method} ${status}`;
@@ -261,7 +273,7 @@ export class ServerMetrics {
       child = this.httpRequests.labels(route, method, String(status));
       this.httpChildren.set(key, child);
     }
-    child.inc();
+    child.inc(n);
   }
 
   countGrpcRequest(method: string, code: string): void {

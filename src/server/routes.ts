@@ -91,7 +91,7 @@ export function createRoutes(ctx: RoutesContext): RequestHandler {
 }
 
 /** A route's error as its status and `{error}`, with `redact` applied to the text clients see. */
-function routeError(err: unknown, req: IncomingRequest, logger: Logger, redact: (message: string) => string): OutgoingResponse {
+export function routeError(err: unknown, req: IncomingRequest, logger: Logger, redact: (message: string) => string): OutgoingResponse {
   if (err instanceof ServalError) {
     const status = httpStatusFor(err.code);
     // 503s (queue full, timeout, closing) are load shedding, not faults: the metrics count them.
@@ -104,7 +104,7 @@ function routeError(err: unknown, req: IncomingRequest, logger: Logger, redact: 
 }
 
 /** The repository root as given and as resolved (symlinks), for `redactPaths`. */
-function repositoryRoots(runtime: ServingRuntime): string[] {
+export function repositoryRoots(runtime: ServingRuntime): string[] {
   const root = runtime.repository?.root;
   if (!root) return [];
   try {
@@ -244,7 +244,7 @@ async function modelControl(
   return { status: 200 };
 }
 
-function singleInput(inputs: TensorMetadata[], model: string): TensorMetadata {
+export function singleInput(inputs: TensorMetadata[], model: string): TensorMetadata {
   if (inputs.length !== 1) {
     throw new InvalidInputError(`a raw binary request needs a model with one input; '${model}' has ${inputs.length}`);
   }

@@ -11,13 +11,18 @@
  */
 import type { RuntimeOptions } from '../api-types.js';
 import type { BearerAuth } from './auth.js';
-import { createHttpTransport, type HttpTransport, type TransportKind } from './http-transport.js';
+import { createHttpTransport, type HttpTransport, type TransportKind, type TransportOptions } from './http-transport.js';
+import { InvalidArgumentError } from '../errors.js';
+import { LoadReporter } from '../cluster/load-report.js';
+import { MAX_REQUEST_ID_SPACES } from '../model/native-enqueue.js';
+import { ThreadedHttpTransport } from './threaded-transport.js';
+import { UwsTransport } from './uws-transport.js';
 import { GrpcEndpoint } from './grpc/grpc-endpoint.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { openRuntime } from './open-runtime.js';
 import { RepositoryPoller } from './repository-poller.js';
-import { createRoutes, type ModelControlMode } from './routes.js';
+import { createRoutes, repositoryRoots, type ModelControlMode } from './routes.js';
 import type { ServingRuntime } from './serving-runtime.js';
 
 export interface ServerOptions {
@@ -68,12 +73,20 @@ export interface ServerOptions {
   logger?: Logger;
   /** Reported by `GET /v2`. @default '0.0.0' */
   serverVersion?: string;
+  /**
+   * HTTP threads on the port, the main thread included (src/server/threaded-transport.ts): the others answer
+   * inference requests to plain models themselves, in parallel, and hand everything else to the main thread.
+   * Needs uWebSockets.js (node:http serves with one). At most 63. @default 1
+   */
+  httpThreads?: number;
 }
 
 export interface RunningServer {
   readonly port: number;
   readonly url: string;
   readonly transport: TransportKind;
+  /** HTTP threads serving the port, the main thread included (1 unless `httpThreads` asked for more and uWS loaded). */
+  readonly httpThreads: number;
   /** The gRPC port, when `grpcPort` was given. */
   readonly grpcPort?: number;
   readonly runtime: ServingRuntime;
@@ -114,19 +127,42 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     strictReadiness: options.strictReadiness ?? true,
     lastInference: new Map<string, number>(),
   };
+  const threads = options.httpThreads ?? 1;
   let transport: HttpTransport;
   try {
-    transport = await createHttpTransport(
-      {
-        maxBodyBytes,
-        maxJsonBodyBytes: mib(options.maxJsonBodyMb ?? 8),
-        maxBufferedBodyBytes: mib(options.maxBufferedBodyMb ?? 256),
-        bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
+    if (!Number.isSafeInteger(threads) || threads < 1 || threads >= MAX_REQUEST_ID_SPACES) {
+      throw new InvalidArgumentError(`httpThreads must be an integer from 1 to ${MAX_REQUEST_ID_SPACES - 1}, got ${threads}`);
+    }
+    const handler = createRoutes({ ...serviceContext, metrics });
+    const transportOptions: TransportOptions = {
+      maxBodyBytes,
+      maxJsonBodyBytes: mib(options.maxJsonBodyMb ?? 8),
+      maxBufferedBodyBytes: mib(options.maxBufferedBodyMb ?? 256),
+      bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
+      logger,
+      handler,
+      ...(threads > 1 ? { sharePort: true } : {}),
+    };
+    transport = await createHttpTransport(transportOptions, options.transport);
+    if (threads > 1 && !(transport instanceof UwsTransport)) {
+      logger.warn(`--http-threads ${threads} needs uWebSockets.js; serving with one HTTP thread on node:http`);
+    } else if (threads > 1) {
+      const reporter = runtime.profileOf ? new LoadReporter(runtime) : undefined;
+      transport = new ThreadedHttpTransport({
+        threads,
+        main: transport as UwsTransport,
+        transport: transportOptions,
+        handler,
+        ...(runtime.frontEndModels ? { frontEndModels: () => runtime.frontEndModels!() } : {}),
+        ...(reporter ? { loadReport: () => reporter.header() } : {}),
+        onCounts: (route, method, status, n) => metrics.countHttpRequest(route, method, status, n),
+        onThreadAnswered: (thread, n) => metrics.countThreadAnswered(thread, n),
+        onInference: (key, ms) => serviceContext.lastInference.set(key, ms),
+        ...(options.auth ? { auth: options.auth } : {}),
+        repositoryRoots: repositoryRoots(runtime),
         logger,
-        handler: createRoutes({ ...serviceContext, metrics }),
-      },
-      options.transport,
-    );
+      });
+    }
   } catch (err) {
     await runtime.close({ drainTimeoutMs: 0 });
     throw err;
@@ -190,6 +226,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     url,
     transport: transport.kind,
+    httpThreads: transport instanceof ThreadedHttpTransport ? threads : 1,
     ...(grpc ? { grpcPort: grpc.port } : {}),
     runtime,
     drain: (timeoutMs = drainTimeoutMs) => stop(timeoutMs),

@@ -63,18 +63,39 @@ export class UwsTransport implements HttpTransport {
 
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      // Exclusive: by default uSockets sets SO_REUSEPORT, so a second server on a busy port would
-      // silently share it instead of failing.
+      // Exclusive unless this server's own HTTP threads share the port: by default uSockets sets
+      // SO_REUSEPORT, so a second server on a busy port would silently share it instead of failing.
       const listen = this.app.listen as unknown as (
         host: string, port: number, options: number, cb: (socket: Uws.us_listen_socket | false) => void,
       ) => void;
-      listen.call(this.app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+      listen.call(this.app, host, port, this.options.sharePort ? LIBUS_LISTEN_DEFAULT : LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
         if (!socket) {
           reject(new Error(`cannot listen on ${host}:${port} (address in use or not available)`));
           return;
         }
         this.listenSocket = socket;
         resolve(this.uws.us_socket_local_port(socket));
+      });
+    });
+  }
+
+  /**
+   * Fails as `listen` would when `host:port` is in use; otherwise binds it exclusively for a moment, lets it go
+   * and resolves with it (port 0: a free one). For a server whose HTTP threads share the port (SO_REUSEPORT):
+   * on its own it would join a busy port, and uSockets sets SO_REUSEPORT only on a port given explicitly.
+   */
+  probeExclusive(host: string, port: number): Promise<number> {
+    const app = this.uws.App();
+    const listen = app.listen as unknown as (
+      host: string, port: number, options: number, cb: (socket: Uws.us_listen_socket | false) => void,
+    ) => void;
+    return new Promise((resolve, reject) => {
+      listen.call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+        const bound = socket ? this.uws.us_socket_local_port(socket) : 0;
+        if (socket) this.uws.us_listen_socket_close(socket);
+        (app as unknown as { close(): void }).close();
+        if (socket) resolve(bound);
+        else reject(new Error(`cannot listen on ${host}:${port} (address in use or not available)`));
       });
     });
   }
@@ -170,3 +191,4 @@ export class UwsTransport implements HttpTransport {
 const EMPTY = Buffer.alloc(0);
 /** uSockets' listen option (the native module exports it; its typings only declare the enum). */
 const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+const LIBUS_LISTEN_DEFAULT = 0;
