@@ -56,6 +56,20 @@ function withQueueDelay(repository: string, model: string, delayUs: number, into
   return into;
 }
 
+/** serval_http_thread_requests_total over every 200 infer answer, from the server's /metrics; undefined without threads. */
+async function threadShare(url: string): Promise<number | undefined> {
+  let text: string;
+  try {
+    text = await (await fetch(`${url}/metrics`)).text();
+  } catch {
+    return undefined;
+  }
+  const sum = (re: RegExp): number => text.split('\n').filter((l) => re.test(l)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+  const threads = sum(/^serval_http_thread_requests_total\{/);
+  const all = sum(/^serval_http_requests_total\{route="[^"]*infer",method="POST",status="200"\}/);
+  return threads > 0 && all > 0 ? threads / all : undefined;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -119,6 +133,11 @@ export async function run(argv: string[]): Promise<number> {
     const fmt = medianRange;
     for (const [name, runs] of results) {
       process.stdout.write(`| ${name} | ${fmt(runs.map((x) => x.mainUs), 1)} | ${fmt(runs.map((x) => x.processUs), 1)} | ${fmt(runs.map((x) => x.requests / x.seconds), 0)} | ${fmt(runs.map((x) => x.p99Ms), 2)} |\n`);
+    }
+    for (const x of servers) {
+      // How the kernel spread the connections: the share of requests HTTP threads answered without the main thread.
+      const share = await threadShare(x.server.url);
+      if (share !== undefined) process.stdout.write(`${x.name}: ${(share * 100).toFixed(0)}% of requests answered by HTTP threads other than the main one\n`);
     }
     const rate = (name: string) => median(results.get(name)!.map((x) => x.requests / x.seconds));
     if (results.has('serval serve') && results.has('uws ceiling')) {
