@@ -67,8 +67,10 @@ export interface NativeModel {
    */
   enqueue(...inputs: unknown[]): number | { code: string; message: string };
   cancel(requestId: number, instance: number): boolean;
-  /** Publishes the scheduler for HTTP threads (NativeFrontEnd.attach); the same token on every call. */
+  /** Publishes the scheduler for HTTP threads (NativeFrontEnd.attach) and opens it to them; the same token on every call. */
   shareToken(): number;
+  /** Closes it to HTTP threads: their enqueues are refused CLOSED (they hand the request to this thread). */
+  unshare(): void;
   executorToken(instance: number): number;
   failInflight(instance: number, message: string): void;
   noteRestart(instance: number): void;

@@ -50,6 +50,7 @@ export class Runtime {
   private readonly loading = new Map<string, Promise<void>>();
   private readonly options: RuntimeOptions;
   private closed = false;
+  private readonly watchers = new Set<() => void>();
   private requested: string[] = [];
 
   private readonly admissionPolicies: readonly string[];
@@ -198,17 +199,18 @@ export class Runtime {
   /**
    * The models HTTP threads may serve without this thread (src/server/threaded-transport.ts): READY ONNX and
    * JavaScript versions of models without a rollout, drift monitor or response cache, and none while an audit
-   * trail records decisions (those need this thread). Ensembles are served here.
+   * trail records decisions (those need this thread). Ensembles are served here. Opens the versions it lists to
+   * the threads and closes all others at once (their requests then come here), so call it on every change.
    */
   frontEndModels(): FrontEndModel[] {
-    if (this.closed || this.audit) return [];
     const out: FrontEndModel[] = [];
     for (const [name, entry] of this.entries) {
-      if (this.traffic.handles(name)) continue;
+      const eligible = !this.closed && !this.audit && !this.traffic.handles(name);
       const versions: FrontEndModel['versions'] = [];
       for (const v of entry.versions.values()) {
-        if (!(v instanceof ModelVersion) || this.cache?.enabledFor(v)) continue;
-        const token = v.shareToken();
+        if (!(v instanceof ModelVersion)) continue;
+        // Every other version is closed to the threads at once, before they hear of the new table.
+        const token = eligible && !this.cache?.enabledFor(v) ? v.shareToken() : (v.unshare(), undefined);
         if (token !== undefined && v.config) versions.push({ version: v.version, token, config: v.config });
       }
       if (versions.length > 0) out.push({ name, serving: this.servingVersion(name), versions });
@@ -359,7 +361,17 @@ export class Runtime {
   }
 
   private emit(e: RuntimeEvent): void {
+    for (const watcher of this.watchers) watcher();
     this.options.onEvent?.(e);
+  }
+
+  /**
+   * Calls `listener` (synchronously, with no arguments) whenever a runtime event is emitted: a version's state,
+   * a rollout's phase, ... whatever may change `frontEndModels()`. Returns the function that stops it.
+   */
+  onModelsChanged(listener: () => void): () => void {
+    this.watchers.add(listener);
+    return () => void this.watchers.delete(listener);
   }
 
   private async doLoad(name: string): Promise<void> {

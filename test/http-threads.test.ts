@@ -10,6 +10,10 @@ import { Runtime } from '../src/index.js';
 import { BearerAuth } from '../src/server/auth.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { makeRepo, slowIdentityConfig } from './helpers/temp-repo.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rolloutScorerConfig, writeRolloutModel } from '../src/model-generator/rollout-repository.js';
 
 // Many connections, so that the kernel (SO_REUSEPORT) spreads them over both listeners.
 const agent = new Agent({ connections: 64, pipelining: 1 });
@@ -112,6 +116,27 @@ describe('HTTP threads', () => {
       expect((await post(`${again.url}/v2/models/m/infer`, inferBody(1))).status).toBe(200);
     } finally {
       await again.drain(5000);
+    }
+  });
+
+  it('leave a model to the main thread once a rollout starts on it, so every request is split', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'serval-threads-rollout-'));
+    writeRolloutModel(root, 's', { 1: {}, 2: { shift: 3 } }, rolloutScorerConfig());
+    const server = await startServer({ runtimeOptions: { modelRepository: root }, port: 0, httpThreads: 2, transport: 'uws' });
+    try {
+      const rt = server.runtime as Runtime;
+      const url = `${server.url}/v2/models/s/infer`;
+      expect((await Promise.all(Array.from({ length: 32 }, (_, i) => post(url, inferBody(i))))).every((a) => a.status === 200)).toBe(true);
+      rt.rollout('s', { strategy: 'ab', stable: '1', candidate: '2', weight: 50, seed: 5 });
+      // Straight after the rollout starts: whichever thread reads them, the rollout sees them all.
+      const split = await Promise.all(Array.from({ length: 64 }, (_, i) => post(url, inferBody(i))));
+      expect(split.map((a) => a.status)).toEqual(Array(64).fill(200));
+      expect(new Set(split.map((a) => a.json.model_version))).toEqual(new Set(['1', '2']));
+      const arms = rt.rolloutState('s')!.arms;
+      expect(arms.stable.total.requests + arms.candidate.total.requests).toBe(64);
+    } finally {
+      await server.drain(5000);
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

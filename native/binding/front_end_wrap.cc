@@ -57,6 +57,7 @@ Napi::Value ModelHandleWrap::Enqueue(const Napi::CallbackInfo& info) {
   }
   SharedModelUse use(*model_);
   if (!use) return Refusal(env, Status(StatusCode::kClosed, "model '" + model_->spec().name + "' was unloaded"));
+  if (!model_->open()) return Refusal(env, Status(StatusCode::kClosed, "model '" + model_->spec().name + "' is served by its owner now"));
   return EnqueueFromJs(info, model_->spec(), *model_->scheduler(), core_->header, *core_->dispatcher, true, offsets_);
 }
 

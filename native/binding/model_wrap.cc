@@ -60,6 +60,7 @@ Napi::Function ModelWrap::Init(Napi::Env env) {
                      {InstanceMethod<&ModelWrap::Enqueue>("enqueue"),
                       InstanceMethod<&ModelWrap::Cancel>("cancel"),
                       InstanceMethod<&ModelWrap::ShareToken>("shareToken"),
+                      InstanceMethod<&ModelWrap::Unshare>("unshare"),
                       InstanceMethod<&ModelWrap::ExecutorToken>("executorToken"),
                       InstanceMethod<&ModelWrap::FailInflight>("failInflight"),
                       InstanceMethod<&ModelWrap::NoteRestart>("noteRestart"),
@@ -190,7 +191,13 @@ Napi::Value ModelWrap::ShareToken(const Napi::CallbackInfo& info) {
     shared_ = std::make_shared<SharedModel>(sched_.get(), spec_);
     share_token_ = PublishSharedModel(shared_);
   }
+  shared_->SetOpen(true);
   return Napi::Number::New(info.Env(), double(share_token_));
+}
+
+Napi::Value ModelWrap::Unshare(const Napi::CallbackInfo& info) {
+  if (shared_) shared_->SetOpen(false);
+  return info.Env().Undefined();
 }
 
 Napi::Value ModelWrap::Cancel(const Napi::CallbackInfo& info) {

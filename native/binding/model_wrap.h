@@ -8,6 +8,7 @@
 //       once (queue full, shed, closed) returns {code, message} and never completes.
 //   cancel(requestId, instance) -> boolean
 //   shareToken() -> number   publishes the scheduler for HTTP threads (NativeFrontEnd.attach, front_end_wrap.h)
+//                            and opens it to them; unshare() closes it (their enqueues are refused CLOSED)
 //   executorToken(instance) -> number       (handed to the instance's executor thread)
 //   failInflight(instance, message)         (the executor died mid-batch)
 //   noteRestart(instance)
@@ -42,6 +43,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Enqueue(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
   Napi::Value ShareToken(const Napi::CallbackInfo& info);
+  Napi::Value Unshare(const Napi::CallbackInfo& info);
   Napi::Value ExecutorToken(const Napi::CallbackInfo& info);
   Napi::Value FailInflight(const Napi::CallbackInfo& info);
   Napi::Value NoteRestart(const Napi::CallbackInfo& info);

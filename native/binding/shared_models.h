@@ -32,6 +32,11 @@ class SharedModel {
   // The owner, before it destroys the scheduler: later Enter calls fail; waits out the callers inside.
   void Retire();
 
+  // The owner's door for other environments: while closed, their enqueues are refused (CLOSED) so that they
+  // hand the request to the owner instead (a rollout began on the model, say); cancels still pass.
+  void SetOpen(bool open) { open_.store(open, std::memory_order_seq_cst); }
+  bool open() const { return open_.load(std::memory_order_seq_cst); }
+
   ModelScheduler* scheduler() const { return scheduler_; }
   const ModelSpec& spec() const { return *spec_; }
 
@@ -40,6 +45,7 @@ class SharedModel {
   const std::shared_ptr<const ModelSpec> spec_;
   std::atomic<uint32_t> users_{0};
   std::atomic<bool> retired_{false};
+  std::atomic<bool> open_{true};
 };
 
 // Scoped Enter/Leave.

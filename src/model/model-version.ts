@@ -141,9 +141,16 @@ export class ModelVersion {
     return enqueueRequest(this.target!, inputs, options);
   }
 
-  /** The token HTTP threads reach this version's scheduler by (NativeModel.shareToken); undefined unless READY. */
+  /**
+   * Opens this version to HTTP threads and returns the token they reach its scheduler by (NativeModel.shareToken);
+   * undefined unless READY. `unshare` closes it again: their requests then come to this thread.
+   */
   shareToken(): number | undefined {
     return this.state === 'READY' ? this.nativeModel?.shareToken() : undefined;
+  }
+
+  unshare(): void {
+    this.nativeModel?.unshare();
   }
 
   /** Test hook: the executor of `instance` dies holding its next batch. */

@@ -154,6 +154,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         transport: transportOptions,
         handler,
         ...(runtime.frontEndModels ? { frontEndModels: () => runtime.frontEndModels!() } : {}),
+        ...(runtime.onModelsChanged ? { onModelsChanged: (listener: () => void) => runtime.onModelsChanged!(listener) } : {}),
         ...(reporter ? { loadReport: () => reporter.header() } : {}),
         onCounts: (route, method, status, n) => metrics.countHttpRequest(route, method, status, n),
         onThreadAnswered: (thread, n) => metrics.countThreadAnswered(thread, n),

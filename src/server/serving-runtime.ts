@@ -29,4 +29,4 @@ export type ServingRuntime = Pick<
   /** Latency profiles, when the runtime measures its own instances: the autoscaling gauges (src/cluster/autoscaling-metrics.ts). */
   Partial<Pick<Runtime, 'profileOf'>> &
   /** The models HTTP threads may serve themselves (`--http-threads`); absent: they hand every request over. */
-  Partial<Pick<Runtime, 'frontEndModels'>>;
+  Partial<Pick<Runtime, 'frontEndModels' | 'onModelsChanged'>>;

@@ -6,8 +6,9 @@
  * requests to the models published in the table below itself, straight into the main thread's native
  * schedulers, so on a machine with cores to spare the JSON parsing, validation and response encoding of
  * those requests run in parallel; all other requests it hands to the main thread's routes. The table is
- * rebuilt when the runtime's models change (polled every TABLE_POLL_MS, cheaply), and a thread that finds a
- * version closed under it hands the request to the main thread, so no request is lost to a stale table.
+ * rebuilt when the runtime emits an event (a version's state, a rollout's phase: Runtime.onModelsChanged), and a
+ * thread that finds a version closed under it before its table changed hands the request to the main thread,
+ * so no request is lost to a stale table. An idle server sends and runs nothing for its HTTP threads.
  */
 import { Worker } from 'node:worker_threads';
 import { workerScript } from '../binding.js';
@@ -28,6 +29,8 @@ export interface ThreadedTransportOptions {
   handler: RequestHandler;
   /** The models HTTP threads may serve themselves (Runtime.frontEndModels); absent: none. */
   frontEndModels?: () => FrontEndModel[];
+  /** Calls the listener whenever `frontEndModels` may have changed (Runtime.onModelsChanged); returns its stop function. */
+  onModelsChanged?: (listener: () => void) => () => void;
   /** The current load report header (src/cluster/load-report.ts), when the runtime reports load. */
   loadReport?: () => string;
   /** Requests the HTTP threads answered, for the HTTP metrics; their last inference times. */
@@ -52,9 +55,11 @@ export class ThreadedHttpTransport implements HttpTransport {
   private readonly threads: Thread[] = [];
   private readonly asks = new Map<number, (value: boolean) => void>();
   private nextAsk = 1;
-  private ticker: NodeJS.Timeout | undefined;
   private tableSignature = '';
+  private publishedModels = 0;
+  private closing = false;
   private lastLoadReport: string | undefined;
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly options: ThreadedTransportOptions) {}
 
@@ -87,9 +92,9 @@ export class ThreadedHttpTransport implements HttpTransport {
       await this.close();
       throw err;
     }
-    this.publish();
-    this.ticker = setInterval(() => this.publish(), TABLE_POLL_MS);
-    this.ticker.unref();
+    this.publishTable();
+    this.publishLoadReport();
+    this.unwatch = o.onModelsChanged?.(() => this.modelsChanged());
     return bound;
   }
 
@@ -144,6 +149,7 @@ export class ThreadedHttpTransport implements HttpTransport {
           answered += n;
         }
         if (answered > 0) o.onThreadAnswered(thread.index, answered);
+        this.publishLoadReport();
         for (const [key, ms] of m.last) o.onInference(key, ms);
         break;
       }
@@ -162,19 +168,38 @@ export class ThreadedHttpTransport implements HttpTransport {
     if (!thread.exited) thread.worker.postMessage(m);
   }
 
-  /** Sends the HTTP threads the models they may serve when it changed, and the load report when it did. */
-  private publish(): void {
+  /** Sends the HTTP threads the models they may serve, when that changed. */
+  private publishTable(): void {
     const models = this.options.frontEndModels?.() ?? [];
     const signature = models.map((m) => `${m.name}:${m.serving ?? ''}:${m.versions.map((v) => `${v.version}=${v.token}`).join(',')}`).join(';');
-    if (signature !== this.tableSignature) {
-      this.tableSignature = signature;
-      for (const t of this.threads) this.send(t, { kind: 'table', models });
+    if (signature === this.tableSignature) return;
+    this.tableSignature = signature;
+    this.publishedModels = models.length;
+    for (const t of this.threads) this.send(t, { kind: 'table', models });
+  }
+
+  /**
+   * A runtime event (a version's state, a rollout's phase): rebuilt at once, in the event, since building the
+   * table also closes the versions that left it to the threads before any further request reaches them.
+   */
+  private modelsChanged(): void {
+    if (this.closing) return;
+    try {
+      this.publishTable();
+    } catch (err) {
+      this.options.logger.error('cannot update the HTTP threads\' table of models', { err });
     }
-    const report = models.length > 0 ? this.options.loadReport?.() : undefined;
-    if (report !== this.lastLoadReport) {
-      this.lastLoadReport = report;
-      for (const t of this.threads) this.send(t, { kind: 'load-report', header: report });
-    }
+  }
+
+  /**
+   * The threads' answers carry the runtime's load report (src/cluster/load-report.ts), refreshed as the
+   * threads report requests (every COUNTS_FLUSH_MS while they serve): a stats snapshot per report, none idle.
+   */
+  private publishLoadReport(): void {
+    const report = this.publishedModels > 0 ? this.options.loadReport?.() : undefined;
+    if (report === this.lastLoadReport) return;
+    this.lastLoadReport = report;
+    for (const t of this.threads) this.send(t, { kind: 'load-report', header: report });
   }
 
   /** Asks every live thread `make(ask)` and waits for each answer (false when `timeoutMs` passes first). */
@@ -211,15 +236,13 @@ export class ThreadedHttpTransport implements HttpTransport {
   }
 
   async close(): Promise<void> {
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = undefined;
+    this.closing = true;
+    this.unwatch?.();
     await Promise.all([this.options.main.close(), this.askAll((ask) => ({ kind: 'close', ask }), 5000)]);
     await Promise.all(this.threads.map((t) => (t.exited ? undefined : t.worker.terminate())));
   }
 }
 
-/** How often the main thread checks whether the published models changed (a few Map walks; no message unless they did). */
-const TABLE_POLL_MS = 100;
 
 /** `--http-threads auto`: one per four cores (inference needs the rest), at least 1, at most 16. */
 export function autoHttpThreads(cores: number): number {
