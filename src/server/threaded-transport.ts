@@ -57,6 +57,8 @@ export class ThreadedHttpTransport implements HttpTransport {
   private nextAsk = 1;
   private tableSignature = '';
   private publishedModels = 0;
+  private lastModels: FrontEndModel[] = [];
+  private restarts: number[] = [];
   private closing = false;
   private lastLoadReport: string | undefined;
   private unwatch: (() => void) | undefined;
@@ -102,11 +104,17 @@ export class ThreadedHttpTransport implements HttpTransport {
     const worker = new Worker(workerScript('src/server/http-thread-worker.js'), { workerData: data });
     const thread: Thread = { index: data.index, worker, handed: new Map(), exited: false };
     this.threads.push(thread);
+    let listening = false;
     return new Promise((resolve, reject) => {
       worker.on('message', (m: FromHttpThread) => {
-        if (m.kind === 'listening') resolve();
-        else if (m.kind === 'listen-failed') reject(new Error(`HTTP thread ${data.index}: ${m.message}`));
-        else this.onMessage(thread, m);
+        if (m.kind === 'listening') {
+          listening = true;
+          resolve();
+        } else if (m.kind === 'listen-failed') {
+          reject(new Error(`HTTP thread ${data.index}: ${m.message}`));
+        } else {
+          this.onMessage(thread, m);
+        }
       });
       worker.on('error', (err) => {
         this.options.logger.error(`HTTP thread ${data.index} failed`, { err });
@@ -116,9 +124,35 @@ export class ThreadedHttpTransport implements HttpTransport {
         thread.exited = true;
         for (const handle of thread.handed.values()) handle.cancel?.();
         thread.handed.clear();
+        this.threads.splice(this.threads.indexOf(thread), 1);
         reject(new Error(`HTTP thread ${data.index} exited (code ${code}) before it listened`));
+        if (listening && !this.closing) this.replace(data, code);
       });
     });
+  }
+
+  /**
+   * A thread that died while serving (its connections are gone with it; the other listeners take new ones) is
+   * replaced, at most RESTART_LIMIT times a minute so a thread that cannot live does not spin.
+   */
+  private replace(data: HttpThreadData, code: number): void {
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < 60_000);
+    if (this.restarts.length >= RESTART_LIMIT) {
+      this.options.logger.error(`HTTP thread ${data.index} exited (code ${code}); not restarted: ${RESTART_LIMIT} restarts in the last minute`);
+      return;
+    }
+    this.restarts.push(now);
+    this.options.logger.warn(`HTTP thread ${data.index} exited (code ${code}) while serving; starting a new one`);
+    this.spawn(data).then(
+      () => {
+        const thread = this.threads.find((t) => t.index === data.index && !t.exited);
+        if (!thread) return;
+        this.send(thread, { kind: 'table', models: this.lastModels });
+        if (this.lastLoadReport !== undefined) this.send(thread, { kind: 'load-report', header: this.lastLoadReport });
+      },
+      (err: unknown) => this.options.logger.error(`HTTP thread ${data.index} could not be restarted`, { err }),
+    );
   }
 
   private onMessage(thread: Thread, m: FromHttpThread): void {
@@ -174,6 +208,7 @@ export class ThreadedHttpTransport implements HttpTransport {
     const signature = models.map((m) => `${m.name}:${m.serving ?? ''}:${m.versions.map((v) => `${v.version}=${v.token}`).join(',')}`).join(';');
     if (signature === this.tableSignature) return;
     this.tableSignature = signature;
+    this.lastModels = models;
     this.publishedModels = models.length;
     for (const t of this.threads) this.send(t, { kind: 'table', models });
   }
@@ -243,6 +278,9 @@ export class ThreadedHttpTransport implements HttpTransport {
   }
 }
 
+
+/** Replacements of dead HTTP threads allowed per minute. */
+const RESTART_LIMIT = 5;
 
 /** `--http-threads auto`: one per four cores (inference needs the rest), at least 1, at most 16. */
 export function autoHttpThreads(cores: number): number {
