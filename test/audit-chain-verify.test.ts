@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DecisionRecord } from '../src/audit/audit-record.js';
 import { queryTrail } from '../src/audit/audit-query.js';
 import { segmentPath } from '../src/audit/audit-segments.js';
@@ -121,14 +121,20 @@ describe('audit verify', () => {
   it('rotation by time starts a new segment that continues the chain', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'serval-audit-'));
     dirs.push(dir);
-    const store = AuditStore.open({ path: dir, maxSegmentBytes: 1 << 30, rotateIntervalMs: 20, checkpointEvery: 1000 });
-    store.write([decision(1), decision(2)]);
-    expect(store.currentSegment).toBe(1);
-    await new Promise((r) => setTimeout(r, 30));
-    store.write([decision(3)]); // past the interval: segment 1 is finished after this batch
-    expect(store.currentSegment).toBe(2);
-    store.write([decision(4)]);
-    store.close();
+    // The store reads the clock (Date.now): a faked one, so a slow disk or a busy machine cannot rotate early.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const store = AuditStore.open({ path: dir, maxSegmentBytes: 1 << 30, rotateIntervalMs: 20, checkpointEvery: 1000 });
+      store.write([decision(1), decision(2)]);
+      expect(store.currentSegment).toBe(1);
+      vi.setSystemTime(Date.now() + 30);
+      store.write([decision(3)]); // past the interval: segment 1 is finished after this batch
+      expect(store.currentSegment).toBe(2);
+      store.write([decision(4)]);
+      store.close();
+    } finally {
+      vi.useRealTimers();
+    }
     expect(verifyTrail(dir)).toMatchObject({ ok: true, verified: 4, segments: 2, warnings: [] });
   });
 
