@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,26 @@ struct InputData {
   std::vector<int64_t> dims;
 };
 
-// One output slice owned by a request once its batch completes.
+// The outputs of one executed batch, copied once out of the executor's memory (DynamicBatcher::SplitOutputs):
+// every output the batch returns, back to back, each starting at a multiple of 8 bytes. Immutable once
+// built; shared by the batch's requests (OutputData) and by whatever hands their bytes on (the binding makes
+// JS ArrayBuffers over it without copying). Freed when the last holder lets go, on whichever thread that is.
+struct OutputArena {
+  explicit OutputArena(size_t n) : data(n ? new uint8_t[n] : nullptr), size(n) {}  // uninitialised bytes
+  std::unique_ptr<uint8_t[]> data;
+  size_t size;
+};
+
+// One request's output once its batch completes: a slice of the batch's arena. A request holds its
+// batch's whole arena alive, not just its slice.
 struct OutputData {
   DType dtype = DType::kInvalid;
   std::vector<int64_t> dims;
-  std::vector<uint8_t> bytes;  // BYTES tensors in the 4-byte-length-prefixed layout
+  std::shared_ptr<const OutputArena> arena;  // null when the slice is empty
+  size_t offset = 0;                         // into arena->data; a multiple of the element size
+  size_t byte_size = 0;                      // BYTES tensors in the 4-byte-length-prefixed layout
+
+  const uint8_t* data() const { return arena ? arena->data.get() + offset : nullptr; }
 };
 
 // An output as the executor hands it back for a whole batch (borrowed for the duration of the call).

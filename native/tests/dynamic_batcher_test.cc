@@ -1,5 +1,6 @@
 // DynamicBatcher: Triton batching semantics, deadlines, queue limits, cancellation, close.
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include "test_harness.h"
@@ -49,7 +50,7 @@ TEST(copies_inputs_contiguously_and_splits_outputs_back) {
     REQUIRE(r->status.ok());
     const auto& o = r->outputs[0];
     CHECK_EQ(o.dims[0], int64_t(r->batch_size));
-    const float* v = reinterpret_cast<const float*>(o.bytes.data());
+    const float* v = reinterpret_cast<const float*>(o.data());  // the executor's buffer is gone by now
     CHECK(v[0] == float(r->id * 100));
     if (r->batch_size == 2) CHECK(v[1] == float(r->id * 100 + 1));
   }
@@ -360,8 +361,49 @@ TEST(bytes_outputs_split_by_element) {
   REQUIRE(f.batcher->CompleteBatch(b->id, {v}).ok());
   auto done = f.sink.Take();
   REQUIRE(done.size() == 2);
-  CHECK_EQ(done[0]->outputs[0].bytes.size(), size_t(4 + 1 + 4 + 2));
-  CHECK_EQ(done[1]->outputs[0].bytes.size(), size_t(4 + 3));
+  CHECK_EQ(done[0]->outputs[0].byte_size, size_t(4 + 1 + 4 + 2));
+  CHECK_EQ(done[1]->outputs[0].byte_size, size_t(4 + 3));
+  CHECK(std::memcmp(done[1]->outputs[0].data(), blob.data() + 11, 7) == 0);
+}
+
+TEST(outputs_of_one_batch_share_one_arena_copied_once) {
+  ModelSpec s = FloatModel(4);
+  s.outputs.push_back(s.outputs[0]);
+  s.outputs[1].name = "second";
+  BatcherFixture f(s, Cfg());
+  REQUIRE(f.Enqueue(FloatRequest(1, 1)).ok());
+  RequestPtr second_only = FloatRequest(2, 2);
+  second_only->output_mask = 2;
+  REQUIRE(f.Enqueue(std::move(second_only)).ok());
+  const Batch* b = nullptr;
+  REQUIRE(f.batcher->NextBatch(0, &b) == DynamicBatcher::WaitResult::kBatch);
+  std::vector<float> first = {1, 2, 3}, other = {4, 5, 6};  // 12 bytes: the second output starts at 16
+  std::vector<OutputView> views(2);
+  for (size_t o = 0; o < 2; ++o) {
+    views[o].dtype = DType::kFp32;
+    views[o].dims = {3, 1};
+    views[o].data = reinterpret_cast<const uint8_t*>((o ? other : first).data());
+    views[o].byte_size = 12;
+  }
+  REQUIRE(f.batcher->CompleteBatch(b->id, views).ok());
+  first.assign(3, 0);
+  other.assign(3, 0);
+  auto done = f.sink.Take();
+  REQUIRE(done.size() == 2);
+  const OutputData& a0 = done[0]->outputs[0];
+  const OutputData& a1 = done[0]->outputs[1];
+  const OutputData& b1 = done[1]->outputs[1];
+  CHECK(done[1]->outputs[0].dtype == DType::kInvalid && !done[1]->outputs[0].arena);  // not requested
+  CHECK(a0.arena && a0.arena == a1.arena && a1.arena == b1.arena);
+  CHECK_EQ(a0.arena->size, size_t(32));
+  CHECK_EQ(a0.offset, size_t(0));
+  CHECK_EQ(a1.offset, size_t(16));
+  CHECK_EQ(b1.offset, size_t(20));
+  CHECK_EQ(b1.byte_size, size_t(8));
+  CHECK_EQ(b1.dims[0], int64_t(2));
+  const float* v = reinterpret_cast<const float*>(b1.data());
+  CHECK(v[0] == 5.f && v[1] == 6.f);
+  CHECK(*reinterpret_cast<const float*>(a0.data()) == 1.f);
 }
 
 TEST(concurrent_producers_and_executor_lose_nothing) {
