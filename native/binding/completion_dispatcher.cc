@@ -136,22 +136,25 @@ void CompletionDispatcher::Drain(Napi::Env env) {
   }
   if (batch.empty() || on_complete_ == nullptr) return;  // retired: the requests are freed with `batch`
   Napi::HandleScope scope(env);
-  // Which buffer each returned output is read from: the arenas big enough to share get a buffer index of
-  // their own (1, 2, ...), the rest are copied into buffer 0. Few distinct arenas per drain: a linear scan,
-  // with the previous output's arena checked first (consecutive requests usually share a batch).
-  std::vector<std::shared_ptr<const OutputArena>> shared;
-  const OutputArena* last_arena = nullptr;
-  uint32_t last_index = 0;
-  auto buffer_of = [&](const std::shared_ptr<const OutputArena>& a) -> uint32_t {
-    if (a == nullptr || a->size < kShareMinBytes) return 0;
-    if (a.get() == last_arena) return last_index;
-    uint32_t k = 0;
-    while (k < shared.size() && shared[k] != a) ++k;
-    if (k == shared.size()) shared.push_back(a);
-    last_arena = a.get();
-    return last_index = k + 1;
+  // Which buffer each returned output is read from: an arena this drain reads at least kShareMinBytes from
+  // gets a buffer of its own (index 1, 2, ...); the slices of the others are copied into buffer 0. Few
+  // distinct arenas per drain: a linear scan, with the previous output's arena checked first (consecutive
+  // requests usually come from one batch).
+  struct ArenaUse {
+    std::shared_ptr<const OutputArena> arena;
+    size_t bytes;         // read by this drain, each slice rounded up to 8
+    uint32_t buffer = 0;  // set once every use is counted
   };
-  size_t doubles = 0, copied = 0, failed = 0;
+  std::vector<ArenaUse> uses;
+  size_t last = 0;
+  auto use_of = [&](const std::shared_ptr<const OutputArena>& a) -> ArenaUse& {
+    if (last < uses.size() && uses[last].arena == a) return uses[last];
+    last = 0;
+    while (last < uses.size() && uses[last].arena != a) ++last;
+    if (last == uses.size()) uses.push_back({a, 0});
+    return uses[last];
+  };
+  size_t doubles = 0, failed = 0, copied = 0;
   for (auto& r : batch) {
     doubles += 6;
     if (!r->status.ok()) {
@@ -162,7 +165,20 @@ void CompletionDispatcher::Drain(Napi::Env env) {
       if (!Returns(*r, i)) continue;
       const OutputData& o = r->outputs[i];
       doubles += 6 + o.dims.size();
-      if (buffer_of(o.arena) == 0) copied += Aligned(o.byte_size);
+      if (o.arena) {
+        use_of(o.arena).bytes += Aligned(o.byte_size);
+      } else {
+        copied += Aligned(o.byte_size);
+      }
+    }
+  }
+  std::vector<const ArenaUse*> shared;
+  for (ArenaUse& u : uses) {
+    if (u.bytes >= kShareMinBytes) {
+      shared.push_back(&u);
+      u.buffer = uint32_t(shared.size());
+    } else {
+      copied += u.bytes;
     }
   }
   napi_value records_ab, records, buffers = nullptr, messages = nullptr, undefined;
@@ -176,7 +192,7 @@ void CompletionDispatcher::Drain(Napi::Env env) {
     napi_value copy = undefined;
     if (copied) napi_create_arraybuffer(env, copied, &copy_data, &copy);
     napi_set_element(env, buffers, 0, copy);
-    for (size_t k = 0; k < shared.size(); ++k) napi_set_element(env, buffers, uint32_t(k + 1), ShareArena(env, shared[k]));
+    for (size_t k = 0; k < shared.size(); ++k) napi_set_element(env, buffers, uint32_t(k + 1), ShareArena(env, shared[k]->arena));
   }
   if (failed) napi_create_array_with_length(env, failed, &messages);
   double* rec = static_cast<double*>(rec_data);
@@ -206,7 +222,7 @@ void CompletionDispatcher::Drain(Napi::Env env) {
       *rec++ = double(static_cast<int>(o.dtype));
       *rec++ = double(o.dims.size());
       for (int64_t d : o.dims) *rec++ = double(d);
-      const uint32_t index = buffer_of(o.arena);
+      const uint32_t index = o.arena ? use_of(o.arena).buffer : 0;
       *rec++ = double(index);
       if (index != 0) {
         *rec++ = double(o.offset);
@@ -236,7 +252,7 @@ void CompletionDispatcher::Drain(Napi::Env env) {
 napi_value CompletionDispatcher::ShareArena(napi_env env, const std::shared_ptr<const OutputArena>& arena) {
   napi_value ab = nullptr;
   if (external_buffers_) {
-    // The JS buffer holds its own reference, dropped by its finalizer on this thread when it is collected.
+    // Dropped by the buffer's finalizer on this thread when the buffer is collected.
     auto* hint = new std::shared_ptr<const OutputArena>(arena);
     if (napi_create_external_arraybuffer(env, const_cast<uint8_t*>(arena->data.get()), arena->size, DropArena, hint,
                                          &ab) == napi_ok) {

@@ -6,11 +6,12 @@
 // ArrayBuffers, and calls the JS completion callback once per pass. The JS side (src/model/
 // completion-table.ts) keeps the promises in a slot table and builds the result objects.
 //
-// Output bytes are copied once, by the batcher, into the batch's OutputArena (core/tensor.h). An arena of
-// at least kShareMinBytes becomes a buffer of its own without another copy: an external ArrayBuffer over the
-// whole arena that keeps it alive until the buffer is collected (so a result tensor retains its batch's
-// arena). Smaller arenas are copied into buffer 0 as each request's slice, where a fresh ArrayBuffer costs
-// less than an external one and no result retains other requests' bytes. Where external buffers are refused,
+// Output bytes are copied once, by the batcher, into the batch's OutputArena (core/tensor.h), when the batch
+// output is large (kOutputArenaMinBytes); small ones are in each request's own bytes. An arena this drain
+// reads at least kShareMinBytes from becomes a buffer of its own without another copy: an external
+// ArrayBuffer over the whole arena that keeps it alive until the buffer is collected (so a result tensor
+// retains its batch's arena). Everything else is copied into buffer 0, where a fresh ArrayBuffer costs less
+// than an external one and no result retains other requests' bytes. Where external buffers are refused,
 // shared arenas are copied whole.
 //
 // Record layout (doubles), one per finished request, back to back:
@@ -68,11 +69,14 @@ class CompletionDispatcher final : public CompletionSink {
   static uint32_t SlotOf(const InferenceRequest& r) { return uint32_t(reinterpret_cast<uintptr_t>(r.user_data) - 1); }
 
  private:
-  // Arenas smaller than this are copied slice by slice into the drain's buffer 0 (see above).
-  static constexpr size_t kShareMinBytes = 4096;
+  // An arena read for fewer bytes than this in one drain is copied slice by slice into buffer 0 (see above).
+  // Measured with jsthread on identity models (2026-11-25, README "Not supported yet"): at 16 KiB per drain
+  // the copy cost less JS-thread CPU than an external buffer, at 64 KiB the external buffer did.
+  static constexpr size_t kShareMinBytes = kOutputArenaMinBytes;
 
   void Drain(Napi::Env env);
-  // A JS ArrayBuffer over all of `arena`: external (holding a reference), or a copy where that is refused.
+  // A JS ArrayBuffer over all of `arena`: external, holding a reference to the arena, or a copy where
+  // external buffers are refused.
   napi_value ShareArena(napi_env env, const std::shared_ptr<const OutputArena>& arena);
   void Schedule();
   bool LastReference();

@@ -340,9 +340,9 @@ Status DynamicBatcher::SplitOutputs(const Batch& batch, const std::vector<Output
     return Status(StatusCode::kExecutionFailed, "executor returned " + std::to_string(outputs.size()) +
                                                     " outputs, model declares " + std::to_string(spec.outputs.size()));
   }
-  // Check every returned output and lay them out in one arena, each at a multiple of 8 bytes so that a
-  // request's slice of a fixed-width output stays aligned to its element size.
-  std::vector<size_t> base(outputs.size(), 0);
+  // Check every returned output and lay the large ones out in one arena, each at a multiple of 8 bytes so
+  // that a request's slice of a fixed-width output stays aligned to its element size.
+  std::vector<size_t> base(outputs.size(), SIZE_MAX);  // SIZE_MAX: copied into each request's own bytes
   size_t arena_bytes = 0;
   for (size_t o = 0; o < outputs.size(); ++o) {
     if (!(batch.output_mask & (1ull << o))) continue;
@@ -354,6 +354,7 @@ Status DynamicBatcher::SplitOutputs(const Batch& batch, const std::vector<Output
                                                       (v.dims.empty() ? std::string("none") : std::to_string(v.dims[0])) +
                                                       ", expected " + std::to_string(batch.samples));
     }
+    if (v.byte_size < kOutputArenaMinBytes) continue;
     base[o] = arena_bytes;
     arena_bytes += (v.byte_size + 7) & ~size_t(7);
   }
@@ -362,16 +363,23 @@ Status DynamicBatcher::SplitOutputs(const Batch& batch, const std::vector<Output
   std::shared_ptr<OutputArena> arena;
   if (arena_bytes) arena = std::make_shared<OutputArena>(arena_bytes);
   for (size_t o = 0; o < outputs.size(); ++o) {
-    if (!(batch.output_mask & (1ull << o))) continue;
-    const OutputView& v = outputs[o];
-    if (v.byte_size) std::memcpy(arena->data.get() + base[o], v.data, v.byte_size);
+    if (!(batch.output_mask & (1ull << o)) || base[o] == SIZE_MAX) continue;
+    std::memcpy(arena->data.get() + base[o], outputs[o].data, outputs[o].byte_size);
   }
-  auto slice = [&](OutputData& d, const OutputView& v, size_t offset, size_t len) {
+  // `off`: the slice's offset in the batch output.
+  auto slice = [&](OutputData& d, size_t o, size_t off, size_t len) {
+    const OutputView& v = outputs[o];
     d.dtype = v.dtype;
     d.dims = v.dims;
-    d.arena = len ? arena : nullptr;
-    d.offset = offset;
     d.byte_size = len;
+    if (base[o] != SIZE_MAX) {
+      d.arena = arena;
+      d.offset = base[o] + off;
+    } else {
+      d.arena.reset();
+      d.offset = 0;
+      d.bytes.assign(v.data + off, v.data + off + len);
+    }
   };
   for (size_t o = 0; o < outputs.size(); ++o) {
     if (!(batch.output_mask & (1ull << o))) continue;
@@ -379,7 +387,7 @@ Status DynamicBatcher::SplitOutputs(const Batch& batch, const std::vector<Output
     const std::string& name = spec.outputs[o].name;
     if (!batching) {
       auto& r = batch.requests.front();
-      if (r->output_mask & (1ull << o)) slice(r->outputs[o], v, base[o], v.byte_size);
+      if (r->output_mask & (1ull << o)) slice(r->outputs[o], o, 0, v.byte_size);
       continue;
     }
     const int64_t per_sample = ElementCount(v.dims, 1);
@@ -396,7 +404,7 @@ Status DynamicBatcher::SplitOutputs(const Batch& batch, const std::vector<Output
       }
       if (r->output_mask & (1ull << o)) {
         OutputData& d = r->outputs[o];
-        slice(d, v, base[o] + off, len);
+        slice(d, o, off, len);
         d.dims[0] = r->batch_size;
       }
       off += len;

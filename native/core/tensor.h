@@ -47,16 +47,22 @@ struct OutputArena {
   size_t size;
 };
 
-// One request's output once its batch completes: a slice of the batch's arena. A request holds its
-// batch's whole arena alive, not just its slice.
+// Batch outputs of at least this many bytes go to the batch's OutputArena; smaller ones are copied into
+// each request's own `bytes` (pooled capacity, no allocation), where an arena would cost more than it saves
+// (README "Not supported yet"; the binding's CompletionDispatcher::kShareMinBytes is the same figure).
+constexpr size_t kOutputArenaMinBytes = 32 * 1024;
+
+// One request's output once its batch completes: a slice of the batch's arena (a request holds its batch's
+// whole arena alive, not just its slice), or, for a small output, bytes of its own.
 struct OutputData {
   DType dtype = DType::kInvalid;
   std::vector<int64_t> dims;
-  std::shared_ptr<const OutputArena> arena;  // null when the slice is empty
+  std::shared_ptr<const OutputArena> arena;  // null: the bytes are in `bytes`
   size_t offset = 0;                         // into arena->data; a multiple of the element size
   size_t byte_size = 0;                      // BYTES tensors in the 4-byte-length-prefixed layout
+  std::vector<uint8_t> bytes;                // without an arena: the slice itself
 
-  const uint8_t* data() const { return arena ? arena->data.get() + offset : nullptr; }
+  const uint8_t* data() const { return arena ? arena->data.get() + offset : bytes.data(); }
 };
 
 // An output as the executor hands it back for a whole batch (borrowed for the duration of the call).
