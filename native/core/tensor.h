@@ -37,8 +37,9 @@ struct InputData {
   std::vector<int64_t> dims;
 };
 
-// The outputs of one executed batch, copied once out of the executor's memory (DynamicBatcher::SplitOutputs):
-// every output the batch returns, back to back, each starting at a multiple of 8 bytes. Immutable once
+// The large outputs of one executed batch, copied once out of the executor's memory
+// (DynamicBatcher::SplitOutputs): each returned output of kOutputArenaMinBytes or more, back to back, each
+// starting at a multiple of 8 bytes. Immutable once
 // built; shared by the batch's requests (OutputData) and by whatever hands their bytes on (the binding makes
 // JS ArrayBuffers over it without copying). Freed when the last holder lets go, on whichever thread that is.
 struct OutputArena {
