@@ -204,12 +204,12 @@ export interface NativeSim {
 
 export interface NativeAddon {
   NativeRuntime: new (
-    onComplete: (records: Float64Array, outputs: ArrayBuffer | undefined, messages: string[] | undefined) => void,
+    onComplete: (records: Float64Array, buffers: (ArrayBuffer | undefined)[] | undefined, messages: string[] | undefined) => void,
     header: Float64Array,
   ) => NativeRuntime;
   NativeExecutor: new (token: number) => NativeExecutor;
   NativeFrontEnd: new (
-    onComplete: (records: Float64Array, outputs: ArrayBuffer | undefined, messages: string[] | undefined) => void,
+    onComplete: (records: Float64Array, buffers: (ArrayBuffer | undefined)[] | undefined, messages: string[] | undefined) => void,
     header: Float64Array,
   ) => NativeFrontEnd;
   buildInfo(): {

@@ -9,9 +9,9 @@ import { makeRepo, rows, slowIdentityConfig } from './helpers/temp-repo.js';
 const CODES = loadAddon().buildInfo().statusCodes;
 
 /** Builds completion records in the binding's layout (native/binding/completion_dispatcher.h). */
-function record(slot: number, code: number, outputs: { index: number; dtype: number; dims: number[]; offset: number; bytes: number }[] = []): number[] {
+function record(slot: number, code: number, outputs: { index: number; dtype: number; dims: number[]; buffer?: number; offset: number; bytes: number }[] = []): number[] {
   const r = [slot, code, 1, 12.5, 40, outputs.length];
-  for (const o of outputs) r.push(o.index, o.dtype, o.dims.length, ...o.dims, o.offset, o.bytes);
+  for (const o of outputs) r.push(o.index, o.dtype, o.dims.length, ...o.dims, o.buffer ?? 0, o.offset, o.bytes);
   return r;
 }
 
@@ -31,13 +31,33 @@ describe('CompletionTable', () => {
     t.complete(Float64Array.from([
       ...record(a.slot, 0, [{ index: 0, dtype: fp32, dims: [1, 2], offset: 0, bytes: 8 }, { index: 1, dtype: int64, dims: [1], offset: 8, bytes: 8 }]),
       ...record(b.slot, 0, [{ index: 0, dtype: fp32, dims: [1, 1], offset: 16, bytes: 4 }]),
-    ]), buf, undefined);
+    ]), [buf], undefined);
     const ra = await a.promise;
     expect(ra.y).toEqual({ type: 'FP32', dims: [1, 2], data: new Float32Array([1.5, 2.5]) });
     expect((ra.z!.data as BigInt64Array)[0]).toBe(2n ** 60n + 1n);
     expect((await b.promise).y!.data).toEqual(new Float32Array([9]));
     expect(handle).toMatchObject({ instance: 1, queueUs: 12.5, computeUs: 40 });
     expect(t.outstanding).toBe(0);
+  });
+
+  it('reads each output from the buffer its record names: copied (0) or a shared batch arena (1, 2, ...)', async () => {
+    const t = new CompletionTable(CODES);
+    const a = t.open(['y']);
+    const b = t.open(['y']);
+    const c = t.open(['y']);
+    const copied = new Float32Array([7]).buffer;
+    const arena1 = new Float32Array([0, 1, 2, 3]).buffer;
+    const arena2 = new Float32Array([10, 11]).buffer;
+    t.complete(Float64Array.from([
+      ...record(a.slot, 0, [{ index: 0, dtype: 11, dims: [2], buffer: 1, offset: 8, bytes: 8 }]),
+      ...record(b.slot, 0, [{ index: 0, dtype: 11, dims: [1], buffer: 0, offset: 0, bytes: 4 }]),
+      ...record(c.slot, 0, [{ index: 0, dtype: 11, dims: [1], buffer: 2, offset: 4, bytes: 4 }]),
+    ]), [copied, arena1, arena2], undefined);
+    const ya = (await a.promise).y!.data as Float32Array;
+    expect(ya).toEqual(new Float32Array([2, 3]));
+    expect(ya.buffer).toBe(arena1);
+    expect((await b.promise).y!.data).toEqual(new Float32Array([7]));
+    expect((await c.promise).y!.data).toEqual(new Float32Array([11]));
   });
 
   it('rejects a failed slot with the ServalError of its code and message, and decodes BYTES outputs', async () => {
@@ -56,7 +76,7 @@ describe('CompletionTable', () => {
     t.complete(Float64Array.from([
       ...record(a.slot, CODES.indexOf('TIMEOUT')),
       ...record(b.slot, 0, [{ index: 0, dtype: 13, dims: [2], offset: 0, bytes: bytes.length }]),
-    ]), bytes.buffer, ['request timed out in the queue']);
+    ]), [bytes.buffer], ['request timed out in the queue']);
     await expect(a.promise).rejects.toMatchObject({ code: 'TIMEOUT', message: 'request timed out in the queue' });
     expect((await b.promise).s).toEqual({ type: 'BYTES', dims: [2], data: ['héllo', ''] });
   });

@@ -135,4 +135,19 @@ describe('every onnxruntime tensor type round-trips', () => {
       }
     }
   });
+
+  it('large outputs (32 KiB or more per batch, handed over without a second copy) come back unchanged', async () => {
+    // Strings of 6000 characters: 36 KiB of BYTES per request, in the batch's arena; the other outputs stay small.
+    const make = (k: number) => ({
+      ...Object.fromEntries(cases.map(([suffix, data]) => [`in_${suffix}`, { data: data(), dims: [2, 3] }])),
+      in_bytes: { data: Array.from({ length: 6 }, (_, i) => `${k}:${i}:`.padEnd(6000, String.fromCharCode(97 + i + k))), dims: [2, 3] },
+    });
+    const inputs = [0, 1, 2, 3].map(make);
+    const results = await Promise.all(inputs.map((i) => rt.infer('identity_all_types', i as never)));
+    results.forEach((r, k) => {
+      expect(r.out_bytes!.data).toEqual(inputs[k]!.in_bytes.data);
+      expect(r.out_fp64!.data).toEqual(inputs[k]!.in_fp64!.data);
+      expect(r.out_int64!.data).toEqual(inputs[k]!.in_int64!.data);
+    });
+  });
 });

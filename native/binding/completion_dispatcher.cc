@@ -11,6 +11,8 @@ constexpr size_t kPoolLimit = 8192;
 
 size_t Aligned(size_t n) { return (n + 7) & ~size_t(7); }
 
+void DropArena(napi_env, void*, void* hint) { delete static_cast<std::shared_ptr<const OutputArena>*>(hint); }
+
 bool Returns(const InferenceRequest& r, size_t i) {
   return (r.output_mask & (1ull << i)) && r.outputs[i].dtype != DType::kInvalid;
 }
@@ -89,7 +91,10 @@ void CompletionDispatcher::Recycle(RequestPtr r) {
   auto outputs = std::move(r->outputs);
   *r = InferenceRequest();
   owned.clear();
-  for (auto& o : outputs) o.dtype = DType::kInvalid;
+  for (auto& o : outputs) {
+    o.dtype = DType::kInvalid;
+    o.arena.reset();
+  }
   r->inputs = std::move(inputs);
   r->owned_bytes = std::move(owned);
   r->outputs = std::move(outputs);
@@ -131,7 +136,25 @@ void CompletionDispatcher::Drain(Napi::Env env) {
   }
   if (batch.empty() || on_complete_ == nullptr) return;  // retired: the requests are freed with `batch`
   Napi::HandleScope scope(env);
-  size_t doubles = 0, bytes = 0, failed = 0;
+  // Which buffer each returned output is read from: an arena this drain reads at least kShareMinBytes from
+  // gets a buffer of its own (index 1, 2, ...); the slices of the others are copied into buffer 0. Few
+  // distinct arenas per drain: a linear scan, with the previous output's arena checked first (consecutive
+  // requests usually come from one batch).
+  struct ArenaUse {
+    std::shared_ptr<const OutputArena> arena;
+    size_t bytes;         // read by this drain, each slice rounded up to 8
+    uint32_t buffer = 0;  // set once every use is counted
+  };
+  std::vector<ArenaUse> uses;
+  size_t last = 0;
+  auto use_of = [&](const std::shared_ptr<const OutputArena>& a) -> ArenaUse& {
+    if (last < uses.size() && uses[last].arena == a) return uses[last];
+    last = 0;
+    while (last < uses.size() && uses[last].arena != a) ++last;
+    if (last == uses.size()) uses.push_back({a, 0});
+    return uses[last];
+  };
+  size_t doubles = 0, failed = 0, copied = 0;
   for (auto& r : batch) {
     doubles += 6;
     if (!r->status.ok()) {
@@ -140,19 +163,40 @@ void CompletionDispatcher::Drain(Napi::Env env) {
     }
     for (size_t i = 0; i < r->outputs.size(); ++i) {
       if (!Returns(*r, i)) continue;
-      doubles += 5 + r->outputs[i].dims.size();
-      bytes += Aligned(r->outputs[i].bytes.size());
+      const OutputData& o = r->outputs[i];
+      doubles += 6 + o.dims.size();
+      if (o.arena) {
+        use_of(o.arena).bytes += Aligned(o.byte_size);
+      } else {
+        copied += Aligned(o.byte_size);
+      }
     }
   }
-  napi_value records_ab, records, buffer = nullptr, messages = nullptr;
+  std::vector<const ArenaUse*> shared;
+  for (ArenaUse& u : uses) {
+    if (u.bytes >= kShareMinBytes) {
+      shared.push_back(&u);
+      u.buffer = uint32_t(shared.size());
+    } else {
+      copied += u.bytes;
+    }
+  }
+  napi_value records_ab, records, buffers = nullptr, messages = nullptr, undefined;
+  napi_get_undefined(env, &undefined);
   void* rec_data = nullptr;
-  void* out_data = nullptr;
+  void* copy_data = nullptr;
   napi_create_arraybuffer(env, doubles * sizeof(double), &rec_data, &records_ab);
   napi_create_typedarray(env, napi_float64_array, doubles, records_ab, 0, &records);
-  if (bytes) napi_create_arraybuffer(env, bytes, &out_data, &buffer);
+  if (copied || !shared.empty()) {
+    napi_create_array_with_length(env, shared.size() + 1, &buffers);
+    napi_value copy = undefined;
+    if (copied) napi_create_arraybuffer(env, copied, &copy_data, &copy);
+    napi_set_element(env, buffers, 0, copy);
+    for (size_t k = 0; k < shared.size(); ++k) napi_set_element(env, buffers, uint32_t(k + 1), ShareArena(env, shared[k]->arena));
+  }
   if (failed) napi_create_array_with_length(env, failed, &messages);
   double* rec = static_cast<double*>(rec_data);
-  uint8_t* out = static_cast<uint8_t*>(out_data);
+  uint8_t* out = static_cast<uint8_t*>(copy_data);
   size_t offset = 0;
   uint32_t m = 0;
   for (auto& r : batch) {
@@ -178,17 +222,22 @@ void CompletionDispatcher::Drain(Napi::Env env) {
       *rec++ = double(static_cast<int>(o.dtype));
       *rec++ = double(o.dims.size());
       for (int64_t d : o.dims) *rec++ = double(d);
-      *rec++ = double(offset);
-      *rec++ = double(o.bytes.size());
-      if (!o.bytes.empty()) std::memcpy(out + offset, o.bytes.data(), o.bytes.size());
-      offset += Aligned(o.bytes.size());
+      const uint32_t index = o.arena ? use_of(o.arena).buffer : 0;
+      *rec++ = double(index);
+      if (index != 0) {
+        *rec++ = double(o.offset);
+      } else {
+        *rec++ = double(offset);
+        if (o.byte_size) std::memcpy(out + offset, o.data(), o.byte_size);
+        offset += Aligned(o.byte_size);
+      }
+      *rec++ = double(o.byte_size);
     }
   }
-  for (auto& r : batch) Recycle(std::move(r));
-  napi_value fn, undefined, result;
+  for (auto& r : batch) Recycle(std::move(r));  // drops the requests' arena references
+  napi_value fn, result;
   napi_get_reference_value(env, on_complete_, &fn);
-  napi_get_undefined(env, &undefined);
-  napi_value args[3] = {records, buffer ? buffer : undefined, messages ? messages : undefined};
+  napi_value args[3] = {records, buffers ? buffers : undefined, messages ? messages : undefined};
   if (napi_call_function(env, undefined, fn, 3, args, &result) != napi_ok) {
     // The JS side catches its own errors; never let one escape into the thread-safe call.
     bool pending = false;
@@ -198,6 +247,31 @@ void CompletionDispatcher::Drain(Napi::Env env) {
       napi_get_and_clear_last_exception(env, &ignored);
     }
   }
+}
+
+napi_value CompletionDispatcher::ShareArena(napi_env env, const std::shared_ptr<const OutputArena>& arena) {
+  napi_value ab = nullptr;
+  if (external_buffers_) {
+    // Dropped by the buffer's finalizer on this thread when the buffer is collected.
+    auto* hint = new std::shared_ptr<const OutputArena>(arena);
+    if (napi_create_external_arraybuffer(env, const_cast<uint8_t*>(arena->data.get()), arena->size, DropArena, hint,
+                                         &ab) == napi_ok) {
+      return ab;
+    }
+    // Runtimes with a V8 sandbox refuse external memory: copy instead, from now on.
+    delete hint;
+    external_buffers_ = false;
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+  }
+  void* data = nullptr;
+  napi_create_arraybuffer(env, arena->size, &data, &ab);
+  std::memcpy(data, arena->data.get(), arena->size);
+  return ab;
 }
 
 }  // namespace serval::binding

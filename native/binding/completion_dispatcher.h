@@ -2,14 +2,24 @@
 //
 // Requests finish on executor and timer threads; the dispatcher queues them and wakes the JS thread
 // through ONE ThreadSafeFunction. The drain builds no JS object per request: it writes a record per
-// finished request into one Float64Array (see the layout below) and every requested fixed-width output
-// into one ArrayBuffer, and calls the JS completion callback once per pass. The JS side (src/model/
+// finished request into one Float64Array (see the layout below) and hands the output bytes over in a few
+// ArrayBuffers, and calls the JS completion callback once per pass. The JS side (src/model/
 // completion-table.ts) keeps the promises in a slot table and builds the result objects.
+//
+// Output bytes are copied once, by the batcher, into the batch's OutputArena (core/tensor.h), when the batch
+// output is large (kOutputArenaMinBytes); small ones are in each request's own bytes. An arena this drain
+// reads at least kShareMinBytes from becomes a buffer of its own without another copy: an external
+// ArrayBuffer over the whole arena that keeps it alive until the buffer is collected (so a result tensor
+// retains its batch's arena). Everything else is copied into buffer 0, where a fresh ArrayBuffer costs less
+// than an external one and no result retains other requests' bytes. Where external buffers are refused,
+// shared arenas are copied whole.
 //
 // Record layout (doubles), one per finished request, back to back:
 //   slot, status code (0 = OK), instance, queue µs, compute µs, n, then n outputs of:
-//   output index, dtype code, rank, dims[rank]..., byte offset in the buffer, byte length
+//   output index, dtype code, rank, dims[rank]..., buffer index, byte offset in that buffer, byte length
 // A failed request has n = 0; its message is the next entry of the `messages` array (in record order).
+// `buffers[0]` is the copy buffer (undefined when nothing was copied); `buffers` is undefined when no output
+// has bytes.
 //
 // Threads: Complete() from any thread; Acquire/Release/Drain/SettleNow on the JS thread; Shutdown() on
 // the JS thread.
@@ -33,7 +43,8 @@ namespace serval::binding {
 
 class CompletionDispatcher final : public CompletionSink {
  public:
-  // `on_complete(records: Float64Array, outputs: ArrayBuffer | undefined, messages: string[] | undefined)`.
+  // `on_complete(records: Float64Array, buffers: (ArrayBuffer | undefined)[] | undefined,
+  //              messages: string[] | undefined)`.
   // `self_deleting`: a heap object given up by Retire (see above), never deleted by its owner.
   CompletionDispatcher(Napi::Env env, Napi::Function on_complete, bool self_deleting = false);
   ~CompletionDispatcher() override;
@@ -58,7 +69,15 @@ class CompletionDispatcher final : public CompletionSink {
   static uint32_t SlotOf(const InferenceRequest& r) { return uint32_t(reinterpret_cast<uintptr_t>(r.user_data) - 1); }
 
  private:
+  // An arena read for fewer bytes than this in one drain is copied slice by slice into buffer 0 (see above).
+  // Measured with jsthread on identity models (2026-11-25, README "Not supported yet"): at 16 KiB per drain
+  // the copy cost less JS-thread CPU than an external buffer, at 64 KiB the external buffer did.
+  static constexpr size_t kShareMinBytes = kOutputArenaMinBytes;
+
   void Drain(Napi::Env env);
+  // A JS ArrayBuffer over all of `arena`: external, holding a reference to the arena, or a copy where
+  // external buffers are refused.
+  napi_value ShareArena(napi_env env, const std::shared_ptr<const OutputArena>& arena);
   void Schedule();
   bool LastReference();
 
@@ -70,6 +89,7 @@ class CompletionDispatcher final : public CompletionSink {
   bool scheduled_ = false;
   bool shut_down_ = false;
   std::vector<RequestPtr> pool_;  // JS thread only
+  bool external_buffers_ = true;   // JS thread only: false once the runtime refused one
   // Self-deleting dispatchers only (under mu_ except the counter).
   const bool self_deleting_;
   bool retired_ = false, finalized_ = false, deleting_ = false;

@@ -340,24 +340,55 @@ Status DynamicBatcher::SplitOutputs(const Batch& batch, const std::vector<Output
     return Status(StatusCode::kExecutionFailed, "executor returned " + std::to_string(outputs.size()) +
                                                     " outputs, model declares " + std::to_string(spec.outputs.size()));
   }
+  // Check every returned output and lay the large ones out in one arena, each at a multiple of 8 bytes so
+  // that a request's slice of a fixed-width output stays aligned to its element size.
+  std::vector<size_t> base(outputs.size(), SIZE_MAX);  // SIZE_MAX: copied into each request's own bytes
+  size_t arena_bytes = 0;
   for (size_t o = 0; o < outputs.size(); ++o) {
     if (!(batch.output_mask & (1ull << o))) continue;
     const OutputView& v = outputs[o];
     const std::string& name = spec.outputs[o].name;
     if (!v.data && v.byte_size > 0) return Status(StatusCode::kExecutionFailed, "output '" + name + "' missing");
-    if (!batching) {
-      auto& r = batch.requests.front();
-      if (r->output_mask & (1ull << o)) {
-        r->outputs[o].dtype = v.dtype;
-        r->outputs[o].dims = v.dims;
-        r->outputs[o].bytes.assign(v.data, v.data + v.byte_size);
-      }
-      continue;
-    }
-    if (v.dims.empty() || v.dims[0] != static_cast<int64_t>(batch.samples)) {
+    if (batching && (v.dims.empty() || v.dims[0] != static_cast<int64_t>(batch.samples))) {
       return Status(StatusCode::kExecutionFailed, "output '" + name + "' has batch dimension " +
                                                       (v.dims.empty() ? std::string("none") : std::to_string(v.dims[0])) +
                                                       ", expected " + std::to_string(batch.samples));
+    }
+    if (v.byte_size < kOutputArenaMinBytes) continue;
+    base[o] = arena_bytes;
+    arena_bytes += (v.byte_size + 7) & ~size_t(7);
+  }
+  // The one copy of the outputs on their way to the caller: the executor's memory is only borrowed for
+  // this call. Requests (and the JS buffers the binding makes) share the arena instead of copying slices.
+  std::shared_ptr<OutputArena> arena;
+  if (arena_bytes) arena = std::make_shared<OutputArena>(arena_bytes);
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    if (!(batch.output_mask & (1ull << o)) || base[o] == SIZE_MAX) continue;
+    std::memcpy(arena->data.get() + base[o], outputs[o].data, outputs[o].byte_size);
+  }
+  // `off`: the slice's offset in the batch output.
+  auto slice = [&](OutputData& d, size_t o, size_t off, size_t len) {
+    const OutputView& v = outputs[o];
+    d.dtype = v.dtype;
+    d.dims = v.dims;
+    d.byte_size = len;
+    if (base[o] != SIZE_MAX) {
+      d.arena = arena;
+      d.offset = base[o] + off;
+    } else {
+      d.arena.reset();
+      d.offset = 0;
+      d.bytes.assign(v.data + off, v.data + off + len);
+    }
+  };
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    if (!(batch.output_mask & (1ull << o))) continue;
+    const OutputView& v = outputs[o];
+    const std::string& name = spec.outputs[o].name;
+    if (!batching) {
+      auto& r = batch.requests.front();
+      if (r->output_mask & (1ull << o)) slice(r->outputs[o], o, 0, v.byte_size);
+      continue;
     }
     const int64_t per_sample = ElementCount(v.dims, 1);
     const size_t elem = DTypeSize(v.dtype);
@@ -373,10 +404,8 @@ Status DynamicBatcher::SplitOutputs(const Batch& batch, const std::vector<Output
       }
       if (r->output_mask & (1ull << o)) {
         OutputData& d = r->outputs[o];
-        d.dtype = v.dtype;
-        d.dims = v.dims;
+        slice(d, o, off, len);
         d.dims[0] = r->batch_size;
-        d.bytes.assign(v.data + off, v.data + off + len);
       }
       off += len;
     }

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,33 @@ struct InputData {
   std::vector<int64_t> dims;
 };
 
-// One output slice owned by a request once its batch completes.
+// The large outputs of one executed batch, copied once out of the executor's memory
+// (DynamicBatcher::SplitOutputs): each returned output of kOutputArenaMinBytes or more, back to back, each
+// starting at a multiple of 8 bytes. Immutable once
+// built; shared by the batch's requests (OutputData) and by whatever hands their bytes on (the binding makes
+// JS ArrayBuffers over it without copying). Freed when the last holder lets go, on whichever thread that is.
+struct OutputArena {
+  explicit OutputArena(size_t n) : data(n ? new uint8_t[n] : nullptr), size(n) {}  // uninitialised bytes
+  std::unique_ptr<uint8_t[]> data;
+  size_t size;
+};
+
+// Batch outputs of at least this many bytes go to the batch's OutputArena; smaller ones are copied into
+// each request's own `bytes` (pooled capacity, no allocation), where an arena would cost more than it saves
+// (README "Not supported yet"; the binding's CompletionDispatcher::kShareMinBytes is the same figure).
+constexpr size_t kOutputArenaMinBytes = 32 * 1024;
+
+// One request's output once its batch completes: a slice of the batch's arena (a request holds its batch's
+// whole arena alive, not just its slice), or, for a small output, bytes of its own.
 struct OutputData {
   DType dtype = DType::kInvalid;
   std::vector<int64_t> dims;
-  std::vector<uint8_t> bytes;  // BYTES tensors in the 4-byte-length-prefixed layout
+  std::shared_ptr<const OutputArena> arena;  // null: the bytes are in `bytes`
+  size_t offset = 0;                         // into arena->data; a multiple of the element size
+  size_t byte_size = 0;                      // BYTES tensors in the 4-byte-length-prefixed layout
+  std::vector<uint8_t> bytes;                // without an arena: the slice itself
+
+  const uint8_t* data() const { return arena ? arena->data.get() + offset : bytes.data(); }
 };
 
 // An output as the executor hands it back for a whole batch (borrowed for the duration of the call).

@@ -1,5 +1,6 @@
 // DynamicBatcher: Triton batching semantics, deadlines, queue limits, cancellation, close.
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include "test_harness.h"
@@ -49,7 +50,7 @@ TEST(copies_inputs_contiguously_and_splits_outputs_back) {
     REQUIRE(r->status.ok());
     const auto& o = r->outputs[0];
     CHECK_EQ(o.dims[0], int64_t(r->batch_size));
-    const float* v = reinterpret_cast<const float*>(o.bytes.data());
+    const float* v = reinterpret_cast<const float*>(o.data());  // the executor's buffer is gone by now
     CHECK(v[0] == float(r->id * 100));
     if (r->batch_size == 2) CHECK(v[1] == float(r->id * 100 + 1));
   }
@@ -360,8 +361,57 @@ TEST(bytes_outputs_split_by_element) {
   REQUIRE(f.batcher->CompleteBatch(b->id, {v}).ok());
   auto done = f.sink.Take();
   REQUIRE(done.size() == 2);
-  CHECK_EQ(done[0]->outputs[0].bytes.size(), size_t(4 + 1 + 4 + 2));
-  CHECK_EQ(done[1]->outputs[0].bytes.size(), size_t(4 + 3));
+  CHECK_EQ(done[0]->outputs[0].byte_size, size_t(4 + 1 + 4 + 2));
+  CHECK_EQ(done[1]->outputs[0].byte_size, size_t(4 + 3));
+  CHECK(std::memcmp(done[1]->outputs[0].data(), blob.data() + 11, 7) == 0);
+}
+
+TEST(large_outputs_of_one_batch_share_one_arena_small_ones_are_copied) {
+  ModelSpec s = FloatModel(4);
+  s.outputs.push_back({"second", DType::kFp32, {1}});
+  s.outputs.push_back({"small", DType::kFp32, {1}});
+  BatcherFixture f(s, Cfg());
+  REQUIRE(f.Enqueue(FloatRequest(1, 1)).ok());
+  RequestPtr not_first = FloatRequest(2, 2);
+  not_first->output_mask = 6;
+  REQUIRE(f.Enqueue(std::move(not_first)).ok());
+  const Batch* b = nullptr;
+  REQUIRE(f.batcher->NextBatch(0, &b) == DynamicBatcher::WaitResult::kBatch);
+  // 3 samples of 2731 floats: 32772 bytes, at least kOutputArenaMinBytes; the second starts at 32776.
+  const int64_t width = 2731;
+  std::vector<float> first(3 * width), second(3 * width), small = {7, 8, 9};
+  for (size_t k = 0; k < first.size(); ++k) first[k] = float(k), second[k] = float(100000 + k);
+  std::vector<OutputView> views(3);
+  for (size_t o = 0; o < 3; ++o) {
+    const std::vector<float>& src = o == 0 ? first : o == 1 ? second : small;
+    views[o].dtype = DType::kFp32;
+    views[o].dims = {3, o == 2 ? 1 : width};
+    views[o].data = reinterpret_cast<const uint8_t*>(src.data());
+    views[o].byte_size = src.size() * sizeof(float);
+  }
+  REQUIRE(f.batcher->CompleteBatch(b->id, views).ok());
+  first.assign(first.size(), 0);
+  second.assign(second.size(), 0);
+  small.assign(3, 0);
+  auto done = f.sink.Take();
+  REQUIRE(done.size() == 2);
+  const OutputData& a0 = done[0]->outputs[0];
+  const OutputData& a1 = done[0]->outputs[1];
+  const OutputData& b1 = done[1]->outputs[1];
+  const OutputData& b2 = done[1]->outputs[2];
+  CHECK(done[1]->outputs[0].dtype == DType::kInvalid && !done[1]->outputs[0].arena);  // not requested
+  CHECK(a0.arena && a0.arena == a1.arena && a1.arena == b1.arena);
+  CHECK_EQ(a0.arena->size, size_t(32776 * 2));
+  CHECK_EQ(a0.offset, size_t(0));
+  CHECK_EQ(a1.offset, size_t(32776));
+  CHECK_EQ(b1.offset, size_t(32776 + width * 4));
+  CHECK_EQ(b1.byte_size, size_t(2 * width * 4));
+  CHECK_EQ(b1.dims[0], int64_t(2));
+  const float* v = reinterpret_cast<const float*>(b1.data());
+  CHECK(v[0] == float(100000 + width) && v[2 * width - 1] == float(100000 + 3 * width - 1));
+  CHECK(reinterpret_cast<const float*>(a0.data())[width - 1] == float(width - 1));
+  CHECK(!b2.arena && b2.byte_size == 8 && b2.bytes.size() == 8);
+  CHECK(reinterpret_cast<const float*>(b2.data())[1] == 9.f);
 }
 
 TEST(concurrent_producers_and_executor_lose_nothing) {

@@ -5,9 +5,12 @@
  * plain arrays indexed by the slot, and the slot number travels through the native core in place of a napi
  * promise. The binding writes a request's numbers into `header` (a Float64Array it reads from memory)
  * instead of taking them as arguments. When requests finish, the binding calls `complete` once per drain
- * with one Float64Array of records and one ArrayBuffer holding every returned output (layout:
- * native/binding/completion_dispatcher.h); the result objects are built here, in JavaScript, where V8 keeps
- * their shapes monomorphic, instead of through one napi call per property.
+ * with one Float64Array of records and the ArrayBuffers holding the returned outputs: buffer 0 with small
+ * outputs copied into it, one more per batch whose outputs are shared without a copy (layout:
+ * native/binding/completion_dispatcher.h). A result's typed arrays are views on those buffers, so a result
+ * kept alive keeps its buffer alive: the drain's buffer 0, or its batch's whole output arena. The result
+ * objects are built here, in JavaScript, where V8 keeps their shapes monomorphic, instead of through one napi
+ * call per property.
  *
  * Every slot settles exactly once: by its completion record, by `refuse` (the binding refused it at once),
  * or by `failAll` (the runtime shut down with it outstanding).
@@ -69,7 +72,7 @@ export class CompletionTable {
   }
 
   /** The binding's completion callback: settles every request in `records` (see the header comment). */
-  readonly complete = (records: Float64Array, buffer: ArrayBuffer | undefined, messages: string[] | undefined): void => {
+  readonly complete = (records: Float64Array, buffers: (ArrayBuffer | undefined)[] | undefined, messages: string[] | undefined): void => {
     let p = 0;
     let m = 0;
     const n = records.length;
@@ -87,7 +90,7 @@ export class CompletionTable {
       const handle = this.handles[slot];
       if (resolve === undefined) {
         // Already settled (cannot happen unless the native side reports a slot twice): skip its record.
-        for (let k = 0; k < count; k++) p += 5 + records[p + 2]!;
+        for (let k = 0; k < count; k++) p += 6 + records[p + 2]!;
         continue;
       }
       this.release(slot);
@@ -108,9 +111,10 @@ export class CompletionTable {
         const rank = records[p + 2]!;
         const dims = new Array<number>(rank);
         for (let d = 0; d < rank; d++) dims[d] = records[p + 3 + d]!;
-        const offset = records[p + 3 + rank]!;
-        const bytes = records[p + 4 + rank]!;
-        p += 5 + rank;
+        const buffer = buffers?.[records[p + 3 + rank]!];
+        const offset = records[p + 4 + rank]!;
+        const bytes = records[p + 5 + rank]!;
+        p += 6 + rank;
         result[names![index]!] = makeTensor(info?.name ?? 'BYTES', dims, tensorData(info, buffer, offset, bytes, dims));
       }
       resolve(result);
