@@ -77,6 +77,8 @@ export interface NativeModel {
   close(drain: boolean): void;
   drained(): boolean;
   stats(): NativeModelStats;
+  /** `stats()`'s pending and inFlight alone: a cheap call (per-response load reports, src/cluster/load-report.ts). */
+  load(): { pending: number; inFlight: number };
   /** Seeds instance `instance`'s latency profile with measured batch latencies. */
   seedProfile(instance: number, batchSizes: number[], seconds: number[]): boolean;
 }

@@ -346,6 +346,18 @@ export class Runtime {
   }
 
   /** The native stats of a model version, with each instance's measured latency profile. */
+  /**
+   * Each version's queued and admitted-unfinished requests: what `stats()` says of them, at a fraction of its
+   * cost (per-response load reports, src/cluster/load-report.ts). Versions that are not READY count zero.
+   */
+  queueLoad(): { name: string; version: number; pending: number; inFlight: number }[] {
+    const out = [];
+    for (const [name, entry] of this.entries) {
+      for (const v of entry.versions.values()) if (v.state === 'READY') out.push({ name, version: v.version, ...v.queueLoad() });
+    }
+    return out;
+  }
+
   profileOf(model: string, version?: number) {
     return this.route(model, version, false).nativeStats();
   }

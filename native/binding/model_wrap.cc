@@ -67,6 +67,7 @@ Napi::Function ModelWrap::Init(Napi::Env env) {
                       InstanceMethod<&ModelWrap::Close>("close"),
                       InstanceMethod<&ModelWrap::Drained>("drained"),
                       InstanceMethod<&ModelWrap::Stats>("stats"),
+                      InstanceMethod<&ModelWrap::Load>("load"),
                       InstanceMethod<&ModelWrap::SeedProfile>("seedProfile")});
 }
 
@@ -230,6 +231,14 @@ Napi::Value ModelWrap::NoteRestart(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::Close(const Napi::CallbackInfo& info) {
   if (sched_) sched_->Close(info.Length() > 0 && info[0].ToBoolean());
   return info.Env().Undefined();
+}
+
+Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("pending", double(sched_ ? sched_->pending() : 0));
+  o.Set("inFlight", double(sched_ ? std::max<int64_t>(0, sched_->stats().in_flight.load()) : 0));
+  return o;
 }
 
 Napi::Value ModelWrap::Drained(const Napi::CallbackInfo& info) {

@@ -14,6 +14,7 @@
 //   noteRestart(instance)
 //   close(drain: boolean), drained() -> boolean
 //   stats() -> object (incl. policyFallbacks)
+//   load() -> {pending, inFlight}   the two numbers of stats() a per-response load report needs, cheaply
 //   seedProfile(instance, batchSizes[], seconds[])  (seeds the instance's latency profile)
 // Created only by NativeRuntime.createModel(desc).
 #pragma once
@@ -50,6 +51,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Drained(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value SeedProfile(const Napi::CallbackInfo& info);
 
   // Declared before sched_ so it is destroyed after it: the scheduler points into the core.

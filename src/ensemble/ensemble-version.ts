@@ -141,6 +141,10 @@ export class EnsembleVersion implements ServedVersion {
     );
   }
 
+  queueLoad(): { pending: number; inFlight: number } {
+    return { pending: 0, inFlight: this.inflight };
+  }
+
   stats(): ModelStats | undefined {
     if (!this.recorder) return undefined;
     return this.recorder.snapshot(this.name, this.version, this.state, this.inflight, this.readyAt ? (performance.now() - this.readyAt) / 1000 : 0);

@@ -205,6 +205,10 @@ export class ModelVersion {
     return { executionProvider: provider.executionProvider, ...(reason ? { fallbackReason: reason } : {}) };
   }
 
+  queueLoad(): { pending: number; inFlight: number } {
+    return this.nativeModel?.load() ?? { pending: 0, inFlight: 0 };
+  }
+
   /** The native stats including each instance's latency profile (for `serval profile`). */
   nativeStats() {
     return this.nativeModel?.stats();

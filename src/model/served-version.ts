@@ -16,6 +16,8 @@ export interface ServedVersion {
   load(): Promise<void>;
   infer(inputs: InferInputs, options: InferOptions | undefined): Promise<InferOutputs>;
   stats(): ModelStats | undefined;
+  /** `stats()`'s pending and inFlight, without the rest (cheap enough to read per response). */
+  queueLoad(): { pending: number; inFlight: number };
   /** Stops accepting, lets accepted requests finish for up to `drainTimeoutMs`, then releases everything. */
   unload(drainTimeoutMs: number): Promise<void>;
   crashInstance(instance: number): void;

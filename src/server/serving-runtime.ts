@@ -27,6 +27,6 @@ export type ServingRuntime = Pick<
   /** Explanations (src/explain/), when the runtime gives them. */
   Partial<Pick<Runtime, 'explain' | 'inferExplained'>> &
   /** Latency profiles, when the runtime measures its own instances: the autoscaling gauges (src/cluster/autoscaling-metrics.ts). */
-  Partial<Pick<Runtime, 'profileOf'>> &
+  Partial<Pick<Runtime, 'profileOf' | 'queueLoad'>> &
   /** The models HTTP threads may serve themselves (`--http-threads`); absent: they hand every request over. */
   Partial<Pick<Runtime, 'frontEndModels' | 'onModelsChanged'>>;
