@@ -9,6 +9,7 @@
  *   npm run bench -- httpcpu --queue-delay-us 0,100,500 --only-serval   (one server per batching delay)
  *   npm run bench -- httpcpu --baseline ../old-checkout                 (also an older build, built, same run)
  *   npm run bench -- httpcpu --http-threads 1,2,4                       (one server per --http-threads value)
+ *   npm run bench -- httpcpu --naive                                    (also bench/baselines/naive-server.ts)
  *
  * With HTTP threads, "main-thread CPU" is the main thread's alone: the share of each request the other threads
  * cannot take off it, the number that bounds how far the front end scales with cores.
@@ -20,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { commonCpuOptions, median, medianRange, threadCpuNs } from './cpu-readings.js';
 import { entryPoint } from '../paths.js';
-import { spawnServer, uwsCeilingArgs, type SpawnedServer } from '../named/servers.js';
+import { naiveServerArgs, spawnServer, uwsCeilingArgs, type SpawnedServer } from '../named/servers.js';
 
 function processNs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -82,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
       'queue-delay-us': { type: 'string' },
       baseline: { type: 'string' },
       'http-threads': { type: 'string' },
+      naive: { type: 'boolean', default: false },
     },
   });
   if (spawnSync('wrk', ['--version']).error) {
@@ -121,6 +123,10 @@ export async function run(argv: string[]): Promise<number> {
       servers.push({ name: `baseline serve (${values.baseline})`, server: await spawnServer('baseline serve', { file, execArgv: [], args: serveArgs(values['model-repository']!).args }) });
     }
     if (!values['only-serval']) servers.push({ name: 'uws ceiling', server: await spawnServer('uws ceiling', uwsCeilingArgs(values.model!)) });
+    if (values.naive) {
+      // bench/baselines/naive-server.ts: node:http, one session.run per request (the `http` bench's baseline).
+      servers.push({ name: 'naive server', server: await spawnServer('naive server', naiveServerArgs(values['model-repository']!, values.model!)) });
+    }
     const c = Number(values.connections);
     const s = Number(values.seconds);
     const results = new Map<string, Run[]>(servers.map((x) => [x.name, []]));
@@ -140,8 +146,9 @@ export async function run(argv: string[]): Promise<number> {
       if (share !== undefined) process.stdout.write(`${x.name}: ${(share * 100).toFixed(0)}% of requests answered by HTTP threads other than the main one\n`);
     }
     const rate = (name: string) => median(results.get(name)!.map((x) => x.requests / x.seconds));
-    if (results.has('serval serve') && results.has('uws ceiling')) {
-      process.stdout.write(`serval / ceiling throughput: ${(rate('serval serve') / rate('uws ceiling')).toFixed(2)}x\n`);
+    const first = [...results.keys()].find((k) => k.startsWith('serval serve'));
+    for (const other of ['uws ceiling', 'naive server']) {
+      if (first && results.has(other)) process.stdout.write(`${first} / ${other} throughput: ${(rate(first) / rate(other)).toFixed(2)}x\n`);
     }
     return 0;
   } finally {
