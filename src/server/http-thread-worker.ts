@@ -16,9 +16,9 @@ import { BearerAuth, isPublicPath } from './auth.js';
 import type { FromHttpThread, FrontEndModel, HttpThreadData, ToHttpThread } from './http-thread-protocol.js';
 import type { IncomingRequest, OutgoingResponse } from './http-transport.js';
 import type { Logger } from './logger.js';
-import { parseVersion, routeError, singleInput } from './routes.js';
+import { decodeInfer, parseVersion, routeError } from './routes.js';
 import { loadNativeUws, UwsTransport } from './uws-transport.js';
-import { decodeInferRequest, encodeInferResponse, parseHeaderLength } from './v2-codec.js';
+import { encodeInferResponse } from './v2-codec.js';
 
 const port = parentPort!;
 const data = workerData as HttpThreadData;
@@ -145,14 +145,10 @@ class HttpThread {
     let outputs;
     let plan;
     try {
-      const headerLength = parseHeaderLength(req.headers['inference-header-content-length'], req.body.byteLength);
-      const decoded = decodeInferRequest(req.body, headerLength, () => singleInput(served.input, name));
+      const decoded = decodeInfer(req, name, () => served.input);
       if (decoded.explain) return this.forward(req);
-      const options = decoded.options;
-      options.handle = req.handle;
-      if (decoded.plan.id) options.requestId = decoded.plan.id;
       plan = decoded.plan;
-      outputs = enqueueRequest(served.target, decoded.inputs, options);
+      outputs = enqueueRequest(served.target, decoded.inputs, decoded.options);
     } catch (err) {
       return this.count(route, req, routeError(err, req, logger, this.redact));
     }

@@ -18,7 +18,7 @@ import { explainedInferRoute, explainRoute } from '../explain/explain-route.js';
 import type { ServingRuntime } from './serving-runtime.js';
 import { tritonModelStats } from './stats-json.js';
 import { addRolloutRoutes, runsRollouts } from '../rollout/rollout-routes.js';
-import { decodeInferRequest, encodeInferResponse, parseHeaderLength, parseJsonObject } from './v2-codec.js';
+import { decodeInferRequest, encodeInferResponse, parseHeaderLength, parseJsonObject, type DecodedInferRequest } from './v2-codec.js';
 import { LOAD_REPORT_HEADER, LoadReporter } from '../cluster/load-report.js';
 
 export type ModelControlMode = 'none' | 'poll' | 'explicit';
@@ -159,12 +159,9 @@ function buildRouter(ctx: RoutesContext): Router {
   const infer: RouteHandler = async (req, p) => {
     const name = validateModelName(p['model']!);
     const version = parseVersion(p['version']);
-    const headerLength = parseHeaderLength(req.headers['inference-header-content-length'], req.body.byteLength);
-    const decoded = decodeInferRequest(req.body, headerLength, () => singleInput(runtime.metadata(name, version).inputs, name));
+    const decoded = decodeInfer(req, name, () => runtime.metadata(name, version).inputs);
     const options = decoded.options;
-    options.handle = req.handle;
     if (version !== undefined) options.version = version;
-    if (decoded.plan.id) options.requestId = decoded.plan.id;
     if (decoded.explain) {
       const explained = await explainedInferRoute(runtime, req, name, version ?? '', decoded, options);
       lastInference.set(`${name}/${req.handle.version ?? version ?? ''}`, Date.now());
@@ -244,7 +241,20 @@ async function modelControl(
   return { status: 200 };
 }
 
-export function singleInput(inputs: TensorMetadata[], model: string): TensorMetadata {
+/**
+ * An infer request's body decoded (JSON or the binary extension) into inputs, options and the response plan,
+ * with the transport's handle and the request id in its options: the v2 infer route's first step, shared with
+ * the HTTP threads (src/server/http-thread-worker.ts). `inputs` is read only for a raw binary body.
+ */
+export function decodeInfer(req: IncomingRequest, model: string, inputs: () => TensorMetadata[]): DecodedInferRequest {
+  const headerLength = parseHeaderLength(req.headers['inference-header-content-length'], req.body.byteLength);
+  const decoded = decodeInferRequest(req.body, headerLength, () => singleInput(inputs(), model));
+  decoded.options.handle = req.handle;
+  if (decoded.plan.id) decoded.options.requestId = decoded.plan.id;
+  return decoded;
+}
+
+function singleInput(inputs: TensorMetadata[], model: string): TensorMetadata {
   if (inputs.length !== 1) {
     throw new InvalidInputError(`a raw binary request needs a model with one input; '${model}' has ${inputs.length}`);
   }
