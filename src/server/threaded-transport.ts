@@ -13,6 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import { workerScript } from '../binding.js';
 import { loadAddon } from '../binding.js';
+import { MAX_REQUEST_ID_SPACES } from '../model/native-enqueue.js';
 import type { BearerAuth } from './auth.js';
 import type { FromHttpThread, FrontEndModel, HttpThreadData, ToHttpThread } from './http-thread-protocol.js';
 import { runHandler, type HttpTransport, type IncomingRequest, type RequestHandler, type TransportOptions } from './http-transport.js';
@@ -59,6 +60,8 @@ export class ThreadedHttpTransport implements HttpTransport {
   private publishedModels = 0;
   private lastModels: FrontEndModel[] = [];
   private restarts: number[] = [];
+  /** The index a replacement thread gets: a fresh one, so its request ids never meet the dead thread's. */
+  private nextIndex = 1;
   private closing = false;
   private lastLoadReport: string | undefined;
   private unwatch: (() => void) | undefined;
@@ -87,6 +90,7 @@ export class ThreadedHttpTransport implements HttpTransport {
       repositoryRoots: o.repositoryRoots,
       statusCodes: loadAddon().buildInfo().statusCodes,
     };
+    this.nextIndex = o.threads;
     const started = Array.from({ length: o.threads - 1 }, (_, i) => this.spawn({ ...data, index: i + 1 }));
     try {
       await Promise.all(started);
@@ -138,20 +142,21 @@ export class ThreadedHttpTransport implements HttpTransport {
   private replace(data: HttpThreadData, code: number): void {
     const now = Date.now();
     this.restarts = this.restarts.filter((t) => now - t < 60_000);
-    if (this.restarts.length >= RESTART_LIMIT) {
-      this.options.logger.error(`HTTP thread ${data.index} exited (code ${code}); not restarted: ${RESTART_LIMIT} restarts in the last minute`);
+    if (this.restarts.length >= RESTART_LIMIT || this.nextIndex >= MAX_REQUEST_ID_SPACES) {
+      this.options.logger.error(`HTTP thread ${data.index} exited (code ${code}); not restarted: ${RESTART_LIMIT} restarts in the last minute, or no request id space left`);
       return;
     }
     this.restarts.push(now);
-    this.options.logger.warn(`HTTP thread ${data.index} exited (code ${code}) while serving; starting a new one`);
-    this.spawn(data).then(
+    const index = this.nextIndex++;
+    this.options.logger.warn(`HTTP thread ${data.index} exited (code ${code}) while serving; starting thread ${index} in its place`);
+    this.spawn({ ...data, index }).then(
       () => {
-        const thread = this.threads.find((t) => t.index === data.index && !t.exited);
+        const thread = this.threads.find((t) => t.index === index && !t.exited);
         if (!thread) return;
         this.send(thread, { kind: 'table', models: this.lastModels });
         if (this.lastLoadReport !== undefined) this.send(thread, { kind: 'load-report', header: this.lastLoadReport });
       },
-      (err: unknown) => this.options.logger.error(`HTTP thread ${data.index} could not be restarted`, { err }),
+      (err: unknown) => this.options.logger.error(`HTTP thread ${index} could not be started`, { err }),
     );
   }
 
