@@ -14,6 +14,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rolloutScorerConfig, writeRolloutModel } from '../src/model-generator/rollout-repository.js';
+import { ThreadedHttpTransport } from '../src/server/threaded-transport.js';
+import { loadNativeUws, UwsTransport } from '../src/server/uws-transport.js';
 
 // Many connections, so that the kernel (SO_REUSEPORT) spreads them over both listeners.
 const agent = new Agent({ connections: 64, pipelining: 1 });
@@ -170,5 +172,39 @@ describe('HTTP threads', () => {
   it('refuse a thread count out of range', async () => {
     await expect(startServer({ runtimeOptions: { modelRepository: repo.root }, port: 0, httpThreads: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(startServer({ runtimeOptions: { modelRepository: repo.root }, port: 0, httpThreads: 64 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('replace a thread that dies while serving, with a fresh index', async () => {
+    const loaded = loadNativeUws();
+    if (!loaded.ok) throw new Error(loaded.reason);
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error() {} };
+    const options = {
+      handler: () => ({ status: 200, body: 'main' }), logger, sharePort: true,
+      maxBodyBytes: 1 << 20, maxJsonBodyBytes: 1 << 20, maxBufferedBodyBytes: 1 << 24, bodyTimeoutMs: 10_000,
+    };
+    const transport = new ThreadedHttpTransport({
+      threads: 2, main: new UwsTransport(loaded.uws, options), transport: options, handler: options.handler,
+      onCounts() {}, onThreadAnswered() {}, onInference() {}, repositoryRoots: [], logger,
+    });
+    const port = await transport.listen('127.0.0.1', 0);
+    const ask = async (): Promise<string[]> => {
+      const fresh = new Agent({ connections: 32, pipelining: 1 });
+      try {
+        return await Promise.all(Array.from({ length: 32 }, () => request(`http://127.0.0.1:${port}/anything`, { dispatcher: fresh }).then((r) => r.body.text())));
+      } finally {
+        await fresh.close();
+      }
+    };
+    try {
+      expect(await ask()).toEqual(Array(32).fill('main'));
+      expect(transport.threadIndexes).toEqual([1]);
+      transport.crashThread(1);
+      await expect.poll(() => transport.threadIndexes, { timeout: 10_000 }).toEqual([2]);
+      expect(warnings.some((w) => w.includes('starting thread 2'))).toBe(true);
+      expect(await ask()).toEqual(Array(32).fill('main'));
+    } finally {
+      await transport.close();
+    }
   });
 });

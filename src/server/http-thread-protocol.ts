@@ -32,7 +32,9 @@ export type ToHttpThread =
   | { kind: 'stop-listening' }
   | { kind: 'close-after-response' }
   | { kind: 'when-idle'; ask: number; timeoutMs: number }
-  | { kind: 'close'; ask: number };
+  | { kind: 'close'; ask: number }
+  /** Test hook (ThreadedHttpTransport.crashThread): the thread exits at once, as a crash would end it. */
+  | { kind: 'crash' };
 
 export type FromHttpThread =
   | { kind: 'listening' }

@@ -83,6 +83,7 @@ class HttpThread {
       }
       case 'stop-listening': this.transport.stopListening(); break;
       case 'close-after-response': this.transport.closeConnectionsAfterResponse(); break;
+      case 'crash': setImmediate(() => { throw new Error('crash requested (test hook)'); }); break;
       case 'when-idle': void this.transport.whenIdle(m.timeoutMs).then((ok) => post({ kind: 'idle', ask: m.ask, ok })); break;
       case 'close':
         void this.transport.close().then(() => {
@@ -206,6 +207,15 @@ const COUNTS_FLUSH_MS = 250;
 
 const thread = new HttpThread();
 port.on('message', (m: ToHttpThread) => thread.onMessage(m));
+// A thread that fails must close its uWS app before it ends: one that ends with the app open aborts the
+// whole process. The main thread then replaces it (src/server/threaded-transport.ts).
+const fatal = (err: unknown): void => {
+  logger.error(`HTTP thread ${data.index} failed; closing its connections`, { err: err instanceof Error ? err : new Error(String(err)) });
+  thread.transport.closeNow();
+  process.exit(70);
+};
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
 thread.transport.listen(data.host, data.port).then(
   () => post({ kind: 'listening' }),
   (err: Error) => post({ kind: 'listen-failed', message: err.message }),

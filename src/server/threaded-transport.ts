@@ -260,6 +260,17 @@ export class ThreadedHttpTransport implements HttpTransport {
     }))).then((all) => all.every(Boolean));
   }
 
+  /** The worker threads serving now, by index (thread 0, the main one, is not listed). */
+  get threadIndexes(): number[] {
+    return this.threads.filter((t) => !t.exited).map((t) => t.index);
+  }
+
+  /** Test hook: worker thread `index` exits at once, as a crash would end it (it is then replaced). */
+  crashThread(index: number): void {
+    const thread = this.threads.find((t) => t.index === index && !t.exited);
+    if (thread) this.send(thread, { kind: 'crash' });
+  }
+
   stopListening(): void {
     this.options.main.stopListening();
     for (const t of this.threads) this.send(t, { kind: 'stop-listening' });
@@ -279,7 +290,19 @@ export class ThreadedHttpTransport implements HttpTransport {
     this.closing = true;
     this.unwatch?.();
     await Promise.all([this.options.main.close(), this.askAll((ask) => ({ kind: 'close', ask }), 5000)]);
-    await Promise.all(this.threads.map((t) => (t.exited ? undefined : t.worker.terminate())));
+    // A closed thread ends by itself. It is not terminated: a thread ended with its uWS app open aborts the
+    // process, so one that did not close in time is left to the exit (and said so).
+    await Promise.all(this.threads.map((t) => (t.exited ? undefined : new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.options.logger.warn(`HTTP thread ${t.index} did not end after closing`);
+        t.worker.unref();
+        resolve();
+      }, 2000);
+      t.worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }))));
   }
 }
 

@@ -113,6 +113,15 @@ export class UwsTransport implements HttpTransport {
     return this.tracker.whenIdle(timeoutMs);
   }
 
+  /**
+   * Closes every connection and the listener at once, unanswered: for a thread about to die. (A worker thread
+   * that ends with a uWS app open aborts the whole process: uWS leaves a handle on the thread's event loop.)
+   */
+  closeNow(): void {
+    this.listenSocket = undefined;
+    (this.app as unknown as { close(): void }).close();
+  }
+
   async close(): Promise<void> {
     this.stopListening();
     this.tracker.answerAll();
