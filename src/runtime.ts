@@ -13,6 +13,7 @@ import { ModelVersion } from './model/model-version.js';
 import { CompletionTable } from './model/completion-table.js';
 import type { ServedVersion } from './model/served-version.js';
 import type { FrontEndModel } from './model/front-end-model.js';
+import { tensorMetadata } from './model/tensor-metadata.js';
 import { EnsembleVersion, type EnsembleHost } from './ensemble/ensemble-version.js';
 import { ENSEMBLE_PLATFORM } from './repository/parse-config.js';
 import { ResponseCache } from './cache/response-cache.js';
@@ -232,14 +233,12 @@ export class Runtime {
     const v = this.route(model, version, false);
     const config = this.configOf(v);
     const entry = this.entries.get(model)!;
-    const batch = config.maxBatchSize > 0;
-    const tensor = (t: ModelConfig['input'][number]) => ({ name: t.name, datatype: t.dataType, shape: batch ? [-1, ...t.dims] : [...t.dims] });
     return {
       name: model,
       versions: [...entry.versions.values()].filter((x) => x.state === 'READY').map((x) => String(x.version)),
       platform: config.platform,
-      inputs: config.input.map(tensor),
-      outputs: config.output.map(tensor),
+      inputs: tensorMetadata(config, config.input),
+      outputs: tensorMetadata(config, config.output),
     };
   }
 

@@ -9,6 +9,7 @@
  * its `response` comes back.
  */
 import type { FrontEndModel } from '../model/front-end-model.js';
+import type { LogFields, LogLevel } from './logger.js';
 
 export type { FrontEndModel };
 
@@ -43,6 +44,6 @@ export type FromHttpThread =
   | { kind: 'abort'; id: number }
   /** HTTP requests it answered itself, by `route method status`; last inference time (ms) by `model/version`. */
   | { kind: 'counts'; http: [string, number][]; last: [string, number][] }
-  | { kind: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }
+  | { kind: 'log'; level: LogLevel; msg: string; fields?: LogFields }
   | { kind: 'idle'; ask: number; ok: boolean }
   | { kind: 'closed'; ask: number };

@@ -10,12 +10,13 @@ import { redactPaths, ServalError } from '../errors.js';
 import type { TensorMetadata } from '../api-types.js';
 import { CompletionTable } from '../model/completion-table.js';
 import { inputPlan } from '../model/input-validation.js';
+import { tensorMetadata } from '../model/tensor-metadata.js';
 import { enqueueRequest, useRequestIdSpace, type NativeTarget } from '../model/native-enqueue.js';
 import { LOAD_REPORT_HEADER } from '../cluster/load-report.js';
 import { BearerAuth, isPublicPath } from './auth.js';
 import type { FromHttpThread, FrontEndModel, HttpThreadData, ToHttpThread } from './http-thread-protocol.js';
 import type { IncomingRequest, OutgoingResponse } from './http-transport.js';
-import type { Logger } from './logger.js';
+import type { LogFields, Logger, LogLevel } from './logger.js';
 import { decodeInfer, parseVersion, routeError } from './routes.js';
 import { loadNativeUws, UwsTransport } from './uws-transport.js';
 import { encodeInferResponse } from './v2-codec.js';
@@ -24,12 +25,10 @@ const port = parentPort!;
 const data = workerData as HttpThreadData;
 const post = (m: FromHttpThread, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
 
-const logger: Logger = {
-  debug: (msg, fields) => post({ kind: 'log', level: 'debug', msg, ...(fields ? { fields: plain(fields) } : {}) }),
-  info: (msg, fields) => post({ kind: 'log', level: 'info', msg, ...(fields ? { fields: plain(fields) } : {}) }),
-  warn: (msg, fields) => post({ kind: 'log', level: 'warn', msg, ...(fields ? { fields: plain(fields) } : {}) }),
-  error: (msg, fields) => post({ kind: 'log', level: 'error', msg, ...(fields ? { fields: plain(fields) } : {}) }),
-};
+/** Logs through the main thread's logger. */
+const log = (level: LogLevel) => (msg: string, fields?: LogFields): void =>
+  post({ kind: 'log', level, msg, ...(fields ? { fields: plain(fields) } : {}) });
+const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 
 /** Log fields that survive postMessage (errors as their message). */
 function plain(fields: Record<string, unknown>): Record<string, unknown> {
@@ -108,12 +107,11 @@ class HttpThread {
         if (!served) {
           const handle = this.frontEnd.attach(v.token);
           if (!handle) continue; // unloaded since the table was sent
-          const batch = v.config.maxBatchSize > 0;
           served = {
             token: v.token,
             handle,
             target: { model: handle, table: this.completions, plan: inputPlan(v.config), config: v.config, outputNames: v.config.output.map((t) => t.name) },
-            input: v.config.input.map((t) => ({ name: t.name, datatype: t.dataType, shape: batch ? [-1, ...t.dims] : [...t.dims] })),
+            input: tensorMetadata(v.config, v.config.input),
           };
         }
         versions.set(v.version, served);
